@@ -1,0 +1,175 @@
+package org.sepnet.tensor;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * A float32 tensor in off-heap host memory, row-major (NCHW for images), 64-byte aligned.
+ *
+ * <p>The memory is a direct buffer, so native kernels read it and GPU transfers copy it without an
+ * intermediate Java array. {@link #close()} frees it immediately; every access after that throws
+ * {@link IllegalStateException} instead of touching freed memory.
+ */
+public final class HostTensor implements Tensor {
+    private final Shape shape;
+    private ByteBuffer raw;
+    private FloatBuffer data;
+
+    private HostTensor(Shape shape) {
+        this.shape = shape;
+        ByteBuffer[] owner = new ByteBuffer[1];
+        ByteBuffer bytes = DirectMemory.allocate(shape.size(), owner);
+        this.raw = owner[0];
+        this.data = bytes.asFloatBuffer();
+    }
+
+    /** A zero-filled tensor. */
+    public static HostTensor allocate(Shape shape) {
+        return new HostTensor(shape);
+    }
+
+    /** A zero-filled tensor of the given dimensions. */
+    public static HostTensor allocate(int... dims) {
+        return new HostTensor(Shape.of(dims));
+    }
+
+    /** A tensor holding a copy of {@code values}, which must have exactly {@code shape.size()} elements. */
+    public static HostTensor of(Shape shape, float[] values) {
+        HostTensor t = new HostTensor(shape);
+        t.copyFrom(values);
+        return t;
+    }
+
+    @Override
+    public Shape shape() {
+        return shape;
+    }
+
+    @Override
+    public String location() {
+        return "host";
+    }
+
+    /** Number of elements. */
+    public int size() {
+        return (int) shape.size();
+    }
+
+    /** Element at flat (row-major) index {@code i}. */
+    public float get(int i) {
+        return buffer().get(checkIndex(i));
+    }
+
+    /** Sets the element at flat index {@code i}. */
+    public void set(int i, float v) {
+        buffer().put(checkIndex(i), v);
+    }
+
+    /** Element (n, c, h, w) of an NCHW tensor. */
+    public float get(int n, int c, int h, int w) {
+        return buffer().get(offset(n, c, h, w));
+    }
+
+    /** Sets element (n, c, h, w) of an NCHW tensor. */
+    public void set(int n, int c, int h, int w, float v) {
+        buffer().put(offset(n, c, h, w), v);
+    }
+
+    /** Sets every element to {@code v}. */
+    public void fill(float v) {
+        FloatBuffer b = buffer();
+        for (int i = 0, s = size(); i < s; i++) {
+            b.put(i, v);
+        }
+    }
+
+    /**
+     * The memory as a float buffer (position 0, limit = size), for kernels and transfers. It is
+     * valid only until {@link #close()}; do not keep it beyond the tensor's life.
+     */
+    public FloatBuffer buffer() {
+        FloatBuffer b = data;
+        if (b == null) {
+            throw new IllegalStateException("host tensor " + shape + " is closed");
+        }
+        return b;
+    }
+
+    @Override
+    public void copyFrom(float[] src) {
+        checkLength(src.length, "source array");
+        buffer().put(0, src);
+    }
+
+    @Override
+    public void copyTo(float[] dst) {
+        checkLength(dst.length, "destination array");
+        buffer().get(0, dst);
+    }
+
+    @Override
+    public void copyFrom(HostTensor src) {
+        requireSameShape(src);
+        buffer().put(0, src.buffer(), 0, size());
+    }
+
+    @Override
+    public void copyTo(HostTensor dst) {
+        dst.copyFrom(this);
+    }
+
+    @Override
+    public boolean isClosed() {
+        return data == null;
+    }
+
+    @Override
+    public void close() {
+        ByteBuffer r = raw;
+        data = null;
+        raw = null;
+        DirectMemory.free(r);
+    }
+
+    @Override
+    public String toString() {
+        if (isClosed()) {
+            return "HostTensor" + shape + " (closed)";
+        }
+        int show = Math.min(size(), 8);
+        float[] head = new float[show];
+        buffer().get(0, head);
+        return "HostTensor" + shape + " " + Arrays.toString(head) + (show < size() ? "…" : "");
+    }
+
+    private void requireSameShape(Tensor other) {
+        if (!other.shape().equals(shape)) {
+            throw new IllegalArgumentException(
+                    "tensor shape " + other.shape() + " does not match " + shape + "; expected the same shape");
+        }
+    }
+
+    private void checkLength(int length, String what) {
+        if (length != shape.size()) {
+            throw new IllegalArgumentException(
+                    what + " has " + length + " elements; expected " + shape.size() + " for shape " + shape);
+        }
+    }
+
+    private int checkIndex(int i) {
+        if (i < 0 || i >= shape.size()) {
+            throw new IndexOutOfBoundsException("index " + i + " outside [0, " + shape.size() + ") for shape " + shape);
+        }
+        return i;
+    }
+
+    private int offset(int n, int c, int h, int w) {
+        shape.requireNchw("tensor");
+        if (n < 0 || n >= shape.n() || c < 0 || c >= shape.c() || h < 0 || h >= shape.h() || w < 0 || w >= shape.w()) {
+            throw new IndexOutOfBoundsException(
+                    "index (" + n + ", " + c + ", " + h + ", " + w + ") outside shape " + shape);
+        }
+        return ((n * shape.c() + c) * shape.h() + h) * shape.w() + w;
+    }
+}
