@@ -1,0 +1,115 @@
+package org.sepnet.backend.cuda;
+
+import jcuda.Pointer;
+import jcuda.Sizeof;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
+import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Shape;
+import org.sepnet.tensor.Tensor;
+
+/** A float32 tensor in device memory. Closing frees it; copies synchronize with the device. */
+public final class CudaTensor implements Tensor {
+    private final CudaContext ctx;
+    private final Shape shape;
+    private CUdeviceptr ptr;
+
+    CudaTensor(CudaContext ctx, Shape shape) {
+        if (shape.size() > Integer.MAX_VALUE / Sizeof.FLOAT) {
+            throw new IllegalArgumentException("a device tensor of " + shape.size() + " floats is too large; at most "
+                    + Integer.MAX_VALUE / Sizeof.FLOAT + " per tensor");
+        }
+        this.ctx = ctx;
+        this.shape = shape;
+        ctx.makeCurrent();
+        CUdeviceptr p = new CUdeviceptr();
+        JCudaDriver.cuMemAlloc(p, bytes());
+        JCudaDriver.cuMemsetD32(p, 0, shape.size());
+        this.ptr = p;
+    }
+
+    @Override
+    public Shape shape() {
+        return shape;
+    }
+
+    @Override
+    public String location() {
+        return "cuda:" + ctx.ordinal;
+    }
+
+    /** The device pointer; valid until {@link #close()}. */
+    CUdeviceptr pointer() {
+        if (ptr == null) {
+            throw new IllegalStateException("device tensor " + shape + " is closed");
+        }
+        return ptr;
+    }
+
+    private long bytes() {
+        return shape.size() * Sizeof.FLOAT;
+    }
+
+    @Override
+    public void copyFrom(float[] src) {
+        checkLength(src.length, "source array");
+        CUdeviceptr p = pointer();
+        ctx.makeCurrent();
+        JCudaDriver.cuMemcpyHtoD(p, Pointer.to(src), bytes());
+    }
+
+    @Override
+    public void copyTo(float[] dst) {
+        checkLength(dst.length, "destination array");
+        CUdeviceptr p = pointer();
+        ctx.makeCurrent();
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), p, bytes());
+    }
+
+    @Override
+    public void copyFrom(HostTensor src) {
+        requireSameShape(src);
+        CUdeviceptr p = pointer();
+        ctx.makeCurrent();
+        JCudaDriver.cuMemcpyHtoD(p, Pointer.to(src.buffer()), bytes());
+    }
+
+    @Override
+    public void copyTo(HostTensor dst) {
+        requireSameShape(dst);
+        CUdeviceptr p = pointer();
+        ctx.makeCurrent();
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst.buffer()), p, bytes());
+    }
+
+    @Override
+    public boolean isClosed() {
+        return ptr == null;
+    }
+
+    @Override
+    public void close() {
+        if (ptr != null) {
+            ctx.makeCurrent();
+            JCudaDriver.cuMemFree(ptr);
+            ptr = null;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CudaTensor" + shape + " at " + location() + (ptr == null ? " (closed)" : "");
+    }
+
+    private void requireSameShape(Tensor other) {
+        if (!other.shape().equals(shape)) {
+            throw new IllegalArgumentException("tensor shape " + other.shape() + " does not match " + shape + "; expected the same shape");
+        }
+    }
+
+    private void checkLength(int length, String what) {
+        if (length != shape.size()) {
+            throw new IllegalArgumentException(what + " has " + length + " elements; expected " + shape.size() + " for shape " + shape);
+        }
+    }
+}

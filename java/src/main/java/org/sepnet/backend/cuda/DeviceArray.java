@@ -1,0 +1,47 @@
+package org.sepnet.backend.cuda;
+
+import jcuda.Pointer;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.JCudaDriver;
+
+/** Weights uploaded once: a device copy of an int or float array, freed by {@link #close()}. */
+final class DeviceArray implements AutoCloseable {
+    private final CudaContext ctx;
+    private CUdeviceptr ptr;
+
+    private DeviceArray(CudaContext ctx, Pointer host, long bytes) {
+        this.ctx = ctx;
+        ctx.makeCurrent();
+        CUdeviceptr p = new CUdeviceptr();
+        JCudaDriver.cuMemAlloc(p, Math.max(bytes, 4));
+        JCudaDriver.cuMemcpyHtoD(p, host, bytes);
+        this.ptr = p;
+    }
+
+    static DeviceArray of(CudaContext ctx, float[] values) {
+        return new DeviceArray(ctx, Pointer.to(values), (long) values.length * Float.BYTES);
+    }
+
+    static DeviceArray of(CudaContext ctx, int[] values) {
+        return new DeviceArray(ctx, Pointer.to(values), (long) values.length * Integer.BYTES);
+    }
+
+    /** A device copy of {@code values}, or {@code null} for a {@code null} array. */
+    static DeviceArray ofNullable(CudaContext ctx, float[] values) {
+        return values == null ? null : of(ctx, values);
+    }
+
+    /** Kernel argument pointing at this array, or at a null device pointer when {@code a} is null. */
+    static Pointer arg(DeviceArray a) {
+        return Pointer.to(a == null ? new CUdeviceptr() : a.ptr);
+    }
+
+    @Override
+    public void close() {
+        if (ptr != null) {
+            ctx.makeCurrent();
+            JCudaDriver.cuMemFree(ptr);
+            ptr = null;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package org.sepnet.backend.host;
+
+import java.nio.FloatBuffer;
+import org.sepnet.backend.Checks;
+import org.sepnet.ops.BinaryOp;
+import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Shape;
+import org.sepnet.tensor.Tensor;
+
+/** A {@link BinaryOp} on host tensors of one shape. */
+public final class HostBinaryOp implements BinaryOp {
+    /** The kernel: {@code out = f(a, b)} over {@code count} values. */
+    @FunctionalInterface
+    public interface Kernel {
+        void run(FloatBuffer a, FloatBuffer b, FloatBuffer out, int count);
+    }
+
+    private final String backend;
+    private final Shape maxShape;
+    private final String implementation;
+    private final Kernel kernel;
+    private boolean closed;
+
+    public HostBinaryOp(String backend, Shape maxShape, String implementation, Kernel kernel) {
+        this.backend = backend;
+        this.maxShape = maxShape;
+        this.implementation = implementation;
+        this.kernel = kernel;
+    }
+
+    @Override
+    public String problem() {
+        return "add_" + maxShape.toString().replaceAll("[\\[\\] ]", "").replace(',', 'x');
+    }
+
+    @Override
+    public String implementation() {
+        return implementation;
+    }
+
+    @Override
+    public void run(Tensor a, Tensor b, Tensor output) {
+        if (closed) {
+            throw new IllegalStateException("op " + implementation + " " + problem() + " is closed");
+        }
+        HostTensor ha = HostTensors.require(a, "first input", backend);
+        HostTensor hb = HostTensors.require(b, "second input", backend);
+        HostTensor ho = HostTensors.require(output, "output", backend);
+        Checks.requireFits(maxShape, ha.shape(), "first input");
+        Checks.requireShape(ha.shape(), hb.shape(), "second input");
+        Checks.requireShape(ha.shape(), ho.shape(), "output");
+        kernel.run(ha.buffer(), hb.buffer(), ho.buffer(), ha.size());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}

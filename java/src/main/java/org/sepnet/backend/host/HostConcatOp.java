@@ -1,0 +1,68 @@
+package org.sepnet.backend.host;
+
+import java.util.List;
+import org.sepnet.backend.Checks;
+import org.sepnet.ops.ConcatOp;
+import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Shape;
+import org.sepnet.tensor.Tensor;
+
+/** Channel concatenation of host NCHW tensors: plain copies of each sample's channel block. */
+public final class HostConcatOp implements ConcatOp {
+    private final String backend;
+    private final List<Shape> maxInputs;
+    private final Shape maxOutput;
+    private final String implementation;
+    private boolean closed;
+
+    public HostConcatOp(String backend, List<Shape> maxInputs, String implementation) {
+        this.backend = backend;
+        this.maxInputs = List.copyOf(maxInputs);
+        this.maxOutput = Checks.concatOutput(maxInputs);
+        this.implementation = implementation;
+    }
+
+    @Override
+    public String problem() {
+        StringBuilder s = new StringBuilder("concat_n" + maxOutput.n());
+        for (Shape in : maxInputs) {
+            s.append("_c").append(in.c());
+        }
+        return s.append("_h").append(maxOutput.h()).append("w").append(maxOutput.w()).toString();
+    }
+
+    @Override
+    public String implementation() {
+        return implementation;
+    }
+
+    @Override
+    public void run(List<? extends Tensor> inputs, Tensor output) {
+        if (closed) {
+            throw new IllegalStateException("op " + implementation + " " + problem() + " is closed");
+        }
+        if (inputs.size() != maxInputs.size()) {
+            throw new IllegalArgumentException("concat got " + inputs.size() + " inputs; expected " + maxInputs.size());
+        }
+        HostTensor out = HostTensors.require(output, "output", backend);
+        int batch = out.shape().n();
+        Checks.requireFits(maxOutput, out.shape(), "output");
+        int plane = maxOutput.h() * maxOutput.w();
+        int outChannels = maxOutput.c();
+        int offset = 0;
+        for (int i = 0; i < inputs.size(); i++) {
+            HostTensor in = HostTensors.require(inputs.get(i), "input " + i, backend);
+            Checks.requireShape(maxInputs.get(i).withDim0(batch), in.shape(), "concat input " + i);
+            int block = in.shape().c() * plane;
+            for (int n = 0; n < batch; n++) {
+                out.buffer().put((n * outChannels * plane) + offset, in.buffer(), n * block, block);
+            }
+            offset += block;
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}

@@ -1,0 +1,77 @@
+package org.sepnet.testing;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import org.sepnet.backend.Backend;
+import org.sepnet.backend.reference.ReferenceBackend;
+import org.sepnet.ops.ErrorBound;
+import org.sepnet.ops.UnaryOp;
+import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Shape;
+import org.sepnet.tensor.Tensor;
+
+/**
+ * Runs one op on a backend and on the reference with the same random input and checks every output
+ * against the reference under {@link ErrorBound}: |got − ref| ≤ γ_{K+4}·S, S being the op on |x|
+ * with absolute weights. The output is poisoned with NaN first, so an element the kernel never
+ * wrote fails; a reference output that is mostly zeros fails too (such a comparison proves little).
+ */
+public final class Conformance {
+    private Conformance() {}
+
+    /**
+     * @param build builds the op under test on a backend
+     * @param buildAbsolute builds the same op with absolute weights and no activation
+     * @param terms K, products summed per output
+     */
+    public static ErrorBound.Result check(String name, Backend backend, Function<Backend, UnaryOp> build,
+                                          Function<Backend, UnaryOp> buildAbsolute, Shape input, long terms) {
+        SplittableRandom r = new SplittableRandom(Seeds.of(name));
+        float[] x = Data.uniform((int) input.size(), r);
+        ReferenceBackend ref = ReferenceBackend.instance();
+        float[] expected;
+        float[] absSum;
+        try (UnaryOp refOp = build.apply(ref);
+             UnaryOp absOp = buildAbsolute.apply(ref);
+             HostTensor hx = HostTensor.of(input, x);
+             HostTensor hax = HostTensor.of(input, Data.abs(x));
+             HostTensor hy = HostTensor.allocate(refOp.outputShape(input))) {
+            refOp.run(hx, hy);
+            expected = hy.toArray();
+            absOp.run(hax, hy);
+            absSum = hy.toArray();
+        }
+        long zeros = 0;
+        for (float v : expected) {
+            zeros += v == 0f ? 1 : 0;
+        }
+        assertTrue(zeros < 0.9 * expected.length,
+                "reference output is " + zeros + " of " + expected.length + " zeros: this case cannot catch errors " + Seeds.replay(name));
+
+        float[] got;
+        try (UnaryOp op = build.apply(backend);
+             Tensor tx = backend.allocate(input);
+             Tensor ty = backend.allocate(op.outputShape(input))) {
+            tx.copyFrom(x);
+            float[] poison = new float[(int) ty.shape().size()];
+            Arrays.fill(poison, Float.NaN);
+            ty.copyFrom(poison);
+            op.run(tx, ty);
+            backend.synchronize();
+            got = ty.toArray();
+        }
+        ErrorBound.Result res = ErrorBound.compare(got, expected, absSum, terms);
+        if (!res.passed()) {
+            int i = res.worstIndex();
+            fail(backend.name() + " differs from the reference: " + res.bad() + " of " + res.count()
+                    + " outputs outside the bound (" + res.nonFinite() + " not finite); worst at flat index " + i
+                    + ": got " + got[i] + ", reference " + expected[i] + ", bound " + ErrorBound.gamma(terms + 4) * absSum[i]
+                    + " " + Seeds.replay(name));
+        }
+        return res;
+    }
+}
