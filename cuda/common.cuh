@@ -17,3 +17,20 @@ struct ConvParams {
 __device__ __forceinline__ float apply_sign(float v, unsigned negative) {
   return __int_as_float(__float_as_int(v) ^ (int)(negative << 31));
 }
+
+// Output element (n, o, oy, ox) of flat NCHW output index idx.
+struct OutputIndex {
+  int n, o, oy, ox;
+};
+
+// Decodes idx; false when idx is past the last output element.
+__device__ __forceinline__ bool decode_output(const ConvParams& p, long idx, OutputIndex* at) {
+  if (idx >= (long)p.n * p.o * p.oh * p.ow) return false;
+  at->ox = (int)(idx % p.ow);
+  long t = idx / p.ow;
+  at->oy = (int)(t % p.oh);
+  t /= p.oh;
+  at->o = (int)(t % p.o);
+  at->n = (int)(t / p.o);
+  return true;
+}

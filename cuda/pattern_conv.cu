@@ -44,14 +44,9 @@ extern "C" __global__ void sepnet_pattern_conv2d(const float* __restrict__ x,
                                                  const float* __restrict__ bias,
                                                  float* __restrict__ y, ConvParams p, int relu) {
   long idx = (long)blockIdx.x * blockDim.x + threadIdx.x;
-  long total = (long)p.n * p.o * p.oh * p.ow;
-  if (idx >= total) return;
-  int ox = (int)(idx % p.ow);
-  long t = idx / p.ow;
-  int oy = (int)(t % p.oh);
-  t /= p.oh;
-  int o = (int)(t % p.o);
-  int n = (int)(t / p.o);
+  OutputIndex at;
+  if (!decode_output(p, idx, &at)) return;
+  const int n = at.n, o = at.o, oy = at.oy, ox = at.ox;
   int cpg = p.c / p.groups;
   int g = o / (p.o / p.groups);
   int words = (cpg * p.kh * p.kw + 31) >> 5;
@@ -72,14 +67,9 @@ extern "C" __global__ void sepnet_prb_conv2d(const float* __restrict__ x,
                                              float* __restrict__ y, ConvParams p,
                                              int groups1, int relu) {
   long idx = (long)blockIdx.x * blockDim.x + threadIdx.x;
-  long total = (long)p.n * p.o * p.oh * p.ow;
-  if (idx >= total) return;
-  int ox = (int)(idx % p.ow);
-  long t = idx / p.ow;
-  int oy = (int)(t % p.oh);
-  t /= p.oh;
-  int o = (int)(t % p.o);
-  int n = (int)(t / p.o);
+  OutputIndex at;
+  if (!decode_output(p, idx, &at)) return;
+  const int n = at.n, o = at.o, oy = at.oy, ox = at.ox;
   int cpg = p.c / p.groups;
   int g = o / (p.o / p.groups);
   int words = (cpg * p.kh * p.kw + 31) >> 5;

@@ -79,41 +79,30 @@ public final class ReferenceConv {
         }
     }
 
+    /** Weight of tap {@code i = (c·kh + ky)·kw + kx} of filter {@code o}. */
+    @FunctionalInterface
+    private interface Tap {
+        double weight(int o, int i);
+    }
+
     private static double floatDot(ConvDesc d, FloatBuffer x, float[] w, int n, int o, int oy, int ox) {
-        int cpg = d.inChannelsPerGroup();
-        int g = o / d.outChannelsPerGroup();
-        int kh = d.kernelHeight();
-        int kw = d.kernelWidth();
-        int ih = d.inHeight();
-        int iw = d.inWidth();
-        double acc = 0;
-        for (int c = 0; c < cpg; c++) {
-            int plane = (n * d.inChannels() + g * cpg + c) * ih;
-            for (int ky = 0; ky < kh; ky++) {
-                int iy = oy * d.strideHeight() - d.padHeight() + ky * d.dilationHeight();
-                if (iy < 0 || iy >= ih) {
-                    continue;
-                }
-                for (int kx = 0; kx < kw; kx++) {
-                    int ix = ox * d.strideWidth() - d.padWidth() + kx * d.dilationWidth();
-                    if (ix < 0 || ix >= iw) {
-                        continue;
-                    }
-                    acc += (double) w[((o * cpg + c) * kh + ky) * kw + kx] * x.get((plane + iy) * iw + ix);
-                }
-            }
-        }
-        return acc;
+        int taps = d.inChannelsPerGroup() * d.kernelHeight() * d.kernelWidth();
+        return dot(d, x, (f, i) -> w[f * taps + i], n, o, oy, ox);
     }
 
     private static double signDot(ConvDesc d, FloatBuffer x, int[] bits, int n, int o, int oy, int ox) {
+        int words = (d.inChannelsPerGroup() * d.kernelHeight() * d.kernelWidth() + 31) / 32;
+        return dot(d, x, (f, i) -> (bits[f * words + (i >>> 5)] >>> (i & 31) & 1) != 0 ? -1.0 : 1.0, n, o, oy, ox);
+    }
+
+    /** Σ over the receptive field of output (n, o, oy, ox) of weight·x, skipping zero padding. */
+    private static double dot(ConvDesc d, FloatBuffer x, Tap tap, int n, int o, int oy, int ox) {
         int cpg = d.inChannelsPerGroup();
         int g = o / d.outChannelsPerGroup();
         int kh = d.kernelHeight();
         int kw = d.kernelWidth();
         int ih = d.inHeight();
         int iw = d.inWidth();
-        int rowStart = o * ((cpg * kh * kw + 31) / 32);
         double acc = 0;
         for (int c = 0; c < cpg; c++) {
             int plane = (n * d.inChannels() + g * cpg + c) * ih;
@@ -127,10 +116,7 @@ public final class ReferenceConv {
                     if (ix < 0 || ix >= iw) {
                         continue;
                     }
-                    int i = (c * kh + ky) * kw + kx;
-                    boolean negative = (bits[rowStart + (i >>> 5)] >>> (i & 31) & 1) != 0;
-                    double v = x.get((plane + iy) * iw + ix);
-                    acc += negative ? -v : v;
+                    acc += tap.weight(o, (c * kh + ky) * kw + kx) * x.get((plane + iy) * iw + ix);
                 }
             }
         }
