@@ -1,16 +1,19 @@
-/* sepnet_native.h: C entry points of the native CPU kernels (bound to Java by JavaCPP in
- * org.sepnet.backend.cpu.NativeKernels).
+/* sepnet_native.h: C entry points of the native CPU kernels, bound to Java by JavaCPP in
+ * org.sepnet.backend.cpu.NativeKernels.
+ *
+ * Model: a context (thread pool + instruction set) creates ops; an op packs its weights and
+ * allocates its scratch memory once, then runs any number of times without allocating
+ * (create -> run -> destroy). Handles are opaque 64-bit values; 0 means failure, and
+ * sepnet_last_error() says why. One op runs at a time per context.
  *
  * Conventions shared by every entry point:
  *  - Tensors are NCHW float32, dense, C order, owned by the caller (zero-copy from Java).
- *  - `problem` is the convolution descriptor as 14 int32:
- *      n, c, h, w, o, groups, kh, kw, sh, sw, ph, pw, dh, dw
- *    and the output is n x o x oh x ow with oh = (h + 2ph - dh(kh-1) - 1) / sh + 1 (same for w).
+ *  - `problem` is a convolution as 14 int32: n, c, h, w, o, groups, kh, kw, sh, sw, ph, pw, dh, dw,
+ *    with n the largest batch; the output is n x o x oh x ow, oh = (h + 2ph - dh(kh-1) - 1)/sh + 1.
  *  - Pattern weights: per output filter, ceil(c/groups * kh * kw / 32) uint32 words of sign bits,
  *    bit i = (c*kh + ky)*kw + kx, least significant bit first, 1 = negative, unused bits 0;
  *    alpha has o floats; bias has o floats or is NULL.
- *  - Return value: SEPNET_OK, or a negative SEPNET_E_* code; the Java side validates arguments
- *    first, so an error code means a caller bug and is reported with the problem.
+ *  - Status codes: SEPNET_OK or a negative SEPNET_E_*.
  */
 #ifndef SEPNET_NATIVE_H
 #define SEPNET_NATIVE_H
@@ -21,28 +24,63 @@
 extern "C" {
 #endif
 
-#define SEPNET_NATIVE_ABI_VERSION 1
+#define SEPNET_NATIVE_ABI_VERSION 2
 #define SEPNET_OK 0
 #define SEPNET_E_NULL (-1)
 #define SEPNET_E_SHAPE (-2)
+#define SEPNET_E_HANDLE (-3)
 
-/* ABI version of this library; the Java binding refuses a library with another version. */
+/* Pattern convolution algorithms. */
+#define SEPNET_PATTERN_AUTO 0   /* the measured rule of choose_pattern_mode (native/src/conv_op.h) */
+#define SEPNET_PATTERN_XOR 1    /* input rows added or subtracted by sign, no multiplications */
+#define SEPNET_PATTERN_LOOKUP 2 /* signed row sums built once per channel, gathered per output */
+#define SEPNET_PATTERN_GEMM 3   /* the float GEMM on signs unpacked to +-1, alpha in the epilogue */
+
 int sepnet_native_abi_version(void);
-
-/* CPU features this library detected at run time, e.g. "avx512f avx2 fma". */
+/* CPU features seen at run time, e.g. "avx512f avx512bw avx2 fma". */
 const char* sepnet_native_cpu_features(void);
+/* Instruction sets this CPU can run among those compiled in, best first: "avx512 avx2 generic". */
+const char* sepnet_native_isas(void);
+/* Why the last call on this thread failed. */
+const char* sepnet_last_error(void);
 
-/* y = alpha[o] * sum(+-x) (+ bias[o]) (ReLU if relu != 0). */
-int sepnet_pattern_conv2d(const float* x, const uint32_t* bits, const float* alpha,
-                          const float* bias, float* y, const int32_t* problem, int32_t relu);
+/* threads >= 1; isa is "auto" or one of sepnet_native_isas(). */
+int64_t sepnet_context_create(int32_t threads, const char* isa);
+void sepnet_context_destroy(int64_t ctx);
+const char* sepnet_context_isa(int64_t ctx);
+int32_t sepnet_context_threads(int64_t ctx);
 
-/* Fused pattern residual block: y = alpha[o] * sum(+-x) + sum(w1 * x) (+ bias[o]) (ReLU).
- * The 1x1 branch uses groups1 groups, the k x k branch's stride and no padding, so it reads
- * input pixel (oy*sh, ox*sw); w1 is o x (c / groups1) float32. Its output size must equal the
- * k x k branch's (padding dh*(kh-1)/2 x dw*(kw-1)/2 there). */
-int sepnet_prb_conv2d(const float* x, const uint32_t* bits, const float* alpha, const float* w1,
-                      const float* bias, float* y, const int32_t* problem, int32_t groups1,
-                      int32_t relu);
+/* Float convolution (any kernel, stride, padding, dilation, groups): y = act(W * x + bias). */
+int64_t sepnet_conv_create(int64_t ctx, const int32_t* problem, const float* weights, const float* bias,
+                           int32_t relu);
+/* Pattern convolution: y = act(alpha[o] * (B[o] * x) + bias[o]). */
+int64_t sepnet_pattern_conv_create(int64_t ctx, const int32_t* problem, const uint32_t* bits, const float* alpha,
+                                   const float* bias, int32_t relu, int32_t algorithm);
+/* Fused pattern residual block: y = act(alpha[o] * (B[o] * x) + W1[o] . x(oy*sh, ox*sw) + bias[o]);
+ * w1 is o x (c / groups1); the 1x1 branch has no padding and must give the same output size. */
+int64_t sepnet_prb_create(int64_t ctx, const int32_t* problem, const uint32_t* bits, const float* alpha,
+                          const float* w1, int32_t groups1, const float* bias, int32_t relu, int32_t algorithm);
+/* Fully connected: y[n, :] = act(W x[n, :] + bias), W is out x in. */
+int64_t sepnet_fc_create(int64_t ctx, int32_t batch, int32_t in, int32_t out, const float* w, const float* bias,
+                         int32_t relu);
+/* Pooling; geometry = n, c, ih, iw, kh, kw, sh, sw, ph, pw, oh, ow. */
+int64_t sepnet_pool_create(int64_t ctx, int32_t max, const int32_t* geometry, int32_t count_include_pad);
+/* Per-channel affine (inference batch norm): y[n, c, :] = act(scale[c] * x[n, c, :] + shift[c]). */
+int64_t sepnet_affine_create(int64_t ctx, int32_t batch, int32_t channels, int64_t inner, const float* scale,
+                             const float* shift, int32_t relu);
+
+int32_t sepnet_op_run(int64_t op, const float* x, float* y, int32_t batch);
+/* Implementation name, e.g. "native:pattern_conv_lookup_avx512". */
+const char* sepnet_op_name(int64_t op);
+void sepnet_op_destroy(int64_t op);
+
+/* Stateless element-wise ops. */
+int32_t sepnet_add(int64_t ctx, const float* a, const float* b, float* y, int64_t n, int32_t relu);
+int32_t sepnet_relu(int64_t ctx, const float* x, float* y, int64_t n);
+int32_t sepnet_softmax(int64_t ctx, const float* x, float* y, int32_t rows, int32_t cols);
+/* dst[i*dst_block + dst_offset + j] = src[i*src_block + j] for i < count, j < src_block. */
+int32_t sepnet_copy_blocks(int64_t ctx, const float* src, float* dst, int32_t count, int64_t src_block,
+                           int64_t dst_block, int64_t dst_offset);
 
 #ifdef __cplusplus
 }

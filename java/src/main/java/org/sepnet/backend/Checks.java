@@ -23,6 +23,12 @@ public final class Checks {
         }
     }
 
+    /** {@code shape} itself, after {@link #requireFits} on an input: the output shape of a shape-preserving op. */
+    public static Shape sameShape(Shape max, Shape shape) {
+        requireFits(max, shape, "input");
+        return shape;
+    }
+
     /** Throws unless {@code actual} equals {@code expected}. */
     public static void requireShape(Shape expected, Shape actual, String what) {
         if (!expected.equals(actual)) {

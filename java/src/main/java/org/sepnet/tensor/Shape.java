@@ -117,6 +117,15 @@ public final class Shape {
         return Arrays.hashCode(dims);
     }
 
+    /** {@code 2x3x32x32}: the dimensions as used in problem strings. */
+    public String toDimsString() {
+        StringBuilder b = new StringBuilder();
+        for (int d : dims) {
+            b.append(b.length() == 0 ? "" : "x").append(d);
+        }
+        return b.toString();
+    }
+
     /** {@code [2, 3, 32, 32]}. */
     @Override
     public String toString() {

@@ -15,21 +15,50 @@ import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
 /**
- * Runs one op on a backend and on the reference with the same random input and checks every output
- * against the reference under {@link ErrorBound}: |got − ref| ≤ γ_{K+4}·S, S being the op on |x|
- * with absolute weights. The output is poisoned with NaN first, so an element the kernel never
- * wrote fails; a reference output that is mostly zeros fails too (such a comparison proves little).
+ * Checks an op on a backend against the reference with the same random input: every output must
+ * satisfy |got − ref| ≤ γ_{K+4}·S, S being the op on |x| with absolute weights. The output is
+ * poisoned with NaN first, so an element the kernel never wrote fails; a reference output that is
+ * mostly zeros fails too (such a comparison proves little). {@link #reference} computes the
+ * expected output once, so one case can be checked on many backend configurations.
  */
 public final class Conformance {
     private Conformance() {}
+
+    /** One case's input and reference output. */
+    public record Expected(String name, Shape input, float[] x, float[] y, float[] absSum, long terms) {
+        /** Runs the op on {@code backend}, checks it, and returns its output. */
+        public float[] check(Backend backend, Function<Backend, UnaryOp> build, String config) {
+            float[] got;
+            try (UnaryOp op = build.apply(backend);
+                 Tensor tx = backend.allocate(input);
+                 Tensor ty = backend.allocate(op.outputShape(input))) {
+                tx.copyFrom(x);
+                float[] poison = new float[(int) ty.shape().size()];
+                Arrays.fill(poison, Float.NaN);
+                ty.copyFrom(poison);
+                op.run(tx, ty);
+                backend.synchronize();
+                got = ty.toArray();
+                ErrorBound.Result res = ErrorBound.compare(got, y, absSum, terms);
+                if (!res.passed()) {
+                    int i = res.worstIndex();
+                    fail(config + " (" + op.implementation() + ") differs from the reference: " + res.bad() + " of "
+                            + res.count() + " outputs outside the bound (" + res.nonFinite() + " not finite); worst at flat index "
+                            + i + ": got " + got[i] + ", reference " + y[i] + ", bound "
+                            + ErrorBound.gamma(terms + 4) * absSum[i] + " " + Seeds.replay(name));
+                }
+            }
+            return got;
+        }
+    }
 
     /**
      * @param build builds the op under test on a backend
      * @param buildAbsolute builds the same op with absolute weights and no activation
      * @param terms K, products summed per output
      */
-    public static ErrorBound.Result check(String name, Backend backend, Function<Backend, UnaryOp> build,
-                                          Function<Backend, UnaryOp> buildAbsolute, Shape input, long terms) {
+    public static Expected reference(String name, Function<Backend, UnaryOp> build, Function<Backend, UnaryOp> buildAbsolute,
+                                     Shape input, long terms) {
         SplittableRandom r = new SplittableRandom(Seeds.of(name));
         float[] x = Data.uniform((int) input.size(), r);
         ReferenceBackend ref = ReferenceBackend.instance();
@@ -51,27 +80,14 @@ public final class Conformance {
         }
         assertTrue(zeros < 0.9 * expected.length,
                 "reference output is " + zeros + " of " + expected.length + " zeros: this case cannot catch errors " + Seeds.replay(name));
+        return new Expected(name, input, x, expected, absSum, terms);
+    }
 
-        float[] got;
-        try (UnaryOp op = build.apply(backend);
-             Tensor tx = backend.allocate(input);
-             Tensor ty = backend.allocate(op.outputShape(input))) {
-            tx.copyFrom(x);
-            float[] poison = new float[(int) ty.shape().size()];
-            Arrays.fill(poison, Float.NaN);
-            ty.copyFrom(poison);
-            op.run(tx, ty);
-            backend.synchronize();
-            got = ty.toArray();
-        }
-        ErrorBound.Result res = ErrorBound.compare(got, expected, absSum, terms);
-        if (!res.passed()) {
-            int i = res.worstIndex();
-            fail(backend.name() + " differs from the reference: " + res.bad() + " of " + res.count()
-                    + " outputs outside the bound (" + res.nonFinite() + " not finite); worst at flat index " + i
-                    + ": got " + got[i] + ", reference " + expected[i] + ", bound " + ErrorBound.gamma(terms + 4) * absSum[i]
-                    + " " + Seeds.replay(name));
-        }
-        return res;
+    /** {@link #reference} then {@link Expected#check} on one backend. */
+    public static ErrorBound.Result check(String name, Backend backend, Function<Backend, UnaryOp> build,
+                                          Function<Backend, UnaryOp> buildAbsolute, Shape input, long terms) {
+        Expected e = reference(name, build, buildAbsolute, input, terms);
+        float[] got = e.check(backend, build, backend.name());
+        return ErrorBound.compare(got, e.y(), e.absSum(), terms);
     }
 }

@@ -1,16 +1,17 @@
 package org.sepnet.backend.cpu;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.lang.ref.Cleaner;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
+import java.util.Arrays;
 import java.util.List;
 import org.sepnet.backend.Availability;
 import org.sepnet.backend.Backend;
 import org.sepnet.backend.BuildInfo;
 import org.sepnet.backend.Checks;
+import org.sepnet.backend.host.HostBinaryOp;
+import org.sepnet.backend.host.HostConcatOp;
+import org.sepnet.backend.host.HostTensors;
 import org.sepnet.backend.host.HostUnaryOp;
-import org.sepnet.backend.reference.ReferenceBackend;
 import org.sepnet.ops.Activation;
 import org.sepnet.ops.BatchNormParams;
 import org.sepnet.ops.BinaryOp;
@@ -27,33 +28,50 @@ import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
 /**
- * The native CPU backend. Pattern convolution and the fused pattern residual block run native C++
- * kernels ({@code native/}); the other ops run the reference implementation until their native
- * kernels land, which their {@link org.sepnet.ops.Op#implementation()} names. Weights are copied
- * into direct buffers once, when an op is built.
+ * The native CPU backend: every op runs C++ kernels from {@code native/} on host tensors, in place.
+ * Vectorized for the best instruction set the CPU has (AVX-512, AVX2, or portable SSE2) and
+ * multi-threaded; results are identical for any thread count.
+ *
+ * <p>{@link #instance()} is configured by system properties: {@code sepnet.threads} (default: all
+ * cores), {@code sepnet.native.isa} ({@code auto}, {@code avx512}, {@code avx2}, {@code generic})
+ * and {@code sepnet.native.pattern} ({@link PatternAlgorithm}: {@code auto}, {@code xor},
+ * {@code lookup}). {@link #create} builds a differently configured backend that the caller closes.
  */
-public final class NativeBackend implements Backend {
+public final class NativeBackend implements Backend, AutoCloseable {
     /** Name used by {@code -Dsepnet.backend}. */
     public static final String NAME = "native";
     /** ABI version this binding expects ({@code SEPNET_NATIVE_ABI_VERSION}). */
-    static final int ABI_VERSION = 1;
+    static final int ABI_VERSION = 2;
 
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static volatile String libraryProblem;
+    private static volatile boolean probed;
     private static volatile NativeBackend instance;
 
     private final Availability availability;
+    private final long ctx;
+    private final PatternAlgorithm algorithm;
+    private final boolean owned;
+    private final Cleaner.Cleanable cleanable;
 
-    private NativeBackend(Availability availability) {
+    private NativeBackend(Availability availability, long ctx, PatternAlgorithm algorithm, boolean owned) {
         this.availability = availability;
+        this.ctx = ctx;
+        this.algorithm = algorithm;
+        this.owned = owned;
+        this.cleanable = ctx == 0 ? null : CLEANER.register(this, new DestroyContext(ctx));
     }
 
-    /** The backend; probing (loading the library) happens once, on first use. */
+    /** The shared backend, configured by system properties; probing happens once, on first use. */
     public static NativeBackend instance() {
         NativeBackend b = instance;
         if (b == null) {
             synchronized (NativeBackend.class) {
                 b = instance;
                 if (b == null) {
-                    b = new NativeBackend(probe());
+                    b = build(Integer.getInteger("sepnet.threads", Runtime.getRuntime().availableProcessors()),
+                            System.getProperty("sepnet.native.isa", "auto"),
+                            PatternAlgorithm.parse(System.getProperty("sepnet.native.pattern", "auto")), false);
                     instance = b;
                 }
             }
@@ -61,29 +79,83 @@ public final class NativeBackend implements Backend {
         return b;
     }
 
-    private static Availability probe() {
-        if (!BuildInfo.built("native.library")) {
-            return Availability.unavailable("the native library is not in this jar: " + BuildInfo.skipReason("native"));
+    /**
+     * A native backend with its own thread pool; close it when done (ops built by it stay valid).
+     *
+     * @param threads worker threads, 1 or more
+     * @param isa {@code auto} or one of {@link #instructionSets()}
+     * @throws IllegalArgumentException for a bad thread count or an instruction set this CPU lacks
+     * @throws IllegalStateException when the native library is unavailable
+     */
+    public static NativeBackend create(int threads, String isa, PatternAlgorithm algorithm) {
+        if (threads < 1 || threads > 1024) {
+            throw new IllegalArgumentException("threads is " + threads + "; expected 1 to 1024");
         }
-        String arch = System.getProperty("os.arch");
-        if (!System.getProperty("os.name", "").toLowerCase().startsWith("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            return Availability.unavailable("the native library is built for linux-x86_64; this is "
-                    + System.getProperty("os.name") + " " + arch);
+        NativeBackend b = build(threads, isa, algorithm, true);
+        if (!b.availability.available()) {
+            if (libraryProblem != null) {
+                throw new IllegalStateException("the native backend is unavailable: " + libraryProblem);
+            }
+            throw new IllegalArgumentException(b.availability.detail());
+        }
+        return b;
+    }
+
+    /** Instruction sets this CPU can run among those compiled in, best first (empty without the library). */
+    public static List<String> instructionSets() {
+        return loadLibrary() == null ? Arrays.asList(NativeKernels.sepnet_native_isas().split(" ")) : List.of();
+    }
+
+    private static NativeBackend build(int threads, String isa, PatternAlgorithm algorithm, boolean owned) {
+        String problem = loadLibrary();
+        if (problem != null) {
+            return new NativeBackend(Availability.unavailable(problem), 0, algorithm, owned);
+        }
+        if (threads < 1) {
+            return new NativeBackend(Availability.unavailable("-Dsepnet.threads=" + threads + "; expected 1 or more"), 0,
+                    algorithm, owned);
+        }
+        long ctx = NativeKernels.sepnet_context_create(threads, isa);
+        if (ctx == 0) {
+            return new NativeBackend(Availability.unavailable("instruction set '" + isa + "': "
+                    + NativeKernels.sepnet_last_error()), 0, algorithm, owned);
+        }
+        String detail = "C++ kernels, " + NativeKernels.sepnet_context_isa(ctx) + ", "
+                + NativeKernels.sepnet_context_threads(ctx) + " thread" + (threads == 1 ? "" : "s")
+                + ", pattern algorithm " + algorithm.name().toLowerCase() + " (CPU: "
+                + NativeKernels.sepnet_native_cpu_features() + ")";
+        return new NativeBackend(Availability.available(detail), ctx, algorithm, owned);
+    }
+
+    /** Loads the library once; null when usable, else why not. */
+    private static synchronized String loadLibrary() {
+        if (probed) {
+            return libraryProblem;
+        }
+        probed = true;
+        if (!BuildInfo.built("native.library")) {
+            libraryProblem = "the native library is not in this jar: " + BuildInfo.skipReason("native");
+            return libraryProblem;
+        }
+        String os = System.getProperty("os.name", "");
+        String arch = System.getProperty("os.arch", "");
+        if (!os.toLowerCase().startsWith("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            libraryProblem = "the native library is built for linux-x86_64; this is " + os + " " + arch;
+            return libraryProblem;
         }
         try {
             int abi = NativeKernels.sepnet_native_abi_version();
             if (abi != ABI_VERSION) {
-                return Availability.unavailable("the native library has ABI version " + abi + "; this binding expects " + ABI_VERSION);
+                libraryProblem = "the native library has ABI version " + abi + "; this binding expects " + ABI_VERSION;
             }
-            return Availability.available("C++ kernels, CPU features: " + NativeKernels.sepnet_native_cpu_features()
-                    + ", " + Runtime.getRuntime().availableProcessors() + " cores visible (single-threaded kernels)");
         } catch (LinkageError e) {
             Throwable root = e;
             while (root.getCause() != null) {
                 root = root.getCause();
             }
-            return Availability.unavailable("the native library could not be loaded: " + root);
+            libraryProblem = "the native library could not be loaded: " + root;
         }
+        return libraryProblem;
     }
 
     @Override
@@ -96,123 +168,174 @@ public final class NativeBackend implements Backend {
         return availability;
     }
 
+    /** The instruction set this backend's kernels use. */
+    public String instructionSet() {
+        return NativeKernels.sepnet_context_isa(context());
+    }
+
+    /** Threads in this backend's pool. */
+    public int threads() {
+        return NativeKernels.sepnet_context_threads(context());
+    }
+
     @Override
     public Tensor allocate(Shape shape) {
         return HostTensor.allocate(shape);
     }
 
     @Override
-    public UnaryOp patternConv2d(ConvDesc d, PatternWeights w, Activation act) {
-        requireAvailable();
-        d.requireWeights(w);
-        IntBuffer bits = direct(w.bits());
-        FloatBuffer alpha = direct(w.alpha());
-        FloatBuffer bias = w.hasBias() ? direct(w.bias()) : null;
-        int[] problem = d.toNativeArray(d.batch());
-        int relu = act == Activation.RELU ? 1 : 0;
-        return new HostUnaryOp(NAME, d.problem(), "native:pattern_conv_direct_xor", d::outputShape, (x, y, n) -> {
-            problem[0] = n;
-            check(NativeKernels.sepnet_pattern_conv2d(x, bits, alpha, bias, y, problem, relu), d.problem());
-        }, () -> {});
-    }
-
-    @Override
-    public UnaryOp patternResidualBlock(PrbDesc d, PatternWeights pattern, ConvWeights pointwise, Activation act) {
-        requireAvailable();
-        Checks.requirePrbWeights(d, pattern, pointwise);
-        IntBuffer bits = direct(pattern.bits());
-        FloatBuffer alpha = direct(pattern.alpha());
-        FloatBuffer w1 = direct(pointwise.weights());
-        float[] b = Checks.prbBias(pattern, pointwise);
-        FloatBuffer bias = b == null ? null : direct(b);
-        int[] problem = d.pattern().toNativeArray(d.pattern().batch());
-        int groups1 = d.pointwise().groups();
-        int relu = act == Activation.RELU ? 1 : 0;
-        return new HostUnaryOp(NAME, d.problem(), "native:prb_direct_xor", s -> d.pattern().outputShape(s), (x, y, n) -> {
-            problem[0] = n;
-            check(NativeKernels.sepnet_prb_conv2d(x, bits, alpha, w1, bias, y, problem, groups1, relu), d.problem());
-        }, () -> {});
-    }
-
-    // Ops below have no native kernel yet: the reference implementation runs them on the same host
-    // tensors, and their implementation() says "reference".
-
-    @Override
     public UnaryOp conv2d(ConvDesc d, ConvWeights w, Activation act) {
-        requireAvailable();
-        return ReferenceBackend.instance().conv2d(d, w, act);
+        d.requireWeights(w);
+        long h = NativeKernels.sepnet_conv_create(context(), d.toNativeArray(d.batch()), w.weights(), w.bias(), relu(act));
+        return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape);
+    }
+
+    @Override
+    public UnaryOp patternConv2d(ConvDesc d, PatternWeights w, Activation act) {
+        d.requireWeights(w);
+        long h = NativeKernels.sepnet_pattern_conv_create(context(), d.toNativeArray(d.batch()), w.bits(), w.alpha(),
+                w.bias(), relu(act), algorithmFor(d));
+        return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape);
     }
 
     @Override
     public UnaryOp pointwiseConv2d(ConvDesc d, ConvWeights w, Activation act) {
-        requireAvailable();
-        return ReferenceBackend.instance().pointwiseConv2d(d, w, act);
+        Checks.requirePointwise(d);
+        return conv2d(d, w, act);
     }
 
     @Override
-    public UnaryOp batchNorm(Shape maxShape, BatchNormParams params, Activation act) {
-        requireAvailable();
-        return ReferenceBackend.instance().batchNorm(maxShape, params, act);
+    public UnaryOp patternResidualBlock(PrbDesc d, PatternWeights pattern, ConvWeights pointwise, Activation act) {
+        Checks.requirePrbWeights(d, pattern, pointwise);
+        ConvDesc k = d.pattern();
+        long h = NativeKernels.sepnet_prb_create(context(), k.toNativeArray(k.batch()), pattern.bits(), pattern.alpha(),
+                pointwise.weights(), d.pointwise().groups(), Checks.prbBias(pattern, pointwise), relu(act), algorithmFor(k));
+        return new NativeOp(created(h, d.problem()), d.problem(), s -> k.outputShape(s));
+    }
+
+    @Override
+    public UnaryOp batchNorm(Shape maxShape, BatchNormParams p, Activation act) {
+        if (maxShape.rank() < 2 || maxShape.dim(1) != p.channels()) {
+            throw new IllegalArgumentException("batch norm of " + p.channels() + " channels cannot take shape " + maxShape
+                    + "; expected [n, " + p.channels() + ", ...]");
+        }
+        long inner = maxShape.size() / maxShape.dim(0) / maxShape.dim(1);
+        long h = NativeKernels.sepnet_affine_create(context(), maxShape.dim(0), p.channels(), inner, toFloat(p.scale()),
+                toFloat(p.shift()), relu(act));
+        String problem = "batchnorm_" + maxShape.toDimsString();
+        return new NativeOp(created(h, problem), problem, s -> Checks.sameShape(maxShape, s));
     }
 
     @Override
     public UnaryOp activation(Shape maxShape, Activation act) {
-        requireAvailable();
-        return ReferenceBackend.instance().activation(maxShape, act);
+        long ctx = context();
+        String problem = act.name().toLowerCase() + "_" + maxShape.toDimsString();
+        long perSample = maxShape.size() / maxShape.dim(0);
+        return new HostUnaryOp(NAME, problem, act == Activation.RELU ? "native:relu" : "native:copy", s -> Checks.sameShape(maxShape, s),
+                (x, y, n) -> {
+                    if (act == Activation.RELU) {
+                        check(NativeKernels.sepnet_relu(ctx, x, y, n * perSample), "relu", problem);
+                    } else {
+                        check(NativeKernels.sepnet_copy_blocks(ctx, x, y, 1, n * perSample, n * perSample, 0), "copy", problem);
+                    }
+                }, () -> {});
     }
 
     @Override
     public BinaryOp add(Shape maxShape, Activation act) {
-        requireAvailable();
-        return ReferenceBackend.instance().add(maxShape, act);
+        long ctx = context();
+        return new HostBinaryOp(NAME, maxShape, "native:add", (a, b, out, count) ->
+                check(NativeKernels.sepnet_add(ctx, a, b, out, count, relu(act)), "add", maxShape.toDimsString()));
     }
 
     @Override
     public ConcatOp concat(List<Shape> maxInputShapes) {
-        requireAvailable();
-        return ReferenceBackend.instance().concat(maxInputShapes);
+        long ctx = context();
+        return new HostConcatOp(NAME, maxInputShapes, "native:concat") {
+            @Override
+            protected void copy(FloatBuffer src, FloatBuffer dst, int batch, int srcBlock, int dstBlock, int offset) {
+                check(NativeKernels.sepnet_copy_blocks(ctx, src, dst, batch, srcBlock, dstBlock, offset), "concat", problem());
+            }
+        };
     }
 
     @Override
     public UnaryOp pool(PoolDesc d) {
-        requireAvailable();
-        return ReferenceBackend.instance().pool(d);
+        int[] geometry = {d.batch(), d.channels(), d.inHeight(), d.inWidth(), d.kernelHeight(), d.kernelWidth(),
+                d.strideHeight(), d.strideWidth(), d.padHeight(), d.padWidth(), d.outHeight(), d.outWidth()};
+        long h = NativeKernels.sepnet_pool_create(context(), d.kind() == PoolDesc.Kind.MAX ? 1 : 0, geometry,
+                d.countIncludePad() ? 1 : 0);
+        return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape);
     }
 
     @Override
     public UnaryOp fullyConnected(FcDesc d, ConvWeights w, Activation act) {
-        requireAvailable();
-        return ReferenceBackend.instance().fullyConnected(d, w, act);
+        d.requireWeights(w);
+        long h = NativeKernels.sepnet_fc_create(context(), d.batch(), d.in(), d.out(), w.weights(), w.bias(), relu(act));
+        return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape);
     }
 
     @Override
     public UnaryOp softmax(Shape maxShape) {
-        requireAvailable();
-        return ReferenceBackend.instance().softmax(maxShape);
+        long ctx = context();
+        int classes = (int) (maxShape.size() / maxShape.dim(0));
+        String problem = "softmax_" + maxShape.toDimsString();
+        return new HostUnaryOp(NAME, problem, "native:softmax", s -> Checks.sameShape(maxShape, s),
+                (x, y, n) -> check(NativeKernels.sepnet_softmax(ctx, x, y, n, classes), "softmax", problem), () -> {});
     }
 
-    private void requireAvailable() {
-        if (!availability.available()) {
+    /** Releases this backend's thread pool (ops it built keep it alive until they are closed). The shared {@link #instance()} is never released. */
+    @Override
+    public void close() {
+        if (owned && cleanable != null) {
+            cleanable.clean();
+        }
+    }
+
+    private long context() {
+        if (ctx == 0) {
             throw new IllegalStateException("the native backend is unavailable: " + availability.detail());
         }
+        return ctx;
     }
 
-    private static void check(int status, String problem) {
+    private int algorithmFor(ConvDesc d) {
+        if (algorithm == PatternAlgorithm.LOOKUP && (d.kernelWidth() < 2 || d.kernelWidth() > 7)) {
+            return PatternAlgorithm.XOR.code;  // the lookup needs 2..7 taps per row
+        }
+        return algorithm.code;
+    }
+
+    private static long created(long handle, String problem) {
+        if (handle == 0) {
+            throw new IllegalStateException("the native library refused " + problem + ": " + NativeKernels.sepnet_last_error());
+        }
+        return handle;
+    }
+
+    static void check(int status, String kernel, String problem) {
         if (status != 0) {
-            throw new IllegalStateException("native kernel failed with status " + status + " on " + problem
-                    + " (the Java side validated it: this is a bug)");
+            throw new IllegalStateException("native kernel " + kernel + " failed with status " + status + " on " + problem
+                    + " (arguments were validated in Java: this is a bug)");
         }
     }
 
-    private static IntBuffer direct(int[] values) {
-        IntBuffer b = ByteBuffer.allocateDirect(values.length * Integer.BYTES).order(ByteOrder.nativeOrder()).asIntBuffer();
-        b.put(0, values);
-        return b;
+    private static int relu(Activation act) {
+        return act == Activation.RELU ? 1 : 0;
     }
 
-    private static FloatBuffer direct(float[] values) {
-        FloatBuffer b = ByteBuffer.allocateDirect(values.length * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        b.put(0, values);
-        return b;
+    private static float[] toFloat(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
+    }
+
+    private record DestroyContext(long ctx) implements Runnable {
+        @Override
+        public void run() {
+            NativeKernels.sepnet_context_destroy(ctx);
+        }
     }
 }

@@ -30,7 +30,7 @@ public final class HostBinaryOp implements BinaryOp {
 
     @Override
     public String problem() {
-        return "add_" + maxShape.toString().replaceAll("[\\[\\] ]", "").replace(',', 'x');
+        return "add_" + maxShape.toDimsString();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.sepnet.backend.host;
 
+import java.nio.FloatBuffer;
 import java.util.List;
 import org.sepnet.backend.Checks;
 import org.sepnet.ops.ConcatOp;
@@ -7,8 +8,11 @@ import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
-/** Channel concatenation of host NCHW tensors: plain copies of each sample's channel block. */
-public final class HostConcatOp implements ConcatOp {
+/**
+ * Channel concatenation of host NCHW tensors: each input's per-sample channel block is copied to
+ * its offset in the output's sample. Backends may override {@link #copy} with a faster copy.
+ */
+public class HostConcatOp implements ConcatOp {
     private final String backend;
     private final List<Shape> maxInputs;
     private final Shape maxOutput;
@@ -54,10 +58,15 @@ public final class HostConcatOp implements ConcatOp {
             HostTensor in = HostTensors.require(inputs.get(i), "input " + i, backend);
             Checks.requireShape(maxInputs.get(i).withDim0(batch), in.shape(), "concat input " + i);
             int block = in.shape().c() * plane;
-            for (int n = 0; n < batch; n++) {
-                out.buffer().put((n * outChannels * plane) + offset, in.buffer(), n * block, block);
-            }
+            copy(in.buffer(), out.buffer(), batch, block, outChannels * plane, offset);
             offset += block;
+        }
+    }
+
+    /** Copies {@code batch} blocks of {@code srcBlock} floats to {@code dst} at {@code n·dstBlock + offset}. */
+    protected void copy(FloatBuffer src, FloatBuffer dst, int batch, int srcBlock, int dstBlock, int offset) {
+        for (int n = 0; n < batch; n++) {
+            dst.put(n * dstBlock + offset, src, n * srcBlock, srcBlock);
         }
     }
 

@@ -99,14 +99,14 @@ public final class ReferenceBackend implements Backend {
         double[] scale = p.scale();
         double[] shift = p.shift();
         int inner = (int) (maxShape.size() / maxShape.dim(0) / maxShape.dim(1));
-        return op("batchnorm_" + dims(maxShape), s -> fits(maxShape, s),
+        return op("batchnorm_" + maxShape.toDimsString(), s -> Checks.sameShape(maxShape, s),
                 (x, y, n) -> ReferenceLayers.batchNorm(n, p.channels(), inner, scale, shift, act, x, y));
     }
 
     @Override
     public UnaryOp activation(Shape maxShape, Activation act) {
         int perSample = (int) (maxShape.size() / maxShape.dim(0));
-        return op(act.name().toLowerCase() + "_" + dims(maxShape), s -> fits(maxShape, s),
+        return op(act.name().toLowerCase() + "_" + maxShape.toDimsString(), s -> Checks.sameShape(maxShape, s),
                 (x, y, n) -> ReferenceLayers.activation(n * perSample, act, x, y));
     }
 
@@ -136,26 +136,12 @@ public final class ReferenceBackend implements Backend {
     @Override
     public UnaryOp softmax(Shape maxShape) {
         int classes = (int) (maxShape.size() / maxShape.dim(0));
-        return op("softmax_" + dims(maxShape), s -> fits(maxShape, s),
+        return op("softmax_" + maxShape.toDimsString(), s -> Checks.sameShape(maxShape, s),
                 (x, y, n) -> ReferenceLayers.softmax(n, classes, x, y));
     }
 
     private static UnaryOp op(String problem, java.util.function.UnaryOperator<Shape> out,
                               org.sepnet.backend.host.HostKernel kernel) {
         return new HostUnaryOp(NAME, problem, IMPL, out, kernel, () -> {});
-    }
-
-    private static Shape fits(Shape max, Shape s) {
-        Checks.requireFits(max, s, "input");
-        return s;
-    }
-
-    /** {@code [2, 3, 4]} as {@code 2x3x4}. */
-    static String dims(Shape s) {
-        StringBuilder b = new StringBuilder();
-        for (int d : s.dims()) {
-            b.append(b.length() == 0 ? "" : "x").append(d);
-        }
-        return b.toString();
     }
 }

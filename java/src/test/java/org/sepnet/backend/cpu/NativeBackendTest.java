@@ -1,32 +1,56 @@
 package org.sepnet.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Function;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.sepnet.backend.Backend;
 import org.sepnet.backend.BuildInfo;
+import org.sepnet.backend.reference.ReferenceBackend;
 import org.sepnet.ops.Activation;
+import org.sepnet.ops.BatchNormParams;
+import org.sepnet.ops.BinaryOp;
+import org.sepnet.ops.ConcatOp;
 import org.sepnet.ops.ConvDesc;
+import org.sepnet.ops.FcDesc;
+import org.sepnet.ops.PoolDesc;
 import org.sepnet.ops.PrbDesc;
 import org.sepnet.ops.UnaryOp;
 import org.sepnet.pattern.PatternWeights;
 import org.sepnet.tensor.ConvWeights;
 import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Shape;
 import org.sepnet.testing.Conformance;
 import org.sepnet.testing.Data;
 import org.sepnet.testing.Seeds;
 import org.sepnet.testing.ShapeSweep;
-import org.junit.jupiter.api.Assumptions;
 
-/** The native kernels against the reference on the edge-hitting shape sweep. */
+/**
+ * Every native kernel against the reference on the edge-hitting shapes, on every instruction set
+ * this CPU runs, with 1 and 2 threads, and with both pattern algorithms forced; plus bit-for-bit
+ * identity of 1-thread and 2-thread results.
+ */
 class NativeBackendTest {
-    private static NativeBackend backend;
+    /** A backend configuration under test. */
+    record Config(String label, String isa, int threads, PatternAlgorithm algorithm, NativeBackend backend) {}
+
+    private static final List<Config> CONFIGS = new ArrayList<>();
 
     @BeforeAll
     static void requireLibrary() {
@@ -34,76 +58,271 @@ class NativeBackendTest {
         // must load it; failing to is a test failure, not a skip.
         Assumptions.assumeTrue(BuildInfo.built("native.library"),
                 () -> "native library not built: " + BuildInfo.skipReason("native"));
-        backend = NativeBackend.instance();
-        assertTrue(backend.availability().available(), "native library built but unavailable: " + backend.availability().detail());
+        NativeBackend shared = NativeBackend.instance();
+        assertTrue(shared.availability().available(), "native library built but unavailable: " + shared.availability().detail());
+        List<String> isas = NativeBackend.instructionSets();
+        assertTrue(isas.contains("generic"), "the portable kernels are always compiled in: " + isas);
+        for (String isa : isas) {
+            for (int threads : new int[] {1, 2}) {
+                add(isa, threads, PatternAlgorithm.AUTO);
+            }
+        }
+        add(isas.get(0), 2, PatternAlgorithm.XOR);
+        add(isas.get(0), 2, PatternAlgorithm.LOOKUP);
+        add(isas.get(0), 2, PatternAlgorithm.GEMM);
+        System.out.println("native configurations under test: " + CONFIGS.stream().map(Config::label).toList());
     }
 
-    static Stream<Arguments> patternCases() {
-        return ShapeSweep.convolutions().stream().flatMap(d -> Stream.of(
-                Arguments.of(d, true, Activation.RELU), Arguments.of(d, false, Activation.NONE)));
+    private static void add(String isa, int threads, PatternAlgorithm algorithm) {
+        String label = isa + "/" + threads + "t/" + algorithm.name().toLowerCase();
+        CONFIGS.add(new Config(label, isa, threads, algorithm, NativeBackend.create(threads, isa, algorithm)));
     }
 
-    static Stream<Arguments> blockCases() {
+    @AfterAll
+    static void closeBackends() {
+        CONFIGS.forEach(c -> c.backend().close());
+        CONFIGS.clear();
+    }
+
+    /** Checks {@code e} on every configuration and requires identical bits for 1 and 2 threads of the same kernels. */
+    private static void checkEverywhere(Conformance.Expected e, Function<Backend, UnaryOp> build) {
+        Map<String, float[]> byKernels = new HashMap<>();
+        for (Config c : CONFIGS) {
+            float[] got = e.check(c.backend(), build, c.label());
+            String kernels = c.isa() + "/" + c.algorithm();
+            float[] other = byKernels.putIfAbsent(kernels, got);
+            if (other != null) {
+                assertArrayEquals(other, got, c.label() + " differs from the other thread count " + Seeds.replay(e.name()));
+            }
+        }
+    }
+
+    static Stream<ConvDesc> sweep() {
+        return ShapeSweep.convolutions().stream();
+    }
+
+    static Stream<Arguments> blocks() {
         return ShapeSweep.residualBlocks().stream().flatMap(d -> {
-            int g = d.groups();
             Stream.Builder<Arguments> s = Stream.builder();
-            s.add(Arguments.of(d, 1, Activation.RELU));
-            if (g > 1) {
-                s.add(Arguments.of(d, g, Activation.NONE));
+            s.add(Arguments.of(d, 1));
+            if (d.groups() > 1) {
+                s.add(Arguments.of(d, d.groups()));
             } else if (d.inChannels() % 2 == 0 && d.outChannels() % 2 == 0) {
-                s.add(Arguments.of(d, 2, Activation.NONE));
+                s.add(Arguments.of(d, 2));
             }
             return s.build();
         });
     }
 
-    @ParameterizedTest(name = "{0} bias={1} {2}")
-    @MethodSource("patternCases")
-    void patternConvolutionMatchesReference(ConvDesc d, boolean bias, Activation act) {
-        String name = "native_pattern_" + d.problem() + "_" + bias + "_" + act;
-        PatternWeights w = Data.pattern(d.outChannels(), d.inChannelsPerGroup(), d.kernelHeight(), d.kernelWidth(), bias,
-                new java.util.SplittableRandom(Seeds.of(name + "_w")));
-        Conformance.check(name, backend, b -> b.patternConv2d(d, w, act), b -> b.patternConv2d(d, w.absolute(), Activation.NONE),
-                d.inputShape(), (long) d.inChannelsPerGroup() * d.kernelHeight() * d.kernelWidth() + 1);
+    private static long convTerms(ConvDesc d) {
+        return (long) d.inChannelsPerGroup() * d.kernelHeight() * d.kernelWidth() + 1;
     }
 
-    @ParameterizedTest(name = "{0} pointwise groups={1} {2}")
-    @MethodSource("blockCases")
-    void residualBlockMatchesReference(ConvDesc k, int pointwiseGroups, Activation act) {
-        String name = "native_prb_" + k.problem() + "_" + pointwiseGroups + "_" + act;
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sweep")
+    void patternConvolution(ConvDesc d) {
+        for (boolean bias : new boolean[] {true, false}) {
+            Activation act = bias ? Activation.RELU : Activation.NONE;
+            String name = "native_pattern_" + d.problem() + "_" + bias;
+            PatternWeights w = Data.pattern(d.outChannels(), d.inChannelsPerGroup(), d.kernelHeight(), d.kernelWidth(), bias,
+                    new SplittableRandom(Seeds.of(name + "_w")));
+            Function<Backend, UnaryOp> build = b -> b.patternConv2d(d, w, act);
+            checkEverywhere(Conformance.reference(name, build, b -> b.patternConv2d(d, w.absolute(), Activation.NONE),
+                    d.inputShape(), convTerms(d)), build);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("sweep")
+    void floatConvolution(ConvDesc d) {
+        String name = "native_conv_" + d.problem();
+        ConvWeights w = Data.weights(d.outChannels(), d.inChannelsPerGroup(), d.kernelHeight(), d.kernelWidth(), true,
+                new SplittableRandom(Seeds.of(name + "_w")));
+        Function<Backend, UnaryOp> build = b -> b.conv2d(d, w, Activation.RELU);
+        checkEverywhere(Conformance.reference(name, build, b -> b.conv2d(d, w.absolute(), Activation.NONE), d.inputShape(),
+                convTerms(d)), build);
+    }
+
+    @ParameterizedTest(name = "{0} pointwise groups {1}")
+    @MethodSource("blocks")
+    void residualBlock(ConvDesc k, int pointwiseGroups) {
+        String name = "native_prb_" + k.problem() + "_" + pointwiseGroups;
         PrbDesc d = PrbDesc.of(k, pointwiseGroups);
-        java.util.SplittableRandom r = new java.util.SplittableRandom(Seeds.of(name + "_w"));
+        SplittableRandom r = new SplittableRandom(Seeds.of(name + "_w"));
         PatternWeights p = Data.pattern(k.outChannels(), k.inChannelsPerGroup(), k.kernelHeight(), k.kernelWidth(), true, r);
-        ConvWeights w1 = Data.weights(k.outChannels(), d.pointwise().inChannelsPerGroup(), 1, 1, act == Activation.RELU, r);
-        long terms = (long) k.inChannelsPerGroup() * k.kernelHeight() * k.kernelWidth() + d.pointwise().inChannelsPerGroup() + 2;
-        Conformance.check(name, backend, b -> b.patternResidualBlock(d, p, w1, act),
-                b -> b.patternResidualBlock(d, p.absolute(), w1.absolute(), Activation.NONE), k.inputShape(), terms);
+        ConvWeights w1 = Data.weights(k.outChannels(), d.pointwise().inChannelsPerGroup(), 1, 1, pointwiseGroups == 1, r);
+        Activation act = pointwiseGroups == 1 ? Activation.RELU : Activation.NONE;
+        Function<Backend, UnaryOp> build = b -> b.patternResidualBlock(d, p, w1, act);
+        long terms = convTerms(k) + d.pointwise().inChannelsPerGroup() + 1;
+        checkEverywhere(Conformance.reference(name, build,
+                b -> b.patternResidualBlock(d, p.absolute(), w1.absolute(), Activation.NONE), k.inputShape(), terms), build);
     }
 
     @Test
-    void runsSmallerBatchesThanBuiltFor() {
-        ConvDesc d = ConvDesc.builder().batch(4).channels(5, 6).input(7, 7).kernel(3).pad(1).build();
-        PatternWeights w = Data.pattern(6, 5, 3, 3, true, new java.util.SplittableRandom(1));
-        Conformance.check("native_small_batch", backend, b -> b.patternConv2d(d, w, Activation.NONE),
-                b -> b.patternConv2d(d, w.absolute(), Activation.NONE), d.inputShape().withDim0(2), 46);
+    void residualBlockAtSmallerBatchThanBuiltFor() {
+        ConvDesc k = ConvDesc.builder().batch(4).channels(20, 24).input(9, 9).kernel(3).pad(1).groups(4).build();
+        PrbDesc d = PrbDesc.of(k, 2);
+        SplittableRandom r = new SplittableRandom(Seeds.of("prb_small_batch"));
+        PatternWeights p = Data.pattern(24, 5, 3, 3, true, r);
+        ConvWeights w1 = Data.weights(24, 10, 1, 1, true, r);
+        Function<Backend, UnaryOp> build = b -> b.patternResidualBlock(d, p, w1, Activation.RELU);
+        checkEverywhere(Conformance.reference("prb_small_batch", build,
+                b -> b.patternResidualBlock(d, p.absolute(), w1.absolute(), Activation.NONE), k.inputShape().withDim0(3),
+                5 * 9 + 10 + 2), build);
     }
 
     @Test
-    void namesItsImplementationsAndRejectsBadShapes() {
+    void fullyConnected() {
+        int[][] cases = {{1, 64, 10}, {3, 1000, 37}, {2, 5, 3}, {4, 17, 4}};
+        for (int[] c : cases) {
+            FcDesc d = new FcDesc(c[0], c[1], c[2]);
+            String name = "native_fc_" + d.problem();
+            ConvWeights w = Data.weights(c[2], c[1], 1, 1, true, new SplittableRandom(Seeds.of(name + "_w")));
+            Function<Backend, UnaryOp> build = b -> b.fullyConnected(d, w, Activation.RELU);
+            checkEverywhere(Conformance.reference(name, build, b -> b.fullyConnected(d, w.absolute(), Activation.NONE),
+                    Shape.nchw(c[0], c[1], 1, 1), c[1] + 1), build);
+        }
+    }
+
+    @Test
+    void pooling() {
+        Shape in = Shape.nchw(2, 5, 9, 8);
+        List<PoolDesc> cases = List.of(PoolDesc.max(2, 5, 9, 8, 3, 2, 1), PoolDesc.max(2, 5, 9, 8, 3, 2, 0).withCeilMode(),
+                PoolDesc.avg(2, 5, 9, 8, 3, 2, 1), PoolDesc.avg(2, 5, 9, 8, 3, 1, 1).excludingPadding(),
+                PoolDesc.avg(2, 5, 9, 8, 2, 2, 0).withCeilMode(), PoolDesc.global(PoolDesc.Kind.AVG, 2, 5, 9, 8),
+                PoolDesc.global(PoolDesc.Kind.MAX, 2, 5, 9, 8));
+        for (PoolDesc d : cases) {
+            Function<Backend, UnaryOp> build = b -> b.pool(d);
+            checkEverywhere(Conformance.reference("native_pool_" + d.problem(), build, build, in,
+                    (long) d.kernelHeight() * d.kernelWidth()), build);
+        }
+    }
+
+    @Test
+    void batchNorm() {
+        for (Shape shape : new Shape[] {Shape.nchw(2, 33, 5, 7), Shape.of(3, 10)}) {
+            int c = shape.dim(1);
+            SplittableRandom r = new SplittableRandom(Seeds.of("bn_" + shape));
+            float[] gamma = Data.uniform(c, r);
+            float[] beta = Data.uniform(c, r);
+            float[] mean = Data.uniform(c, r);
+            float[] var = Data.abs(Data.uniform(c, r));
+            BatchNormParams p = new BatchNormParams(gamma, beta, mean, var, 1e-3f);
+            // |scale·x + shift| <= |scale|·|x| + |beta| + |mean·scale|: the absolute twin.
+            double[] scale = p.scale();
+            float[] absBeta = new float[c];
+            for (int i = 0; i < c; i++) {
+                absBeta[i] = (float) (Math.abs(beta[i]) + Math.abs(mean[i] * scale[i]));
+            }
+            BatchNormParams abs = new BatchNormParams(Data.abs(gamma), absBeta, new float[c], var, 1e-3f);
+            Function<Backend, UnaryOp> build = b -> b.batchNorm(shape, p, Activation.RELU);
+            checkEverywhere(Conformance.reference("native_bn_" + shape, build, b -> b.batchNorm(shape, abs, Activation.NONE),
+                    shape, 2), build);
+        }
+    }
+
+    @Test
+    void softmaxAndActivation() {
+        Shape s = Shape.of(3, 1000);
+        Function<Backend, UnaryOp> softmax = b -> b.softmax(s);
+        checkEverywhere(Conformance.reference("native_softmax", softmax, softmax, s, 1000), softmax);
+        Shape big = Shape.nchw(2, 3, 150, 150); // more than one 16K-float work item
+        Function<Backend, UnaryOp> relu = b -> b.activation(big, Activation.RELU);
+        checkEverywhere(Conformance.reference("native_relu", relu, b -> b.activation(big, Activation.NONE), big, 0), relu);
+    }
+
+    @Test
+    void addAndConcatAreExact() {
+        Shape s = Shape.nchw(2, 3, 70, 90);
+        SplittableRandom r = new SplittableRandom(Seeds.of("add_concat"));
+        float[] a = Data.uniform((int) s.size(), r);
+        float[] b = Data.uniform((int) s.size(), r);
+        Shape s2 = Shape.nchw(2, 5, 70, 90);
+        float[] c = Data.uniform((int) s2.size(), r);
+        float[][] expected = new float[2][];
+        ReferenceBackend ref = ReferenceBackend.instance();
+        for (int pass = 0; pass <= CONFIGS.size(); pass++) {
+            Backend backend = pass == 0 ? ref : CONFIGS.get(pass - 1).backend();
+            String label = pass == 0 ? "reference" : CONFIGS.get(pass - 1).label();
+            try (BinaryOp add = backend.add(s, Activation.RELU);
+                 ConcatOp cat = backend.concat(List.of(s, s2));
+                 HostTensor ta = HostTensor.of(s, a);
+                 HostTensor tb = HostTensor.of(s, b);
+                 HostTensor tc = HostTensor.of(s2, c);
+                 HostTensor sum = HostTensor.allocate(s);
+                 HostTensor joined = HostTensor.allocate(2, 8, 70, 90)) {
+                add.run(ta, tb, sum);
+                cat.run(List.of(ta, tc), joined);
+                if (pass == 0) {
+                    expected[0] = sum.toArray();
+                    expected[1] = joined.toArray();
+                } else {
+                    assertTrue(add.implementation().startsWith("native:"), add.implementation());
+                    assertArrayEquals(expected[0], sum.toArray(), label + " add " + Seeds.replay("add_concat"));
+                    assertArrayEquals(expected[1], joined.toArray(), label + " concat " + Seeds.replay("add_concat"));
+                }
+            }
+        }
+    }
+
+    @Test
+    void implementationNamesSayWhatRuns() {
+        ConvDesc many = ConvDesc.builder().channels(16, 64).input(8, 8).kernel(3).pad(1).build();
+        ConvDesc depthwise = ConvDesc.builder().channels(16, 16).input(8, 8).kernel(3).pad(1).depthwise().build();
+        PatternWeights wMany = Data.pattern(64, 16, 3, 3, false, new SplittableRandom(1));
+        PatternWeights wDw = Data.pattern(16, 1, 3, 3, false, new SplittableRandom(2));
+        try (NativeBackend b = NativeBackend.create(1, "generic", PatternAlgorithm.AUTO);
+             UnaryOp lookup = b.patternConv2d(many, wMany, Activation.NONE);
+             UnaryOp xor = b.patternConv2d(depthwise, wDw, Activation.NONE);
+             UnaryOp conv = b.conv2d(many, ConvWeights.random(64, 16, 3, 3, false, 3), Activation.NONE)) {
+            assertEquals("native:pattern_conv_lookup_generic", lookup.implementation(), "64 outputs per group: lookup pays");
+            assertEquals("native:pattern_conv_xor_generic", xor.implementation(), "1 output per group, no FMA: xor");
+            assertEquals("native:conv_gemm_generic", conv.implementation());
+            assertEquals("generic", b.instructionSet());
+            assertEquals(1, b.threads());
+        }
+        String best = NativeBackend.instructionSets().get(0);
+        ConvDesc strided = many.toBuilder().stride(2).build();
+        try (NativeBackend b = NativeBackend.create(1, best, PatternAlgorithm.AUTO);
+             UnaryOp dw = b.patternConv2d(depthwise, wDw, Activation.NONE);
+             UnaryOp s2 = b.patternConv2d(strided, wMany, Activation.NONE)) {
+            if (!best.equals("generic")) {
+                assertEquals("native:pattern_conv_gemm_" + best, dw.implementation(), "with FMA the GEMM beats xor");
+            }
+            assertTrue(s2.implementation().contains("_im2col_"), "stride 2 builds im2col tiles: " + s2.implementation());
+        }
+    }
+
+    @Test
+    void rejectsBadConfigurationsWithReasons() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NativeBackend.create(2, "neon", PatternAlgorithm.AUTO));
+        assertTrue(e.getMessage().contains("unknown instruction set 'neon'"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NativeBackend.create(0, "auto", PatternAlgorithm.AUTO));
+        assertTrue(e.getMessage().contains("threads is 0"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> PatternAlgorithm.parse("fast"));
+        assertTrue(e.getMessage().contains("auto, xor, lookup or gemm"), e.getMessage());
+        if (!NativeBackend.instructionSets().contains("avx512")) {
+            e = assertThrows(IllegalArgumentException.class, () -> NativeBackend.create(1, "avx512", PatternAlgorithm.AUTO));
+            assertTrue(e.getMessage().contains("cannot run avx512"), e.getMessage());
+        }
+    }
+
+    @Test
+    void opsOutliveTheirBackendAndRejectBadShapes() {
         ConvDesc d = ConvDesc.builder().channels(4, 4).input(5, 5).kernel(3).pad(1).build();
-        PatternWeights w = Data.pattern(4, 4, 3, 3, false, new java.util.SplittableRandom(2));
-        try (UnaryOp op = backend.patternConv2d(d, w, Activation.NONE);
-             HostTensor x = HostTensor.allocate(d.inputShape());
+        PatternWeights w = Data.pattern(4, 4, 3, 3, false, new SplittableRandom(4));
+        NativeBackend b = NativeBackend.create(2, "auto", PatternAlgorithm.AUTO);
+        UnaryOp op = b.patternConv2d(d, w, Activation.NONE);
+        b.close();
+        try (op; HostTensor x = HostTensor.allocate(d.inputShape()); HostTensor y = HostTensor.allocate(d.outputShape());
              HostTensor wrong = HostTensor.allocate(1, 4, 4, 4)) {
-            assertEquals("native:pattern_conv_direct_xor", op.implementation());
+            x.fill(1f);
+            op.run(x, y);
+            assertFalse(y.get(0) == 0f && y.get(12) == 0f, "op ran after its backend was closed");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> op.run(x, wrong));
             assertTrue(e.getMessage().contains("expected [1, 4, 5, 5]"), e.getMessage());
         }
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> backend.patternConv2d(d, Data.pattern(4, 4, 5, 5, false, new java.util.SplittableRandom(3)), Activation.NONE));
-        assertTrue(e.getMessage().contains("do not match"), e.getMessage());
-        try (UnaryOp op = backend.conv2d(d, ConvWeights.random(4, 4, 3, 3, false, 1), Activation.NONE)) {
-            assertEquals("reference", op.implementation(), "ops without a native kernel say they run the reference");
-        }
+        assertThrows(IllegalStateException.class, () -> op.run(HostTensor.allocate(d.inputShape()), HostTensor.allocate(d.outputShape())));
     }
 }

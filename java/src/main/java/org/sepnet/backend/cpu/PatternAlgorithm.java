@@ -1,0 +1,38 @@
+package org.sepnet.backend.cpu;
+
+/**
+ * How the native backend applies binarized weights (see {@code native/src/conv_op.h} and
+ * {@code docs/native-backend.md} for the measurements behind {@link #AUTO}).
+ *
+ * <ul>
+ *   <li>{@link #XOR}: each output adds the input rows whose sign is + and subtracts the others:
+ *       c·kh·kw additions per output, no multiplications.</li>
+ *   <li>{@link #LOOKUP}: for each input channel the 2^(kw−1) signed row sums R₀ ± R₁ ± … are built
+ *       once; each output then adds or subtracts one of them per kernel row: c·kh additions per
+ *       output, plus about 2^kw per input position shared by all outputs.</li>
+ *   <li>{@link #GEMM}: the signs unpacked once to ±1 floats and run through the register-blocked
+ *       float GEMM, α applied in the epilogue: c·kh·kw fused multiply-adds per output.</li>
+ *   <li>{@link #AUTO} (default): LOOKUP when it does fewer additions — (outputs per group)·(kw − 1)
+ *       &gt; 2^kw — except on AVX-512 with kw ≤ 3, where the GEMM is as fast; otherwise GEMM where
+ *       the CPU has FMA (AVX2, AVX-512), XOR on the portable kernels.</li>
+ * </ul>
+ */
+public enum PatternAlgorithm {
+    AUTO(0), XOR(1), LOOKUP(2), GEMM(3);
+
+    final int code;
+
+    PatternAlgorithm(int code) {
+        this.code = code;
+    }
+
+    /** Parses {@code auto}, {@code xor}, {@code lookup} or {@code gemm} (any case). */
+    public static PatternAlgorithm parse(String text) {
+        for (PatternAlgorithm a : values()) {
+            if (a.name().equalsIgnoreCase(text.strip())) {
+                return a;
+            }
+        }
+        throw new IllegalArgumentException("pattern algorithm '" + text + "' is not recognised; expected auto, xor, lookup or gemm");
+    }
+}

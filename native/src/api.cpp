@@ -1,0 +1,244 @@
+// api.cpp: the extern "C" surface of sepnet_native.h over the C++ ops. Handles are pointers:
+// a context handle owns a shared_ptr<Context>, an op handle owns its Op.
+#include <memory>
+#include <new>
+#include <string>
+
+#include "context.h"
+#include "conv_op.h"
+#include "layer_ops.h"
+#include "sepnet_native.h"
+
+namespace sepnet {
+namespace {
+
+thread_local std::string g_last_error;
+
+struct ContextHandle {
+  std::shared_ptr<Context> ctx;
+};
+
+ContextHandle* context_of(int64_t h) { return reinterpret_cast<ContextHandle*>(static_cast<intptr_t>(h)); }
+Op* op_of(int64_t h) { return reinterpret_cast<Op*>(static_cast<intptr_t>(h)); }
+int64_t handle(void* p) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(p)); }
+
+// Runs a factory, turning a null context, bad arguments (message) or exhausted memory into 0 + error.
+template <class F>
+int64_t create(int64_t ctx, F&& make) {
+  if (!ctx) {
+    set_error("null context handle");
+    return 0;
+  }
+  try {
+    std::string problem;
+    Op* op = make(context_of(ctx)->ctx, &problem);
+    if (!op) set_error(problem);
+    return handle(op);
+  } catch (const std::bad_alloc&) {
+    set_error("out of memory while building the op");
+    return 0;
+  }
+}
+
+bool parse_conv(const int32_t* problem, ConvProblem* p, std::string* error) {
+  if (!problem || !ConvProblem::parse(problem, p)) {
+    *error = "invalid convolution problem";
+    return false;
+  }
+  return true;
+}
+
+int mode_of(int32_t algorithm, const ConvProblem& p, const Kernels& k, ConvMode* mode, std::string* error) {
+  switch (algorithm) {
+    case SEPNET_PATTERN_AUTO: *mode = choose_pattern_mode(p, k); return 1;
+    case SEPNET_PATTERN_GEMM: *mode = ConvMode::kPatternGemm; return 1;
+    case SEPNET_PATTERN_XOR: *mode = ConvMode::kPatternXor; return 1;
+    case SEPNET_PATTERN_LOOKUP:
+      if (p.kw < 2 || p.kw > 7) {
+        *error = "the lookup algorithm needs a kernel width of 2 to 7";
+        return 0;
+      }
+      *mode = ConvMode::kPatternLookup;
+      return 1;
+    default: *error = "unknown pattern algorithm " + std::to_string(algorithm); return 0;
+  }
+}
+
+}  // namespace
+
+void set_error(const std::string& message) { g_last_error = message; }
+
+}  // namespace sepnet
+
+using namespace sepnet;
+
+extern "C" const char* sepnet_last_error(void) { return g_last_error.c_str(); }
+
+extern "C" int64_t sepnet_context_create(int32_t threads, const char* isa) {
+  if (threads < 1 || threads > 1024) {
+    set_error("thread count " + std::to_string(threads) + " outside 1..1024");
+    return 0;
+  }
+  std::string error;
+  const Kernels* k = select_kernels(isa ? isa : "auto", &error);
+  if (!k) {
+    set_error(error);
+    return 0;
+  }
+  try {
+    return handle(new ContextHandle{std::make_shared<Context>(threads, k)});
+  } catch (const std::exception& e) {
+    set_error(std::string("could not start the thread pool: ") + e.what());
+    return 0;
+  }
+}
+
+extern "C" void sepnet_context_destroy(int64_t ctx) { delete context_of(ctx); }
+
+extern "C" const char* sepnet_context_isa(int64_t ctx) { return ctx ? context_of(ctx)->ctx->k().isa : ""; }
+
+extern "C" int32_t sepnet_context_threads(int64_t ctx) { return ctx ? context_of(ctx)->ctx->threads() : 0; }
+
+extern "C" int64_t sepnet_conv_create(int64_t ctx, const int32_t* problem, const float* weights, const float* bias,
+                                      int32_t relu) {
+  return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
+    ConvSpec s;
+    if (!parse_conv(problem, &s.p, error)) return nullptr;
+    if (!weights) {
+      *error = "null weights";
+      return nullptr;
+    }
+    s.mode = ConvMode::kFloat;
+    s.weights = weights;
+    s.bias = bias;
+    s.relu = relu != 0;
+    return new ConvOp(c, s);
+  });
+}
+
+extern "C" int64_t sepnet_pattern_conv_create(int64_t ctx, const int32_t* problem, const uint32_t* bits,
+                                              const float* alpha, const float* bias, int32_t relu,
+                                              int32_t algorithm) {
+  return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
+    ConvSpec s;
+    if (!parse_conv(problem, &s.p, error) || !mode_of(algorithm, s.p, c->k(), &s.mode, error)) return nullptr;
+    if (!bits || !alpha) {
+      *error = "null sign bits or alpha";
+      return nullptr;
+    }
+    s.bits = bits;
+    s.alpha = alpha;
+    s.bias = bias;
+    s.relu = relu != 0;
+    return new ConvOp(c, s);
+  });
+}
+
+extern "C" int64_t sepnet_prb_create(int64_t ctx, const int32_t* problem, const uint32_t* bits, const float* alpha,
+                                     const float* w1, int32_t groups1, const float* bias, int32_t relu,
+                                     int32_t algorithm) {
+  return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
+    ConvSpec s;
+    if (!parse_conv(problem, &s.p, error) || !mode_of(algorithm, s.p, c->k(), &s.mode, error)) return nullptr;
+    const ConvProblem& p = s.p;
+    if (!bits || !alpha || !w1) {
+      *error = "null sign bits, alpha or 1x1 weights";
+      return nullptr;
+    }
+    if (groups1 < 1 || p.c % groups1 != 0 || p.o % groups1 != 0) {
+      *error = "1x1 groups " + std::to_string(groups1) + " do not divide the channels";
+      return nullptr;
+    }
+    if ((p.h - 1) / p.sh + 1 != p.oh || (p.w - 1) / p.sw + 1 != p.ow) {
+      *error = "the 1x1 branch's output size differs from the k x k branch's";
+      return nullptr;
+    }
+    s.bits = bits;
+    s.alpha = alpha;
+    s.pointwise = w1;
+    s.groups1 = groups1;
+    s.bias = bias;
+    s.relu = relu != 0;
+    return new ConvOp(c, s);
+  });
+}
+
+extern "C" int64_t sepnet_fc_create(int64_t ctx, int32_t batch, int32_t in, int32_t out, const float* w,
+                                    const float* bias, int32_t relu) {
+  return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
+    if (batch < 1 || in < 1 || out < 1 || !w) {
+      *error = "invalid fully connected layer";
+      return nullptr;
+    }
+    return new FcOp(c, batch, in, out, w, bias, relu != 0);
+  });
+}
+
+extern "C" int64_t sepnet_pool_create(int64_t ctx, int32_t max, const int32_t* g, int32_t count_include_pad) {
+  return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
+    if (!g) {
+      *error = "null pooling geometry";
+      return nullptr;
+    }
+    for (int i = 0; i < 12; ++i) {
+      if (g[i] < (i == 8 || i == 9 ? 0 : 1)) {
+        *error = "invalid pooling geometry";
+        return nullptr;
+      }
+    }
+    return new PoolOp(c, max != 0, g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11],
+                      count_include_pad != 0);
+  });
+}
+
+extern "C" int64_t sepnet_affine_create(int64_t ctx, int32_t batch, int32_t channels, int64_t inner,
+                                        const float* scale, const float* shift, int32_t relu) {
+  return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
+    if (batch < 1 || channels < 1 || inner < 1 || !scale || !shift) {
+      *error = "invalid batch norm";
+      return nullptr;
+    }
+    return new AffineOp(c, batch, channels, static_cast<long>(inner), scale, shift, relu != 0);
+  });
+}
+
+extern "C" int32_t sepnet_op_run(int64_t op, const float* x, float* y, int32_t batch) {
+  if (!op) return SEPNET_E_HANDLE;
+  return op_of(op)->run(x, y, batch);
+}
+
+extern "C" const char* sepnet_op_name(int64_t op) { return op ? op_of(op)->name().c_str() : ""; }
+
+extern "C" void sepnet_op_destroy(int64_t op) { delete op_of(op); }
+
+extern "C" int32_t sepnet_add(int64_t ctx, const float* a, const float* b, float* y, int64_t n, int32_t relu) {
+  if (!ctx) return SEPNET_E_HANDLE;
+  if (!a || !b || !y) return SEPNET_E_NULL;
+  eltwise_add(context_of(ctx)->ctx.get(), a, b, y, static_cast<long>(n), relu != 0);
+  return SEPNET_OK;
+}
+
+extern "C" int32_t sepnet_relu(int64_t ctx, const float* x, float* y, int64_t n) {
+  if (!ctx) return SEPNET_E_HANDLE;
+  if (!x || !y) return SEPNET_E_NULL;
+  eltwise_relu(context_of(ctx)->ctx.get(), x, y, static_cast<long>(n));
+  return SEPNET_OK;
+}
+
+extern "C" int32_t sepnet_softmax(int64_t ctx, const float* x, float* y, int32_t rows, int32_t cols) {
+  if (!ctx) return SEPNET_E_HANDLE;
+  if (!x || !y) return SEPNET_E_NULL;
+  if (rows < 1 || cols < 1) return SEPNET_E_SHAPE;
+  softmax_rows(context_of(ctx)->ctx.get(), x, y, rows, cols);
+  return SEPNET_OK;
+}
+
+extern "C" int32_t sepnet_copy_blocks(int64_t ctx, const float* src, float* dst, int32_t count, int64_t src_block,
+                                      int64_t dst_block, int64_t dst_offset) {
+  if (!ctx) return SEPNET_E_HANDLE;
+  if (!src || !dst) return SEPNET_E_NULL;
+  if (count < 0 || src_block < 0 || dst_offset < 0 || dst_offset + src_block > dst_block) return SEPNET_E_SHAPE;
+  copy_blocks(context_of(ctx)->ctx.get(), src, dst, count, static_cast<long>(src_block), static_cast<long>(dst_block),
+              static_cast<long>(dst_offset));
+  return SEPNET_OK;
+}

@@ -1,0 +1,389 @@
+// conv_op.cpp: see conv_op.h.
+#include "conv_op.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "sepnet_native.h"
+
+namespace sepnet {
+namespace {
+
+constexpr int kMaxTile = 256;               // output positions per tile
+constexpr long kBlockBytes = 256L * 1024;   // default: source rows + lookup planes of one channel block
+
+int round_up(int v, int q) { return (v + q - 1) / q * q; }
+
+void zero(float* p, long n) { std::memset(p, 0, sizeof(float) * n); }
+
+// Implicit layout: dst[j] = the zero-padded input plane at flat padded index z0 + j (padded row
+// z / wp, padded column z % wp), for j < len.
+void build_padded(float* dst, const float* xc, long z0, int len, const ConvProblem& q, int wp) {
+  int j = 0;
+  long z = z0;
+  while (j < len) {
+    const int pr = static_cast<int>(z / wp);
+    const int pc = static_cast<int>(z - static_cast<long>(pr) * wp);
+    const int seg = std::min(len - j, wp - pc);
+    const int iy = pr - q.ph;
+    float* d = dst + j;
+    if (iy < 0 || iy >= q.h) {
+      zero(d, seg);
+    } else {
+      const int lo = std::clamp(q.pw - pc, 0, seg);
+      const int hi = std::clamp(q.pw + q.w - pc, lo, seg);
+      zero(d, lo);
+      std::memcpy(d + lo, xc + static_cast<long>(iy) * q.w + (pc + lo - q.pw), sizeof(float) * (hi - lo));
+      zero(d + hi, seg - hi);
+    }
+    j += seg;
+    z += seg;
+  }
+}
+
+// im2col layout: row (c, ky, kx) of dst (tp floats) holds, for output pixels p0 .. p0 + len - 1
+// (flat oy * ow + ox), the input value under tap (ky, kx), zero in padding, zeros after len.
+void build_col(float* col, int tp, const float* xg, int c0, int cn, int p0, int len, const ConvProblem& q) {
+  const long hw = static_cast<long>(q.h) * q.w;
+  for (int c = 0; c < cn; ++c) {
+    const float* xc = xg + (c0 + c) * hw;
+    for (int ky = 0; ky < q.kh; ++ky) {
+      for (int kx = 0; kx < q.kw; ++kx) {
+        float* dst = col + (static_cast<long>(c * q.kh + ky) * q.kw + kx) * tp;
+        const int off = kx * q.dw - q.pw;  // input column of output column ox: ox * sw + off
+        int lo_all, hi_all;
+        q.valid_cols(kx * q.dw, &lo_all, &hi_all);
+        int j = 0;
+        int p = p0;
+        while (j < len) {
+          const int oy = p / q.ow;
+          const int ox = p - oy * q.ow;
+          const int seg = std::min(len - j, q.ow - ox);
+          const int iy = oy * q.sh - q.ph + ky * q.dh;
+          float* d = dst + j;
+          if (iy < 0 || iy >= q.h) {
+            zero(d, seg);
+          } else {
+            const float* row = xc + static_cast<long>(iy) * q.w;
+            const int lo = std::clamp(lo_all - ox, 0, seg);
+            const int hi = std::clamp(hi_all - ox, lo, seg);
+            zero(d, lo);
+            for (int s = lo; s < hi; ++s) d[s] = row[(ox + s) * q.sw + off];
+            zero(d + hi, seg - hi);
+          }
+          j += seg;
+          p += seg;
+        }
+        zero(dst + len, tp - len);
+      }
+    }
+  }
+}
+
+bool sign_bit(const uint32_t* row, int i) { return (row[i >> 5] >> (i & 31)) & 1u; }
+
+// acc[i] (i < count, tp floats apart) += W_i . rows, W_i = w + i * w_stride, in groups as even as
+// possible of at most the kernel's register-tile height (32 outputs: 6+6+5+5+5+5, not 6*5+2: a
+// 2-output call uses a third of the registers and ran at about half speed).
+void gemm_outputs(const Kernels& k, float* acc, int tp, const float* base, const int32_t* offs, int rows,
+                  const float* w, long w_stride, int count) {
+  const int groups = (count + k.gemm_max - 1) / k.gemm_max;
+  for (int g = 0, i = 0; g < groups; ++g) {
+    const int m = count / groups + (g < count % groups ? 1 : 0);
+    float* a[kMaxGemmRows];
+    const float* wr[kMaxGemmRows];
+    for (int q = 0; q < m; ++q) {
+      a[q] = acc + static_cast<long>(i + q) * tp;
+      wr[q] = w + (i + q) * w_stride;
+    }
+    k.gemm[m](a, tp, base, offs, rows, wr);
+    i += m;
+  }
+}
+
+const char* mode_name(ConvMode m) {
+  switch (m) {
+    case ConvMode::kFloat: return "gemm";
+    case ConvMode::kPatternXor: return "xor";
+    case ConvMode::kPatternLookup: return "lookup";
+    case ConvMode::kPatternGemm: return "gemm";
+  }
+  return "?";
+}
+
+}  // namespace
+
+ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k) {
+  const std::string isa = k.isa;
+  const bool lookup_saves = p.kw >= 2 && p.kw <= 7 && static_cast<long>(p.opg()) * (p.kw - 1) > (1L << p.kw);
+  if (lookup_saves && !(isa == "avx512" && p.kw <= 3)) return ConvMode::kPatternLookup;
+  return isa == "generic" ? ConvMode::kPatternXor : ConvMode::kPatternGemm;
+}
+
+ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
+    : Op(std::move(ctx)), p_(s.p), p1_(s.p), mode_(s.mode), relu_(s.relu), prb_(s.pointwise != nullptr) {
+  const ConvProblem& p = p_;
+  const int cpg = p.cpg();
+  const int opg = p.opg();
+  const int taps = p.kh * p.kw;
+  implicit_ = p.sh == 1 && p.sw == 1;
+  wp_ = implicit_ ? p.w + 2 * p.pw : p.ow;
+  positions_ = p.oh * wp_;
+  tp_ = std::min(round_up(positions_, kTileQuantum), kMaxTile);
+  tiles_ = (positions_ + tp_ - 1) / tp_;
+  planes_ = mode_ == ConvMode::kPatternLookup ? 1 << (p.kw - 1) : 0;
+  const int halo_rows = (p.kh - 1) * p.dh * wp_;  // implicit: rows below the tile that taps reach
+  if (implicit_) {
+    plane_len_ = round_up(tp_ + halo_rows, kTileQuantum);
+    src_stride_ = plane_len_ + round_up((p.kw - 1) * p.dw, 16);
+  } else {
+    plane_len_ = tp_;
+    src_stride_ = taps * tp_;
+  }
+  const long plane_floats = implicit_ ? static_cast<long>(planes_) * plane_len_ : static_cast<long>(p.kh) * planes_ * tp_;
+  const long per_channel = (src_stride_ + plane_floats) * static_cast<long>(sizeof(float));
+  const long block_bytes = s.block_bytes > 0 ? s.block_bytes : kBlockBytes;
+  cb_ = static_cast<int>(std::clamp(block_bytes / per_channel, 1L, static_cast<long>(cpg)));
+  blocks_ = (cpg + cb_ - 1) / cb_;
+
+  // Source offset of row (c, ky, kx) within a block.
+  row_offs_.resize(static_cast<size_t>(cb_) * taps);
+  for (int c = 0; c < cb_; ++c) {
+    for (int ky = 0; ky < p.kh; ++ky) {
+      for (int kx = 0; kx < p.kw; ++kx) {
+        const int r = (c * p.kh + ky) * p.kw + kx;
+        row_offs_[r] = implicit_ ? c * src_stride_ + ky * p.dh * wp_ + kx * p.dw : r * tp_;
+      }
+    }
+  }
+
+  // Split a group's outputs into chunks only when there are fewer (sample, group, tile) units than
+  // threads; chunks are whole multiples of the GEMM's register-tile height.
+  const long base = static_cast<long>(p.n) * p.groups * tiles_;
+  chunks_ = 1;
+  if (base < ctx_->threads()) {
+    const int tile_rows = ctx_->k().gemm_max;
+    chunks_ = static_cast<int>(std::min<long>((ctx_->threads() + base - 1) / base, (opg + tile_rows - 1) / tile_rows));
+  }
+  chunk_ = round_up((opg + chunks_ - 1) / chunks_, ctx_->k().gemm_max);
+  chunks_ = (opg + chunk_ - 1) / chunk_;
+
+  bias_.assign(p.o, 0.f);
+  if (s.bias) std::copy(s.bias, s.bias + p.o, bias_.begin());
+  if (mode_ == ConvMode::kFloat) {
+    w_.assign(s.weights, s.weights + static_cast<long>(p.o) * cpg * taps);
+  } else if (mode_ == ConvMode::kPatternGemm) {
+    alpha_.assign(s.alpha, s.alpha + p.o);
+    const int words = p.words_per_filter();
+    const long filter = static_cast<long>(cpg) * taps;
+    w_.resize(static_cast<size_t>(p.o) * filter);
+    for (int o = 0; o < p.o; ++o) {
+      for (long i = 0; i < filter; ++i) w_[o * filter + i] = sign_bit(s.bits + static_cast<long>(o) * words, static_cast<int>(i)) ? -1.f : 1.f;
+    }
+  } else {
+    alpha_.assign(s.alpha, s.alpha + p.o);
+    const int words = p.words_per_filter();
+    list_.resize(static_cast<size_t>(p.o) * blocks_ * 3);
+    std::vector<int32_t> pos, neg;
+    for (int o = 0; o < p.o; ++o) {
+      const uint32_t* fb = s.bits + static_cast<long>(o) * words;
+      for (int b = 0; b < blocks_; ++b) {
+        const int c0 = b * cb_;
+        const int cn = std::min(cb_, cpg - c0);
+        pos.clear();
+        neg.clear();
+        for (int c = 0; c < cn; ++c) {
+          for (int ky = 0; ky < p.kh; ++ky) {
+            const int first = ((c0 + c) * p.kh + ky) * p.kw;  // bit of tap (c, ky, 0)
+            if (mode_ == ConvMode::kPatternXor) {
+              for (int kx = 0; kx < p.kw; ++kx) {
+                (sign_bit(fb, first + kx) ? neg : pos).push_back(row_offs_[(c * p.kh + ky) * p.kw + kx]);
+              }
+            } else {
+              // Plane m holds R0 + sum_k s_k R_k (s_k = -1 where bit k-1 of m is set); a row whose
+              // first sign is negative is minus the plane with every other sign flipped.
+              const bool first_negative = sign_bit(fb, first);
+              int m = 0;
+              for (int kx = 1; kx < p.kw; ++kx) {
+                if (sign_bit(fb, first + kx) != first_negative) m |= 1 << (kx - 1);
+              }
+              const int32_t off = implicit_ ? (c * planes_ + m) * plane_len_ + ky * p.dh * wp_
+                                            : ((c * p.kh + ky) * planes_ + m) * tp_;
+              (first_negative ? neg : pos).push_back(off);
+            }
+          }
+        }
+        int32_t* entry = &list_[(static_cast<size_t>(o) * blocks_ + b) * 3];
+        entry[0] = static_cast<int32_t>(idx_.size());
+        entry[1] = static_cast<int32_t>(pos.size());
+        entry[2] = static_cast<int32_t>(neg.size());
+        idx_.insert(idx_.end(), pos.begin(), pos.end());
+        idx_.insert(idx_.end(), neg.begin(), neg.end());
+      }
+    }
+  }
+  cb1_ = 0;
+  if (prb_) {
+    p1_.kh = p1_.kw = 1;
+    p1_.ph = p1_.pw = 0;
+    p1_.dh = p1_.dw = 1;
+    p1_.groups = s.groups1;
+    const int cpg1 = p1_.cpg();
+    w1_.assign(s.pointwise, s.pointwise + static_cast<long>(p.o) * cpg1);
+    cb1_ = static_cast<int>(std::clamp(block_bytes / (tp_ * static_cast<long>(sizeof(float))), 1L,
+                                       static_cast<long>(cpg1)));
+    pw_offs_.resize(cb1_);
+    for (int c = 0; c < cb1_; ++c) pw_offs_[c] = c * tp_;
+  }
+
+  scratch_.resize(ctx_->threads());
+  for (Scratch& sc : scratch_) {
+    sc.src.resize(static_cast<size_t>(cb_) * src_stride_);
+    sc.planes.resize(static_cast<size_t>(cb_) * plane_floats);
+    sc.acc.resize(static_cast<size_t>(chunk_) * tp_);
+    sc.pw.resize(static_cast<size_t>(cb1_) * tp_);
+  }
+  const bool pattern = mode_ != ConvMode::kFloat;
+  name_ = std::string("native:") + (prb_ ? "prb_" : pattern ? "pattern_conv_" : "conv_") + mode_name(mode_) +
+          (implicit_ ? "_" : "_im2col_") + ctx_->k().isa;
+}
+
+void ConvOp::fill_source(float* src, const float* xg, int c0, int cn, int t0, int len) const {
+  const long hw = static_cast<long>(p_.h) * p_.w;
+  if (implicit_) {
+    for (int c = 0; c < cn; ++c) {
+      build_padded(src + static_cast<long>(c) * src_stride_, xg + (c0 + c) * hw, t0, src_stride_, p_, wp_);
+    }
+  } else {
+    build_col(src, tp_, xg, c0, cn, t0, len, p_);
+  }
+}
+
+void ConvOp::accumulate_block(int b, int cn, int oa, int no, Scratch& s) const {
+  const Kernels& k = ctx_->k();
+  const ConvProblem& p = p_;
+  const int taps = p.kh * p.kw;
+  float* acc = s.acc.data();
+  if (mode_ == ConvMode::kFloat || mode_ == ConvMode::kPatternGemm) {
+    const long filter = static_cast<long>(p.cpg()) * taps;
+    const long r0 = static_cast<long>(b) * cb_ * taps;
+    gemm_outputs(k, acc, tp_, s.src.data(), row_offs_.data(), cn * taps, w_.data() + oa * filter + r0, filter, no);
+    return;
+  }
+  const float* planes = s.src.data();
+  if (mode_ == ConvMode::kPatternLookup) {
+    if (implicit_) {
+      for (int c = 0; c < cn; ++c) {
+        k.row_lookup(s.planes.data() + static_cast<long>(c) * planes_ * plane_len_, plane_len_,
+                     s.src.data() + static_cast<long>(c) * src_stride_, p.dw, p.kw, plane_len_);
+      }
+    } else {
+      for (int r = 0; r < cn * p.kh; ++r) {
+        k.row_lookup(s.planes.data() + static_cast<long>(r) * planes_ * tp_, tp_,
+                     s.src.data() + static_cast<long>(r) * p.kw * tp_, tp_, p.kw, tp_);
+      }
+    }
+    planes = s.planes.data();
+  }
+  k.signed_sum(acc, tp_, planes, idx_.data(), &list_[(static_cast<size_t>(oa) * blocks_ + b) * 3], blocks_ * 3, no);
+}
+
+void ConvOp::add_pointwise(const float* xn, int oa, int no, int t0, int len, Scratch& s) const {
+  const Kernels& k = ctx_->k();
+  const ConvProblem& q = p1_;
+  const int cpg1 = q.cpg();
+  const int opg1 = q.opg();
+  const long hw = static_cast<long>(q.h) * q.w;
+  float* acc = s.acc.data();
+  const int end = oa + no;
+  // Implicit layout: the 1x1 input of position t is the k x k branch's centre tap, i.e. padded
+  // index t + ph*wp + pw (the k x k padding is dilation*(k-1)/2, so the centre is the pixel itself).
+  const long centre = static_cast<long>(p_.ph) * wp_ + p_.pw;
+  for (int o = oa; o < end;) {
+    const int g1 = o / opg1;
+    const int stop = std::min(end, (g1 + 1) * opg1);
+    const float* x1 = xn + static_cast<long>(g1) * cpg1 * hw;
+    for (int c0 = 0; c0 < cpg1; c0 += cb1_) {
+      const int cn = std::min(cb1_, cpg1 - c0);
+      if (implicit_) {
+        for (int c = 0; c < cn; ++c) build_padded(s.pw.data() + static_cast<long>(c) * tp_, x1 + (c0 + c) * hw, t0 + centre, tp_, p_, wp_);
+      } else {
+        build_col(s.pw.data(), tp_, x1, c0, cn, t0, len, q);
+      }
+      gemm_outputs(k, acc + static_cast<long>(o - oa) * tp_, tp_, s.pw.data(), pw_offs_.data(), cn,
+                   w1_.data() + static_cast<long>(o) * cpg1 + c0, cpg1, stop - o);
+    }
+    o = stop;
+  }
+}
+
+void ConvOp::write_outputs(float* yn, int oa, int no, int t0, int len, const Scratch& s) const {
+  const Kernels& k = ctx_->k();
+  const long plane = static_cast<long>(p_.oh) * p_.ow;
+  const bool scale_here = mode_ != ConvMode::kFloat && !prb_;
+  for (int i = 0; i < no; ++i) {
+    const int o = oa + i;
+    const float* acc = s.acc.data() + static_cast<long>(i) * tp_;
+    float* yo = yn + o * plane;
+    const float alpha = scale_here ? alpha_[o] : 1.f;
+    if (!implicit_) {
+      k.epilogue(yo + t0, acc, len, alpha, bias_[o], relu_ ? 1 : 0);
+      continue;
+    }
+    // Positions are oy * wp + ox; columns ox >= ow were computed for convenience and are dropped.
+    for (int j = 0; j < len;) {
+      const int t = t0 + j;
+      const int oy = t / wp_;
+      const int ox = t - oy * wp_;
+      const int seg = std::min(len - j, wp_ - ox);
+      const int valid = std::min(seg, p_.ow - ox);
+      if (valid > 0) k.epilogue(yo + static_cast<long>(oy) * p_.ow + ox, acc + j, valid, alpha, bias_[o], relu_ ? 1 : 0);
+      j += seg;
+    }
+  }
+}
+
+void ConvOp::run_unit(const float* x, float* y, int64_t unit, int thread) {
+  const ConvProblem& p = p_;
+  const Kernels& k = ctx_->k();
+  Scratch& s = scratch_[thread];
+  const int chunk = static_cast<int>(unit % chunks_);
+  int64_t t = unit / chunks_;
+  const int tile = static_cast<int>(t % tiles_);
+  t /= tiles_;
+  const int g = static_cast<int>(t % p.groups);
+  const int n = static_cast<int>(t / p.groups);
+  const int cpg = p.cpg();
+  const int opg = p.opg();
+  const int oa = g * opg + chunk * chunk_;
+  const int ob = std::min(oa + chunk_, (g + 1) * opg);
+  if (oa >= ob) return;
+  const int no = ob - oa;
+  const int t0 = tile * tp_;
+  const int len = std::min(tp_, positions_ - t0);
+  std::fill(s.acc.begin(), s.acc.begin() + static_cast<long>(no) * tp_, 0.f);
+  const float* xn = x + static_cast<long>(n) * p.c * p.h * p.w;
+  const float* xg = xn + static_cast<long>(g) * cpg * p.h * p.w;
+  for (int b = 0; b < blocks_; ++b) {
+    const int c0 = b * cb_;
+    const int cn = std::min(cb_, cpg - c0);
+    fill_source(s.src.data(), xg, c0, cn, t0, len);
+    accumulate_block(b, cn, oa, no, s);
+  }
+  if (prb_) {
+    for (int i = 0; i < no; ++i) k.scale(s.acc.data() + static_cast<long>(i) * tp_, tp_, alpha_[oa + i]);
+    add_pointwise(xn, oa, no, t0, len, s);
+  }
+  write_outputs(y + static_cast<long>(n) * p.o * p.oh * p.ow, oa, no, t0, len, s);
+}
+
+int ConvOp::run(const float* x, float* y, int batch) {
+  if (!x || !y) return SEPNET_E_NULL;
+  if (batch < 1 || batch > p_.n) return SEPNET_E_SHAPE;
+  const int64_t units = static_cast<int64_t>(batch) * p_.groups * tiles_ * chunks_;
+  ctx_->pool().parallel_for(units, [&](int64_t u, int t) { run_unit(x, y, u, t); });
+  return SEPNET_OK;
+}
+
+}  // namespace sepnet

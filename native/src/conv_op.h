@@ -1,0 +1,90 @@
+// conv_op.h: the convolution engine behind float convolution, pattern convolution and the fused
+// pattern residual block.
+//
+// Layouts. Stride 1 uses the *implicit* layout: outputs are computed at padded width
+// wp = w + 2*pw (columns past the real output width are computed and dropped), so tap (ky, kx) of
+// every output is the input at a constant offset ky*dh*wp + kx*dw in a zero-padded copy of the
+// input rows, and no im2col matrix is built. Other strides build an im2col tile (rows = channel x
+// ky x kx, one value per output pixel, zero in padding).
+//
+// Algorithms, per output o and input-channel block:
+//  - float:          acc[o] += sum_r W[o][r] * row_r          (4-output register-blocked GEMM)
+//  - pattern_xor:    acc[o] += sum(+rows) - sum(-rows)        (signs by add/subtract, no multiplies)
+//  - pattern_gemm:   the float GEMM on the signs unpacked to +-1, alpha applied in the epilogue
+//  - pattern_lookup: the 2^(kw-1) signed sums R0 +- R1 +- ... of each channel's kw shifted rows are
+//                    built once (implicit: once per padded row, shared by every ky), and each output
+//                    adds or subtracts one of them per (channel, ky): kh terms per channel instead of
+//                    kh*kw.
+// The epilogue writes y = act(alpha*acc + pointwise + bias) once. A pattern residual block scales
+// acc by alpha, adds the 1x1 branch (a GEMM on the centre tap of the same padded input), then the
+// epilogue. Work units are (sample, group, tile of output positions, chunk of outputs); each output
+// sums its channels in a fixed order, so results do not depend on the thread count.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "context.h"
+#include "conv_problem.h"
+
+namespace sepnet {
+
+enum class ConvMode { kFloat, kPatternXor, kPatternLookup, kPatternGemm };
+
+struct ConvSpec {
+  ConvProblem p;                     // the k x k problem; p.n is the largest batch
+  ConvMode mode = ConvMode::kFloat;
+  const float* weights = nullptr;    // kFloat: OIHW float weights
+  const uint32_t* bits = nullptr;    // pattern modes: packed signs (see sepnet_native.h)
+  const float* alpha = nullptr;      // pattern modes: one per output
+  const float* bias = nullptr;       // optional, one per output
+  const float* pointwise = nullptr;  // PRB: o x (c / groups1) 1x1 weights, or null
+  int groups1 = 1;                   // PRB: groups of the 1x1 branch
+  bool relu = false;
+  long block_bytes = 0;              // tuning: bytes per input-channel block (0: the default)
+};
+
+// The "auto" rule, from measurements (see docs/native-backend.md): the lookup when it does fewer
+// additions (outputs per group * (kw - 1) > 2^kw) unless the kernels are AVX-512 and kw <= 3, where
+// the register-blocked GEMM on +-1 is as fast; otherwise the GEMM where FMA exists, else xor.
+ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k);
+
+class ConvOp : public Op {
+ public:
+  ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& spec);
+  int run(const float* x, float* y, int batch) override;
+
+ private:
+  struct Scratch {
+    std::vector<float> src, planes, acc, pw;
+  };
+  void run_unit(const float* x, float* y, int64_t unit, int thread);
+  void fill_source(float* src, const float* xg, int c0, int cn, int t0, int len) const;
+  void accumulate_block(int b, int cn, int oa, int no, Scratch& s) const;
+  void add_pointwise(const float* xn, int oa, int no, int t0, int len, Scratch& s) const;
+  void write_outputs(float* yn, int oa, int no, int t0, int len, const Scratch& s) const;
+
+  ConvProblem p_;
+  ConvProblem p1_;  // the 1x1 branch of a PRB
+  ConvMode mode_;
+  bool relu_;
+  bool prb_;
+  bool implicit_;        // stride-1 padded-width layout (see above), else im2col
+  int wp_;               // row pitch of the output layout: w + 2pw (implicit) or ow
+  int positions_;        // output positions in the layout: oh * wp_
+  int tp_, tiles_;       // positions per tile, tiles
+  int src_stride_;       // floats per channel in the source scratch
+  int plane_len_;        // lookup: floats per signed-sum plane
+  int planes_;           // lookup: 2^(kw-1)
+  int cb_, blocks_;      // input-channel blocking of the k x k branch
+  int cb1_;              // and of the 1x1 branch
+  int chunk_, chunks_;   // output chunking within a group
+  std::vector<float> w_, w1_, alpha_, bias_;
+  std::vector<int32_t> row_offs_;  // source offset of row (c, ky, kx) within a block
+  std::vector<int32_t> pw_offs_;   // source offset of channel c in the 1x1 scratch
+  std::vector<int32_t> idx_;       // pattern modes: offsets, positives first, per (o, block)
+  std::vector<int32_t> list_;      // per (o, block): start, positives, negatives
+  std::vector<Scratch> scratch_;
+};
+
+}  // namespace sepnet

@@ -1,0 +1,55 @@
+// kernels.h: the table of inner kernels, one instance per instruction set (AVX-512, AVX2, SSE2).
+// kernels.inc holds the single source; kernels_<isa>.cpp compiles it with that ISA's flags, so
+// the same loops become 16-, 8- or 4-lane vector code. Ops pick a table at creation time.
+#pragma once
+
+#include <cstdint>
+
+namespace sepnet {
+
+// Pixel tiles are multiples of this many floats, so every ISA's kernels see whole vector chunks.
+constexpr int kTileQuantum = 64;
+// Most outputs one GEMM call handles.
+constexpr int kMaxGemmRows = 6;
+
+struct Kernels {
+  const char* isa;  // "avx512", "avx2", "generic"
+  int lanes;        // floats per vector
+
+  // GEMM on m outputs at once (1 <= m <= gemm_max), row r of the input being base + offs[r]:
+  // acc[i][j] += sum_r w[i][r] * row_r[j] for i < m, j < tp (tp % kTileQuantum == 0). The
+  // register tile is gemm_max outputs x a few vectors, sized to the ISA's register file.
+  int gemm_max;
+  void (*gemm[kMaxGemmRows + 1])(float* const* acc, int tp, const float* base, const int32_t* offs, int rows,
+                                  const float* const* w);
+  // For outputs i < no (accumulator acc + i*tp, entry list + i*list_stride = {start, npos, nneg}):
+  // acc[j] += sum of planes[idx[e] + j] over its npos positive entries - sum over its nneg negative
+  // ones. Lane chunks are the outer loop, so one chunk of the planes stays in cache for all outputs.
+  void (*signed_sum)(float* acc, int tp, const float* planes, const int32_t* idx, const int32_t* list,
+                     int list_stride, int no);
+  // Builds the 2^(kw-1) signed sums of kw input rows R_k = rows + k*step (n floats each, n a
+  // multiple of the vector width): plane m (at planes + m*plane_stride) = R0 + sum_k s_k R_k,
+  // s_k = -1 where bit k-1 of m is set; each plane is a left-to-right sum (error gamma_{kw-1}).
+  void (*row_lookup)(float* planes, long plane_stride, const float* rows, long step, int kw, int n);
+  // acc[j] *= s for j < tp.
+  void (*scale)(float* acc, int tp, float s);
+  // y[j] = act(alpha * acc[j] + bias) for j < n (any n).
+  void (*epilogue)(float* y, const float* acc, int n, float alpha, float bias, int relu);
+  // y[j] = act(scale * x[j] + shift) for j < n.
+  void (*affine)(float* y, const float* x, long n, float scale, float shift, int relu);
+  // y[j] = act(a[j] + b[j]) for j < n.
+  void (*add)(float* y, const float* a, const float* b, long n, int relu);
+  // y[j] = max(x[j], 0) for j < n.
+  void (*relu)(float* y, const float* x, long n);
+  // out[i] = dot(w + i*n, x) for i < 4, in a fixed summation order.
+  void (*dot4)(float* out, const float* w, const float* x, int n);
+  // dot(w, x) in a fixed summation order.
+  float (*dot1)(const float* w, const float* x, int n);
+};
+
+// Tables of the instruction sets compiled into this library (nullptr when not compiled).
+const Kernels* kernels_avx512();
+const Kernels* kernels_avx2();
+const Kernels* kernels_generic();
+
+}  // namespace sepnet

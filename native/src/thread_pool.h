@@ -1,0 +1,48 @@
+// thread_pool.h: a fixed set of worker threads that run parallel loops. The calling thread works
+// too, so a pool of N threads has N - 1 workers. One loop runs at a time per pool (calls from
+// several threads are serialized); work items are handed out by an atomic counter.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace sepnet {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return threads_; }
+
+  // Calls fn(item, thread) for every item in [0, items), thread in [0, threads()), and returns
+  // when all calls have returned. Each thread index is used by one thread at a time, so it can
+  // pick per-thread scratch memory.
+  void parallel_for(int64_t items, const std::function<void(int64_t, int)>& fn);
+
+ private:
+  void worker(int index);
+  void drain(int thread);
+
+  const int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex call_mutex_;  // one parallel_for at a time
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(int64_t, int)>* job_ = nullptr;
+  int64_t items_ = 0;
+  std::atomic<int64_t> next_{0};
+  uint64_t generation_ = 0;
+  int busy_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace sepnet
