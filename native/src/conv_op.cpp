@@ -130,7 +130,14 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   implicit_ = p.sh == 1 && p.sw == 1;
   wp_ = implicit_ ? p.w + 2 * p.pw : p.ow;
   positions_ = p.oh * wp_;
-  tp_ = std::min(round_up(positions_, kTileQuantum), kMaxTile);
+  // Tiles of at most kMaxTile positions; when there are few, as many as a multiple of the thread
+  // count (per sample and group), so every thread gets the same amount of work.
+  const long per_image_units = static_cast<long>(p.groups) * p.n;
+  int tiles = (positions_ + kMaxTile - 1) / kMaxTile;
+  if (per_image_units * tiles < ctx_->threads() * 4L && tiles > 1) {
+    tiles = round_up(tiles, std::max(1, static_cast<int>(ctx_->threads() / std::min<long>(per_image_units, ctx_->threads()))));
+  }
+  tp_ = round_up((positions_ + tiles - 1) / tiles, kTileQuantum);
   tiles_ = (positions_ + tp_ - 1) / tp_;
   planes_ = mode_ == ConvMode::kPatternLookup ? 1 << (p.kw - 1) : 0;
   const int halo_rows = (p.kh - 1) * p.dh * wp_;  // implicit: rows below the tile that taps reach

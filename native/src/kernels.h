@@ -7,8 +7,8 @@
 
 namespace sepnet {
 
-// Pixel tiles are multiples of this many floats, so every ISA's kernels see whole vector chunks.
-constexpr int kTileQuantum = 64;
+// Tiles are multiples of this many floats: a whole number of vectors on every ISA.
+constexpr int kTileQuantum = 16;
 // Most outputs one GEMM call handles.
 constexpr int kMaxGemmRows = 6;
 

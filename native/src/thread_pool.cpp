@@ -1,16 +1,29 @@
 // thread_pool.cpp: see thread_pool.h.
 #include "thread_pool.h"
 
+#include <chrono>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define SEPNET_PAUSE() _mm_pause()
+#else
+#define SEPNET_PAUSE() std::this_thread::yield()
+#endif
+
 namespace sepnet {
+namespace {
+constexpr auto kSpin = std::chrono::microseconds(200);  // spin this long before sleeping
+}
 
 ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads) {
   for (int i = 1; i < threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i);
 }
 
 ThreadPool::~ThreadPool() {
+  stop_.store(true);
+  generation_.fetch_add(1);
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    std::lock_guard<std::mutex> lock(sleep_mutex_);
   }
   wake_.notify_all();
   for (std::thread& t : workers_) t.join();
@@ -27,35 +40,40 @@ void ThreadPool::parallel_for(int64_t items, const std::function<void(int64_t, i
     return;
   }
   std::lock_guard<std::mutex> call(call_mutex_);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    job_ = &fn;
-    items_ = items;
-    next_.store(0);
-    busy_ = threads_ - 1;
-    ++generation_;
+  job_ = &fn;
+  items_ = items;
+  next_.store(0);
+  busy_.store(threads_ - 1);
+  generation_.fetch_add(1);  // publishes job_ and items_ to the workers
+  if (sleepers_.load() > 0) {
+    std::lock_guard<std::mutex> lock(sleep_mutex_);  // a sleeper is either waiting or sees the new generation
+    wake_.notify_all();
   }
-  wake_.notify_all();
   drain(0);
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return busy_ == 0; });
+  while (busy_.load() != 0) SEPNET_PAUSE();
   job_ = nullptr;
 }
 
 void ThreadPool::worker(int index) {
-  uint64_t seen = 0;
+  uint64_t seen = 0;  // the generation before any loop: a worker that starts late still runs the first one
   for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+    // Spin for a new loop, then sleep until one comes.
+    auto spin_end = std::chrono::steady_clock::now() + kSpin;
+    int polls = 0;
+    while (generation_.load() == seen) {
+      SEPNET_PAUSE();
+      if (++polls % 64 == 0 && std::chrono::steady_clock::now() > spin_end) {
+        std::unique_lock<std::mutex> lock(sleep_mutex_);
+        sleepers_.fetch_add(1);
+        wake_.wait(lock, [&] { return generation_.load() != seen; });
+        sleepers_.fetch_sub(1);
+        break;
+      }
     }
+    seen = generation_.load();
+    if (stop_.load()) return;
     drain(index);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--busy_ == 0) done_.notify_one();
-    }
+    busy_.fetch_sub(1);
   }
 }
 

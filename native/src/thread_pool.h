@@ -1,6 +1,10 @@
 // thread_pool.h: a fixed set of worker threads that run parallel loops. The calling thread works
 // too, so a pool of N threads has N - 1 workers. One loop runs at a time per pool (calls from
 // several threads are serialized); work items are handed out by an atomic counter.
+//
+// Workers spin for a short while (kSpin) after each loop before sleeping on a condition variable:
+// waking a sleeping thread costs tens of microseconds on virtual machines, more than many
+// convolutions take, while a loop that follows soon finds the workers awake.
 #pragma once
 
 #include <atomic>
@@ -34,15 +38,15 @@ class ThreadPool {
   const int threads_;
   std::vector<std::thread> workers_;
   std::mutex call_mutex_;  // one parallel_for at a time
-  std::mutex mutex_;
+  std::mutex sleep_mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
   const std::function<void(int64_t, int)>* job_ = nullptr;
   int64_t items_ = 0;
   std::atomic<int64_t> next_{0};
-  uint64_t generation_ = 0;
-  int busy_ = 0;
-  bool stop_ = false;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> busy_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace sepnet

@@ -38,6 +38,10 @@ public final class ShapeSweep {
         out.add(ConvDesc.builder().batch(3).channels(31, 65).input(5, 6).kernel(1).build());
         out.add(ConvDesc.builder().batch(1).channels(9, 6).input(8, 9).kernel(1, 3).pad(0, 1).build());
         out.add(ConvDesc.builder().batch(1).channels(7, 5).input(8, 7).kernel(3).pad(2).build());
+        // Planes larger than one tile (several tiles, a short last one), stride 1 and 2.
+        out.add(ConvDesc.builder().batch(2).channels(5, 12).input(40, 37).kernel(3).pad(1).build());
+        out.add(ConvDesc.builder().batch(1).channels(7, 9).input(41, 38).kernel(3).pad(1).stride(2).build());
+        out.add(ConvDesc.builder().batch(1).channels(6, 20).input(33, 35).kernel(5).pad(2).groups(2).build());
         // Large channel count (c_gt): 256 inputs, 72 words of signs per filter.
         out.add(ConvDesc.builder().batch(1).channels(256, 40).input(7, 7).kernel(3).pad(1).build());
         return out;
