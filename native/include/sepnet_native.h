@@ -74,6 +74,10 @@ int32_t sepnet_op_run(int64_t op, const float* x, float* y, int32_t batch);
 const char* sepnet_op_name(int64_t op);
 void sepnet_op_destroy(int64_t op);
 
+/* Measured peak of the context: multiply-add throughput of its instruction set on all its threads
+ * for about `millis` milliseconds, in GFLOP/s (a fused multiply-add counts 2). */
+double sepnet_measure_peak_gflops(int64_t ctx, int32_t millis);
+
 /* Stateless element-wise ops. */
 int32_t sepnet_add(int64_t ctx, const float* a, const float* b, float* y, int64_t n, int32_t relu);
 int32_t sepnet_relu(int64_t ctx, const float* x, float* y, int64_t n);

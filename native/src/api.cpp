@@ -1,5 +1,6 @@
 // api.cpp: the extern "C" surface of sepnet_native.h over the C++ ops. Handles are pointers:
 // a context handle owns a shared_ptr<Context>, an op handle owns its Op.
+#include <chrono>
 #include <memory>
 #include <new>
 #include <string>
@@ -210,6 +211,31 @@ extern "C" int32_t sepnet_op_run(int64_t op, const float* x, float* y, int32_t b
 extern "C" const char* sepnet_op_name(int64_t op) { return op ? op_of(op)->name().c_str() : ""; }
 
 extern "C" void sepnet_op_destroy(int64_t op) { delete op_of(op); }
+
+extern "C" double sepnet_measure_peak_gflops(int64_t ctx, int32_t millis) {
+  if (!ctx || millis < 1) return 0;
+  Context* c = context_of(ctx)->ctx.get();
+  const Kernels& k = c->k();
+  // Calibrate the iteration count on one thread, then run it on every thread at once.
+  long n = 1L << 16;
+  double seconds = 0;
+  for (;;) {
+    const auto t0 = std::chrono::steady_clock::now();
+    volatile float sink = k.fma_probe(n, 0.999f);
+    (void)sink;
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (seconds * 1000 >= millis / 4.0 || n > (1L << 40)) break;
+    n *= 2;
+  }
+  const long iterations = static_cast<long>(n * (millis / 1000.0) / seconds) + 1;
+  const auto t0 = std::chrono::steady_clock::now();
+  c->pool().parallel_for(c->threads(), [&](int64_t, int) {
+    volatile float sink = k.fma_probe(iterations, 0.999f);
+    (void)sink;
+  });
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return 2.0 * 12 * k.lanes * static_cast<double>(iterations) * c->threads() / s / 1e9;
+}
 
 extern "C" int32_t sepnet_add(int64_t ctx, const float* a, const float* b, float* y, int64_t n, int32_t relu) {
   if (!ctx) return SEPNET_E_HANDLE;

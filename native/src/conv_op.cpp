@@ -115,10 +115,9 @@ const char* mode_name(ConvMode m) {
 }  // namespace
 
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k) {
-  const std::string isa = k.isa;
   const bool lookup_saves = p.kw >= 2 && p.kw <= 7 && static_cast<long>(p.opg()) * (p.kw - 1) > (1L << p.kw);
-  if (lookup_saves && !(isa == "avx512" && p.kw <= 3)) return ConvMode::kPatternLookup;
-  return isa == "generic" ? ConvMode::kPatternXor : ConvMode::kPatternGemm;
+  if (std::string(k.isa) == "generic") return lookup_saves ? ConvMode::kPatternLookup : ConvMode::kPatternXor;
+  return lookup_saves && p.kw >= 5 ? ConvMode::kPatternLookup : ConvMode::kPatternGemm;
 }
 
 ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)

@@ -44,9 +44,11 @@ struct ConvSpec {
   long block_bytes = 0;              // tuning: bytes per input-channel block (0: the default)
 };
 
-// The "auto" rule, from measurements (see docs/native-backend.md): the lookup when it does fewer
-// additions (outputs per group * (kw - 1) > 2^kw) unless the kernels are AVX-512 and kw <= 3, where
-// the register-blocked GEMM on +-1 is as fast; otherwise the GEMM where FMA exists, else xor.
+// The "auto" rule, from measurements (docs/native-backend.md). With FMA (AVX2, AVX-512) the
+// register-blocked GEMM on +-1 is fastest for kw <= 3 and the lookup for kw >= 5 when it does fewer
+// additions (outputs per group * (kw - 1) > 2^kw). On the portable kernels (no FMA) the lookup wins
+// whenever it does fewer additions, and xor, which matches the GEMM there with 32x smaller
+// weights, otherwise.
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k);
 
 class ConvOp : public Op {

@@ -45,6 +45,9 @@ struct Kernels {
   void (*dot4)(float* out, const float* w, const float* x, int n);
   // dot(w, x) in a fixed summation order.
   float (*dot1)(const float* w, const float* x, int n);
+  // Runs n iterations of 12 independent vector multiply-adds (fused where the ISA has FMA) and
+  // returns a value that depends on all of them: the peak-throughput probe.
+  float (*fma_probe)(long n, float m);
 };
 
 // Tables of the instruction sets compiled into this library (nullptr when not compiled).

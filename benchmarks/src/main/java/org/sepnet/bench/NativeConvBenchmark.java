@@ -59,6 +59,10 @@ public class NativeConvBenchmark {
     @Param({"pattern_auto", "pattern_gemm", "pattern_lookup", "pattern_xor", "float", "onnxruntime", "reference"})
     public String impl;
 
+    /** Instruction set of the native kernels: auto (the best this CPU runs), avx512, avx2 or generic. */
+    @Param({"auto"})
+    public String isa;
+
     private NativeBackend nativeBackend;
     private UnaryOp op;
     private OnnxRuntimeConv ort;
@@ -82,11 +86,11 @@ public class NativeConvBenchmark {
         boolean pattern = impl.startsWith("pattern") || impl.equals("reference");
         switch (impl) {
             case "pattern_auto", "pattern_gemm", "pattern_lookup", "pattern_xor" -> {
-                nativeBackend = NativeBackend.create(threads, "auto", PatternAlgorithm.parse(impl.substring(8)));
+                nativeBackend = NativeBackend.create(threads, isa, PatternAlgorithm.parse(impl.substring(8)));
                 op = nativeBackend.patternConv2d(d, pw, Activation.RELU);
             }
             case "float" -> {
-                nativeBackend = NativeBackend.create(threads, "auto", PatternAlgorithm.AUTO);
+                nativeBackend = NativeBackend.create(threads, isa, PatternAlgorithm.AUTO);
                 op = nativeBackend.conv2d(d, w, Activation.RELU);
             }
             case "onnxruntime" -> ort = new OnnxRuntimeConv(d, w, true, threads, x, y);

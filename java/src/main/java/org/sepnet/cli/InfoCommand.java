@@ -5,12 +5,17 @@ import org.sepnet.backend.Availability;
 import org.sepnet.backend.Backend;
 import org.sepnet.backend.Backends;
 import org.sepnet.backend.BuildInfo;
+import org.sepnet.backend.cpu.NativeBackend;
 import picocli.CommandLine.Command;
 
 /** {@code sepnet info}: backends, availability and reasons, devices, and what the build included. */
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "List the backends in rank order with their availability (and why not), the one chosen, and what this build contains.")
 final class InfoCommand implements Callable<Integer> {
+    @picocli.CommandLine.Option(names = "--peak",
+            description = "Also measure the native backend's peak multiply-add throughput (about 1 s).")
+    boolean peak;
+
     @Override
     public Integer call() {
         System.out.println("sepnet " + Main.version() + " on Java " + Runtime.version() + ", "
@@ -36,6 +41,11 @@ final class InfoCommand implements Callable<Integer> {
         System.out.println("build: CUDA fatbin " + describe("cuda", "nvcc " + BuildInfo.get("cuda.nvcc", "?") + ", SASS sm_"
                 + BuildInfo.get("cuda.sass", "?").replace(";", "/") + ", PTX compute_" + BuildInfo.get("cuda.ptx", "?")));
         System.out.println("       native library " + describe("native", BuildInfo.get("native.compiler", "?")));
+        NativeBackend nb = NativeBackend.instance();
+        if (peak && nb.availability().available()) {
+            System.out.printf("native peak: %.1f GFLOP/s (%s, %d threads, multiply-add throughput measured over 1 s)%n",
+                    nb.measurePeakGflops(1000), nb.instructionSet(), nb.threads());
+        }
         return 0;
     }
 

@@ -178,6 +178,18 @@ public final class NativeBackend implements Backend, AutoCloseable {
         return NativeKernels.sepnet_context_threads(context());
     }
 
+    /**
+     * This backend's measured peak: vector multiply-add throughput of its instruction set on all its
+     * threads, run for about {@code millis} ms, in GFLOP/s (a fused multiply-add counts 2). The
+     * denominator for "percent of peak" figures.
+     */
+    public double measurePeakGflops(int millis) {
+        if (millis < 1 || millis > 60_000) {
+            throw new IllegalArgumentException("millis is " + millis + "; expected 1 to 60000");
+        }
+        return NativeKernels.sepnet_measure_peak_gflops(context(), millis);
+    }
+
     @Override
     public Tensor allocate(Shape shape) {
         return HostTensor.allocate(shape);

@@ -12,9 +12,10 @@ package org.sepnet.backend.cpu;
  *       output, plus about 2^kw per input position shared by all outputs.</li>
  *   <li>{@link #GEMM}: the signs unpacked once to ±1 floats and run through the register-blocked
  *       float GEMM, α applied in the epilogue: c·kh·kw fused multiply-adds per output.</li>
- *   <li>{@link #AUTO} (default): LOOKUP when it does fewer additions — (outputs per group)·(kw − 1)
- *       &gt; 2^kw — except on AVX-512 with kw ≤ 3, where the GEMM is as fast; otherwise GEMM where
- *       the CPU has FMA (AVX2, AVX-512), XOR on the portable kernels.</li>
+ *   <li>{@link #AUTO} (default), by measurement: where the CPU has FMA (AVX2, AVX-512), GEMM for
+ *       kernels up to 3 wide and LOOKUP for wider ones when it does fewer additions —
+ *       (outputs per group)·(kw − 1) &gt; 2^kw; on the portable kernels, LOOKUP whenever it does
+ *       fewer additions, else XOR (as fast as the GEMM there, with 32× smaller weights).</li>
  * </ul>
  */
 public enum PatternAlgorithm {
