@@ -35,6 +35,11 @@ public interface Backend {
     /** A zero-filled tensor where this backend computes. */
     Tensor allocate(Shape shape);
 
+    /** Whether this backend's tensors are {@link org.sepnet.tensor.HostTensor}s (false for CUDA). */
+    default boolean computesOnHost() {
+        return true;
+    }
+
     /** Waits until every op run so far has finished (a no-op for the synchronous CPU backends). */
     default void synchronize() {}
 

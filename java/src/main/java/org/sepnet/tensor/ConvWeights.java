@@ -52,13 +52,19 @@ public final class ConvWeights {
      * and a bias uniform in ±0.1 when {@code withBias}. Deterministic for a given seed.
      */
     public static ConvWeights random(int outChannels, int inChannelsPerGroup, int kh, int kw, boolean withBias, long seed) {
+        return random(outChannels, inChannelsPerGroup, kh, kw, withBias, seed, 1.0);
+    }
+
+    /** {@link #random} with the weights scaled by {@code gain} (√2 keeps the variance through a ReLU). */
+    public static ConvWeights random(int outChannels, int inChannelsPerGroup, int kh, int kw, boolean withBias, long seed,
+                                     double gain) {
         SplittableRandom r = new SplittableRandom(seed);
         long count = (long) outChannels * inChannelsPerGroup * kh * kw;
         if (count > Integer.MAX_VALUE - 8 || count < 1) {
             throw new IllegalArgumentException("weights of OIHW [" + outChannels + ", " + inChannelsPerGroup + ", " + kh + ", " + kw + "] do not fit an array");
         }
         float[] w = new float[(int) count];
-        double limit = Math.sqrt(3.0 / ((long) inChannelsPerGroup * kh * kw));
+        double limit = gain * Math.sqrt(3.0 / ((long) inChannelsPerGroup * kh * kw));
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) ((r.nextDouble() * 2 - 1) * limit);
         }

@@ -13,14 +13,22 @@ import java.util.Arrays;
  */
 public final class HostTensor implements Tensor {
     private final Shape shape;
+    private final HostTensor owner;
     private ByteBuffer raw;
     private FloatBuffer data;
 
-    private HostTensor(Shape shape) {
+    private HostTensor(Shape shape, HostTensor owner, FloatBuffer data) {
         this.shape = shape;
-        ByteBuffer[] owner = new ByteBuffer[1];
-        ByteBuffer bytes = DirectMemory.allocate(shape.size(), owner);
-        this.raw = owner[0];
+        this.owner = owner;
+        this.data = data;
+    }
+
+    private HostTensor(Shape shape) {
+        this.owner = null;
+        this.shape = shape;
+        ByteBuffer[] holder = new ByteBuffer[1];
+        ByteBuffer bytes = DirectMemory.allocate(shape.size(), holder);
+        this.raw = holder[0];
         this.data = bytes.asFloatBuffer();
     }
 
@@ -90,7 +98,7 @@ public final class HostTensor implements Tensor {
      */
     public FloatBuffer buffer() {
         FloatBuffer b = data;
-        if (b == null) {
+        if (b == null || (owner != null && owner.data == null)) {
             throw new IllegalStateException("host tensor " + shape + " is closed");
         }
         return b;
@@ -120,12 +128,27 @@ public final class HostTensor implements Tensor {
     }
 
     @Override
+    public HostTensor narrowBatch(int batch) {
+        if (batch < 1 || batch > shape.dim(0)) {
+            throw new IllegalArgumentException("batch " + batch + " outside 1.." + shape.dim(0) + " for tensor " + shape);
+        }
+        if (batch == shape.dim(0)) {
+            return this;
+        }
+        Shape s = shape.withDim0(batch);
+        return new HostTensor(s, owner != null ? owner : this, buffer().slice(0, (int) s.size()));
+    }
+
+    @Override
     public boolean isClosed() {
-        return data == null;
+        return data == null || (owner != null && owner.data == null);
     }
 
     @Override
     public void close() {
+        if (owner != null) {
+            return;  // a view owns no memory
+        }
         ByteBuffer r = raw;
         data = null;
         raw = null;

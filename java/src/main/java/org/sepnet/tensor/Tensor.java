@@ -24,6 +24,18 @@ public interface Tensor extends AutoCloseable {
     /** Copies this tensor into a host tensor of the same shape. */
     void copyTo(HostTensor dst);
 
+    /** Copies a tensor of the same shape, wherever it lives, into this tensor. */
+    default void copyFrom(Tensor src) {
+        if (src instanceof HostTensor h) {
+            copyFrom(h);
+        } else if (this instanceof HostTensor h) {
+            src.copyTo(h);
+        } else {
+            float[] staging = src.toArray();
+            copyFrom(staging);
+        }
+    }
+
     /** The contents as a new array. */
     default float[] toArray() {
         long size = shape().size();
@@ -34,6 +46,12 @@ public interface Tensor extends AutoCloseable {
         copyTo(out);
         return out;
     }
+
+    /**
+     * A view of the first {@code batch} samples (dimension 0) sharing this tensor's memory; closing
+     * the view does nothing, and it is invalid once this tensor is closed.
+     */
+    Tensor narrowBatch(int batch);
 
     /** Whether {@link #close()} has been called. */
     boolean isClosed();

@@ -41,17 +41,34 @@ class CommandLineTest {
 
     @Test
     void demoChecksEveryAvailableBackend() {
-        Run r = run("demo", "--batch", "2", "--channels", "12", "--size", "9", "--groups", "2", "--seconds", "0.05");
+        Run r = run("demo", "--model", "resnet20", "--batch", "4", "--seconds", "0.05");
         assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("n2_g2_ic12oc12_ih9iw9_kh3kw3_sh1sw1_ph1pw1_prb_pwg1"), r.out());
+        assertTrue(r.out().contains("resnet20+binarized") && r.out().contains("55,376 parameters"), r.out());
         assertTrue(r.out().contains("reference") && r.out().contains(" ok"), r.out());
     }
 
     @Test
-    void demoRejectsBadArgumentsWithAMessage() {
-        Run r = run("demo", "--kernel", "4");
+    void summaryPrintsTheCountsAndJson() {
+        Run r = run("summary", "resnet20", "--binarize", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().strip().startsWith("{\"model\": \"resnet20+binarized\"") && r.out().contains("\"params_paper\": 55376")
+                && r.out().contains("\"macs\": 42910336") && r.out().contains("\"bytes\": ") && r.out().contains("\"params_stored\": "), r.out());
+        r = run("summary", "googlenet", "--binarize", "--binarize-kernels", "3");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("4,430,272"), r.out());
+        r = run("summary", "resnet21");
         assertEquals(2, r.code());
-        assertTrue(r.err().contains("padding"), r.err());
+        assertTrue(r.err().contains("unknown model 'resnet21'") && r.err().contains("sepnet-small"), r.err());
+    }
+
+    @Test
+    void demoRejectsBadArgumentsWithAMessage() {
+        Run r = run("demo", "--batch", "0");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--batch 0"), r.err());
+        r = run("demo", "--model", "lenet");
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("unknown model 'lenet'"), r.err());
         r = run("demo", "--backend", "tpu");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("unknown backend 'tpu'"), r.err());

@@ -77,6 +77,11 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public boolean computesOnHost() {
+        return false;
+    }
+
+    @Override
     public Tensor allocate(Shape shape) {
         return new CudaTensor(context(), shape);
     }

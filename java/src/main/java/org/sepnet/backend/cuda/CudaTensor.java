@@ -12,9 +12,18 @@ import org.sepnet.tensor.Tensor;
 public final class CudaTensor implements Tensor {
     private final CudaContext ctx;
     private final Shape shape;
+    private final CudaTensor owner;
     private CUdeviceptr ptr;
 
+    private CudaTensor(CudaContext ctx, Shape shape, CudaTensor owner, CUdeviceptr ptr) {
+        this.ctx = ctx;
+        this.shape = shape;
+        this.owner = owner;
+        this.ptr = ptr;
+    }
+
     CudaTensor(CudaContext ctx, Shape shape) {
+        this.owner = null;
         if (shape.size() > Integer.MAX_VALUE / Sizeof.FLOAT) {
             throw new IllegalArgumentException("a device tensor of " + shape.size() + " floats is too large; at most "
                     + Integer.MAX_VALUE / Sizeof.FLOAT + " per tensor");
@@ -40,7 +49,7 @@ public final class CudaTensor implements Tensor {
 
     /** The device pointer; valid until {@link #close()}. */
     CUdeviceptr pointer() {
-        if (ptr == null) {
+        if (ptr == null || (owner != null && owner.ptr == null)) {
             throw new IllegalStateException("device tensor " + shape + " is closed");
         }
         return ptr;
@@ -83,12 +92,39 @@ public final class CudaTensor implements Tensor {
     }
 
     @Override
+    public CudaTensor narrowBatch(int batch) {
+        if (batch < 1 || batch > shape.dim(0)) {
+            throw new IllegalArgumentException("batch " + batch + " outside 1.." + shape.dim(0) + " for tensor " + shape);
+        }
+        if (batch == shape.dim(0)) {
+            return this;
+        }
+        // The first samples start where the tensor starts: the same device pointer, a smaller shape.
+        return new CudaTensor(ctx, shape.withDim0(batch), owner != null ? owner : this, pointer());
+    }
+
+    @Override
+    public void copyFrom(Tensor src) {
+        if (src instanceof CudaTensor d) {
+            requireSameShape(d);
+            CUdeviceptr p = pointer();
+            ctx.makeCurrent();
+            JCudaDriver.cuMemcpyDtoD(p, d.pointer(), bytes());
+        } else {
+            Tensor.super.copyFrom(src);
+        }
+    }
+
+    @Override
     public boolean isClosed() {
-        return ptr == null;
+        return ptr == null || (owner != null && owner.ptr == null);
     }
 
     @Override
     public void close() {
+        if (owner != null) {
+            return;  // a view owns no memory
+        }
         if (ptr != null) {
             ctx.makeCurrent();
             JCudaDriver.cuMemFree(ptr);

@@ -1,0 +1,61 @@
+package org.sepnet.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.sepnet.layers.Transforms;
+import org.sepnet.models.Model;
+import org.sepnet.models.Zoo;
+import org.sepnet.pattern.Alpha;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The model arguments shared by commands: a zoo name and the binarize/quantize variants. */
+final class ModelOptions {
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A zoo model: ${COMPLETION-CANDIDATES}.",
+            completionCandidates = ZooNames.class)
+    String model;
+
+    @Option(names = "--binarize", description = "Pattern-binarize the k×k convolutions (the authors' setting for the model: "
+            + "first conv kept float; CIFAR ResNets keep their projection shortcuts; GoogLeNet its first inception module).")
+    boolean binarize;
+
+    @Option(names = "--alpha", defaultValue = "per-filter", paramLabel = "per-filter|global:X",
+            description = "α of binarized filters (default: ${DEFAULT-VALUE}).")
+    String alpha;
+
+    @Option(names = "--binarize-all", description = "Binarize every k×k convolution, the first and the shortcuts too.")
+    boolean binarizeAll;
+
+    @Option(names = "--binarize-kernels", split = ",", paramLabel = "K", description = "Only binarize k×k kernels of these sizes, e.g. 3 or 3,5.")
+    List<Integer> kernels = new ArrayList<>();
+
+    @Option(names = "--quantize8", description = "Store the remaining float weights as per-channel symmetric int8 (batch norm folded first): the BQ variant.")
+    boolean quantize8;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the random weights (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    /** Builds the model with the requested variants. */
+    Model build() {
+        Model m = Zoo.build(model, seed);
+        if (binarize || binarizeAll || !kernels.isEmpty()) {
+            Transforms.BinarizeOptions o = binarizeAll ? Transforms.BinarizeOptions.all() : Zoo.authorsBinarization(model);
+            o = o.withAlpha(Alpha.parse(alpha));
+            if (!kernels.isEmpty()) {
+                o = o.onlyKernels(kernels.toArray(Integer[]::new));
+            }
+            m = m.with(Transforms.binarize(m.graph(), o), "+binarized" + (kernels.isEmpty() ? "" : kernels.toString().replace(" ", "")));
+        }
+        if (quantize8) {
+            m = m.with(Transforms.quantize8(m.graph()), "+int8");
+        }
+        return m;
+    }
+
+    /** Completion candidates and help text for model names. */
+    static final class ZooNames extends ArrayList<String> {
+        ZooNames() {
+            super(Zoo.names());
+        }
+    }
+}

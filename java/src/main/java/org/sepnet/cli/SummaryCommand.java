@@ -1,0 +1,55 @@
+package org.sepnet.cli;
+
+import java.util.concurrent.Callable;
+import org.sepnet.layers.Summary;
+import org.sepnet.models.Model;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code sepnet summary MODEL}: per-layer shapes, parameters, bytes and MACs. */
+@Command(name = "summary", mixinStandardHelpOptions = true,
+        description = "Print a model's layers: output shape, parameters by the paper's rule, stored numbers, bytes and "
+                + "multiply-accumulates per image; --json prints one JSON object with the totals.")
+final class SummaryCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions options;
+
+    @Option(names = "--json", description = "One JSON object with model, params_paper, params_stored, bytes and macs (batch 1).")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        Model m;
+        Summary s;
+        try {
+            m = options.build();
+            s = Summary.of(m.graph(), m.input());
+        } catch (IllegalArgumentException e) {
+            System.err.println("sepnet summary: " + e.getMessage());
+            return 2;
+        }
+        if (json) {
+            System.out.printf("{\"model\": \"%s\", \"input\": \"%s\", \"params_paper\": %d, \"params_stored\": %d, \"bytes\": %d, "
+                            + "\"macs\": %d}%n", m.name(), m.input().toDimsString(), s.paperParams(), s.storedParams(), s.bytes(), s.macs());
+            return 0;
+        }
+        System.out.println(m.name() + ": " + m.description());
+        System.out.println("input " + m.input() + ", output " + s.output());
+        System.out.println();
+        Table t = new Table("layer", "type", "output", "params (paper)", "stored", "bytes", "MACs");
+        for (Summary.Row r : s.rows()) {
+            t.row(r.name(), r.type(), r.output(), r.paperParams() == 0 ? "" : String.format("%,d", r.paperParams()),
+                    r.storedParams() == 0 ? "" : String.format("%,d", r.storedParams()),
+                    r.bytes() == 0 ? "" : String.format("%,d", r.bytes()), r.macs() == 0 ? "" : String.format("%,d", r.macs()));
+        }
+        t.row("total", "", "", String.format("%,d", s.paperParams()), String.format("%,d", s.storedParams()),
+                String.format("%,d", s.bytes()), String.format("%,d", s.macs()));
+        t.print(System.out);
+        System.out.println();
+        System.out.printf("parameters by the paper's rule: %,d (%.2fM); stored numbers: %,d; weights as stored: %,d bytes (%.2f MB); "
+                        + "%,d multiply-accumulates per image%n", s.paperParams(), s.paperParams() / 1e6, s.storedParams(), s.bytes(),
+                s.bytes() / 1e6, s.macs());
+        return 0;
+    }
+}
