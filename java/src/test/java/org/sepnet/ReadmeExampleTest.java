@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sepnet.backend.Backend;
 import org.sepnet.backend.Backends;
+import org.sepnet.io.ModelIO;
 import org.sepnet.layers.Layer;
 import org.sepnet.layers.Network;
 import org.sepnet.layers.Transforms;
@@ -83,6 +85,22 @@ class ReadmeExampleTest {
             assertTrue(Float.isFinite(v));
         }
         assertTrue(out[0] != out[1], "logits are not all equal");
+    }
+
+    /** The example of docs/model-file.md, as written there (paths made absolute in a temporary directory). */
+    @Test
+    void modelFileDocExampleRuns(@TempDir Path dir) throws IOException {
+        Path caffe = org.sepnet.testing.Fixtures.path(org.sepnet.testing.Fixtures.RESNET20_CAFFE);
+        // --- docs/model-file.md ---
+        Model authors = ModelIO.load(caffe, null);
+        Model b = authors.with(Transforms.binarize(authors.graph(), Transforms.BinarizeOptions.authors()), "+binarized");
+        Model bq = b.with(Transforms.quantize8(b.graph()), "+int8");
+        ModelIO.save(bq, dir.resolve("resnet20-bq.sepnet"));
+        ModelIO.save(b, dir.resolve("resnet20-b.onnx"));
+        // --- end ---
+        assertEquals(Shape.of(3, 32, 32), authors.input());
+        assertEquals(67_733, Files.size(dir.resolve("resnet20-bq.sepnet")), "the size the doc states");
+        assertEquals(ModelIO.Format.ONNX, ModelIO.formatOf(dir.resolve("resnet20-b.onnx")));
     }
 
     private static void positiveFraction(float[] out) {

@@ -6,7 +6,9 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./sepnet}. */
 @Command(name = "sepnet", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Pattern networks (SEP-Nets): CUDA, native CPU and reference kernels.",
-        subcommands = {InfoCommand.class, DemoCommand.class, SummaryCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, DemoCommand.class, SummaryCommand.class, ImportCommand.class, ExportCommand.class,
+                InspectCommand.class, BinarizeCommand.class, QuantizeCommand.class, QErrorCommand.class, RunCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,5 +1,6 @@
 package org.sepnet.cli;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.sepnet.layers.Transforms;
@@ -11,12 +12,16 @@ import picocli.CommandLine.Parameters;
 
 /** The model arguments shared by commands: a zoo name and the binarize/quantize variants. */
 final class ModelOptions {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A zoo model: ${COMPLETION-CANDIDATES}.",
-            completionCandidates = ZooNames.class)
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A zoo model (${COMPLETION-CANDIDATES}) or a model file "
+            + "(.sepnet, .caffemodel, .onnx).", completionCandidates = ZooNames.class)
     String model;
 
+    @Option(names = "--input", paramLabel = "CxHxW", description = "Input size, e.g. 3x224x224: needed by model files that do not fix it.")
+    String input;
+
     @Option(names = "--binarize", description = "Pattern-binarize the k×k convolutions (the authors' setting for the model: "
-            + "first conv kept float; CIFAR ResNets keep their projection shortcuts; GoogLeNet its first inception module).")
+            + "first conv kept float; CIFAR ResNets keep their projection shortcuts; GoogLeNet its first inception module; "
+            + "a model file keeps its first convolution and its shortcuts).")
     boolean binarize;
 
     @Option(names = "--alpha", defaultValue = "per-filter", paramLabel = "per-filter|global:X",
@@ -36,10 +41,11 @@ final class ModelOptions {
     long seed;
 
     /** Builds the model with the requested variants. */
-    Model build() {
-        Model m = Zoo.build(model, seed);
+    Model build() throws IOException {
+        Model m = Sources.load(model, Sources.shape(input), seed);
         if (binarize || binarizeAll || !kernels.isEmpty()) {
-            Transforms.BinarizeOptions o = binarizeAll ? Transforms.BinarizeOptions.all() : Zoo.authorsBinarization(model);
+            Transforms.BinarizeOptions o = binarizeAll ? Transforms.BinarizeOptions.all()
+                    : Sources.isFile(model) ? Transforms.BinarizeOptions.authors() : Zoo.authorsBinarization(model);
             o = o.withAlpha(Alpha.parse(alpha));
             if (!kernels.isEmpty()) {
                 o = o.onlyKernels(kernels.toArray(Integer[]::new));

@@ -1,6 +1,6 @@
 package org.sepnet.cli;
 
-import java.util.concurrent.Callable;
+import java.io.IOException;
 import org.sepnet.layers.Summary;
 import org.sepnet.models.Model;
 import picocli.CommandLine.Command;
@@ -9,29 +9,25 @@ import picocli.CommandLine.Option;
 
 /** {@code sepnet summary MODEL}: per-layer shapes, parameters, bytes and MACs. */
 @Command(name = "summary", mixinStandardHelpOptions = true,
-        description = "Print a model's layers: output shape, parameters by the paper's rule, stored numbers, bytes and "
+        description = "Print a model's (a zoo model's or a model file's) layers: output shape, parameters by the paper's rule, stored numbers, bytes and "
                 + "multiply-accumulates per image; --json prints one JSON object with the totals.")
-final class SummaryCommand implements Callable<Integer> {
+final class SummaryCommand extends FileCommand {
     @Mixin
     ModelOptions options;
 
-    @Option(names = "--json", description = "One JSON object with model, params_paper, params_stored, bytes and macs (batch 1).")
+    @Option(names = "--json", description = "One JSON object with model, input, params_paper, params_stored, bytes (weights as stored), "
+            + "file_bytes (as a .sepnet file) and macs (per image).")
     boolean json;
 
     @Override
-    public Integer call() {
-        Model m;
-        Summary s;
-        try {
-            m = options.build();
-            s = Summary.of(m.graph(), m.input());
-        } catch (IllegalArgumentException e) {
-            System.err.println("sepnet summary: " + e.getMessage());
-            return 2;
-        }
+    int run() throws IOException {
+        Model m = options.build();
+        Summary s = Summary.of(m.graph(), m.input());
+        long fileBytes = org.sepnet.io.ModelFile.encode(m).length;
         if (json) {
             System.out.printf("{\"model\": \"%s\", \"input\": \"%s\", \"params_paper\": %d, \"params_stored\": %d, \"bytes\": %d, "
-                            + "\"macs\": %d}%n", m.name(), m.input().toDimsString(), s.paperParams(), s.storedParams(), s.bytes(), s.macs());
+                            + "\"file_bytes\": %d, \"macs\": %d}%n", m.name(), m.input().toDimsString(), s.paperParams(), s.storedParams(), s.bytes(),
+                    fileBytes, s.macs());
             return 0;
         }
         System.out.println(m.name() + ": " + m.description());
@@ -48,8 +44,8 @@ final class SummaryCommand implements Callable<Integer> {
         t.print(System.out);
         System.out.println();
         System.out.printf("parameters by the paper's rule: %,d (%.2fM); stored numbers: %,d; weights as stored: %,d bytes (%.2f MB); "
-                        + "%,d multiply-accumulates per image%n", s.paperParams(), s.paperParams() / 1e6, s.storedParams(), s.bytes(),
-                s.bytes() / 1e6, s.macs());
+                        + "as a .sepnet file: %,d bytes; %,d multiply-accumulates per image%n", s.paperParams(), s.paperParams() / 1e6,
+                s.storedParams(), s.bytes(), s.bytes() / 1e6, fileBytes, s.macs());
         return 0;
     }
 }

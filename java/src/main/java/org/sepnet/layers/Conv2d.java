@@ -30,6 +30,11 @@ public final class Conv2d extends Layer {
         this.int8 = int8;
     }
 
+    /** A layer whose weights are stored as int8 (computing with their dequantized values). */
+    public static Conv2d ofInt8(String name, ConvSpec spec, Int8Weights q) {
+        return new Conv2d(name, spec, q.dequantized(), q);
+    }
+
     /** This layer with its weights quantized to int8 (see {@link Int8Weights}). */
     public Conv2d quantized() {
         Int8Weights q = Int8Weights.quantize(weights);

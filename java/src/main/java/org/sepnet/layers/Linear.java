@@ -23,6 +23,11 @@ public final class Linear extends Layer {
         this.int8 = int8;
     }
 
+    /** A layer whose weights are stored as int8. */
+    public static Linear ofInt8(String name, Int8Weights q) {
+        return new Linear(name, q.dequantized(), q);
+    }
+
     /** This layer with its weights quantized to int8. */
     public Linear quantized() {
         Int8Weights q = Int8Weights.quantize(weights);

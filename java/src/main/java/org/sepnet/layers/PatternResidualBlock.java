@@ -71,6 +71,11 @@ public final class PatternResidualBlock extends Layer {
         return new PatternResidualBlock(name(), spec, pointwiseGroups, p, k, pw, null);
     }
 
+    /** This block with its 1×1 branch stored as the given int8 weights. */
+    public PatternResidualBlock withPointwiseInt8(Int8Weights q) {
+        return new PatternResidualBlock(name(), spec, pointwiseGroups, pattern, floatKernel, q.dequantized(), q);
+    }
+
     /** This block with its 1×1 branch quantized to int8. */
     public PatternResidualBlock quantized() {
         Int8Weights q = Int8Weights.quantize(pointwise);

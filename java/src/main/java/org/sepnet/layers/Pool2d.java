@@ -34,7 +34,12 @@ public final class Pool2d extends Layer {
 
     /** Global average pooling to [C, 1, 1]. */
     public static Pool2d globalAvg(String name) {
-        return new Pool2d(name, PoolDesc.Kind.AVG, 0, 0, 0, false, true);
+        return global(name, PoolDesc.Kind.AVG);
+    }
+
+    /** Global max or average pooling to [C, 1, 1]. */
+    public static Pool2d global(String name, PoolDesc.Kind kind) {
+        return new Pool2d(name, kind, 0, 0, 0, false, true);
     }
 
     public PoolDesc.Kind kind() {
@@ -78,7 +83,8 @@ public final class Pool2d extends Layer {
 
     @Override
     public String type() {
-        return global ? "global_avg_pool" : (kind == PoolDesc.Kind.MAX ? "max_pool" : "avg_pool") + kernel + "x" + kernel;
+        String k = kind == PoolDesc.Kind.MAX ? "max" : "avg";
+        return global ? "global_" + k + "_pool" : k + "_pool" + kernel + "x" + kernel;
     }
 
     @Override

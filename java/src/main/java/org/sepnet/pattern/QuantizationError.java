@@ -23,10 +23,12 @@ public final class QuantizationError {
      * @param filters output filters seen
      * @param weights weights seen
      * @param meanFilterError mean over filters of ‖W_o − α_o·B_o‖² (the paper's E)
+     * @param meanKernelError ‖W − αB‖² / (weights / (kh·kw)): mean over the 2-D k×k kernels (one
+     *                        input channel of one filter each); for 1×1 the same as per weight
      * @param meanSquaredError ‖W − αB‖² / weights: mean squared error per weight
      * @param relativeError ‖W − αB‖² / ‖W‖² over all filters of this size
      */
-    public record Row(String kernel, long filters, long weights, double meanFilterError,
+    public record Row(String kernel, long filters, long weights, double meanFilterError, double meanKernelError,
                       double meanSquaredError, double relativeError) {}
 
     /** ‖W_o − α_o·B_o‖² of filter {@code o}. */
@@ -48,7 +50,7 @@ public final class QuantizationError {
     /** Adds every filter of a layer: its float weights and their binarized form. */
     public QuantizationError add(ConvWeights w, PatternWeights p) {
         requireMatching(w, p);
-        double[] acc = byKernel.computeIfAbsent(w.kh() + "x" + w.kw(), k -> new double[4]);
+        double[] acc = byKernel.computeIfAbsent(w.kh() + "x" + w.kw(), k -> new double[] {0, 0, 0, 0, w.kh() * w.kw()});
         for (int o = 0; o < w.outChannels(); o++) {
             double norm = 0;
             for (int ci = 0; ci < w.inChannelsPerGroup(); ci++) {
@@ -77,7 +79,7 @@ public final class QuantizationError {
         List<Row> rows = new ArrayList<>();
         for (Map.Entry<String, double[]> e : byKernel.entrySet()) {
             double[] a = e.getValue();
-            rows.add(new Row(e.getKey(), (long) a[0], (long) a[1], a[2] / a[0], a[2] / a[1],
+            rows.add(new Row(e.getKey(), (long) a[0], (long) a[1], a[2] / a[0], a[2] / (a[1] / a[4]), a[2] / a[1],
                     a[3] == 0 ? 0 : a[2] / a[3]));
         }
         return rows;

@@ -27,20 +27,16 @@ import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 import org.sepnet.testing.Data;
+import org.sepnet.testing.Outputs;
 import org.sepnet.testing.Seeds;
 
 /**
  * Whole networks: every zoo model (float and binarized) on every available backend against the
- * reference backend; batch-norm folding; binarized layers against float layers holding α·B.
- *
- * <p>Tolerance for whole networks: every output within 1e-3 × the largest reference output. Each
- * layer's float32 result is within γ_K (≤ 3e-4 for K ≤ 4608 terms) of its absolute sum, and batch
- * norm keeps activations near unit scale, so tens of layers stay well inside 1e-3; a wrong kernel
- * shifts the logits by far more (the kernels themselves are checked exactly against the rigorous
- * bound in the backend tests).
+ * reference backend, within {@link Outputs#TOLERANCE} (the kernels themselves are checked exactly
+ * against the rigorous bound in the backend tests); batch-norm folding; binarized layers against
+ * float layers holding α·B.
  */
 class NetworkTest {
-    static final double TOLERANCE = 1e-3;
 
     static Stream<Arguments> models() {
         List<Arguments> out = new ArrayList<>();
@@ -49,28 +45,6 @@ class NetworkTest {
             out.add(Arguments.of(name, true));
         }
         return out.stream();
-    }
-
-    private static float[] run(Model m, Backend b, int maxBatch, float[] x, int batch) {
-        try (Network net = Network.compile(m.graph(), m.input(), b, maxBatch);
-             Tensor in = b.allocate(Shape.nchw(batch, m.input().dim(0), m.input().dim(1), m.input().dim(2)))) {
-            in.copyFrom(x);
-            return net.forward(in).toArray();
-        }
-    }
-
-    private static void assertClose(float[] expected, float[] got, String what) {
-        assertEquals(expected.length, got.length, what);
-        double scale = 0;
-        double err = 0;
-        int zeros = 0;
-        for (int i = 0; i < got.length; i++) {
-            scale = Math.max(scale, Math.abs(expected[i]));
-            err = Math.max(err, Math.abs(got[i] - expected[i]));
-            zeros += expected[i] == 0 ? 1 : 0;
-        }
-        assertTrue(zeros < 0.9 * expected.length, what + ": the reference output is mostly zeros");
-        assertTrue(err <= TOLERANCE * scale, what + ": max error " + err + " above " + TOLERANCE + " x " + scale);
     }
 
     @ParameterizedTest(name = "{0} binarized={1}")
@@ -82,13 +56,13 @@ class NetworkTest {
         }
         int batch = name.startsWith("resnet") ? 2 : 1;
         float[] x = Data.uniform((int) (batch * m.input().size()), new SplittableRandom(Seeds.of(name)));
-        float[] expected = run(m, ReferenceBackend.instance(), batch, x, batch);
+        float[] expected = Outputs.run(m, ReferenceBackend.instance(), batch, x, batch);
         for (Backend b : Backends.available()) {
             if (b == ReferenceBackend.instance()) {
                 continue;
             }
             // Built for a larger batch than it runs: the views of smaller batches are exercised too.
-            assertClose(expected, run(m, b, batch + 1, x, batch), name + " on " + b.name() + " " + Seeds.replay(name));
+            Outputs.assertClose(expected, Outputs.run(m, b, batch + 1, x, batch), name + " on " + b.name() + " " + Seeds.replay(name));
         }
     }
 
@@ -114,7 +88,7 @@ class NetworkTest {
         ConvDesc d = spec.desc(2, 9, 11);
         for (Layer layer : folded) {
             Sequential s = new Sequential("s", List.of(layer, bn, new Relu("relu")));
-            float[] got = run(new Model("m", "", s, in), ref, 2, x, 2);
+            float[] got = Outputs.run(new Model("m", "", s, in), ref, 2, x, 2);
             // Unfused: the layer's op, then batch norm and ReLU as separate ops.
             UnaryOp first = layer instanceof Conv2d ? ref.conv2d(d, w, Activation.NONE)
                     : layer instanceof PatternConv2d ? ref.patternConv2d(d, pw, Activation.NONE)
@@ -158,9 +132,9 @@ class NetworkTest {
         Layer b = Transforms.binarize(m.graph(), Transforms.BinarizeOptions.all());
         Layer asFloat = Transforms.map(b, l -> l instanceof PatternConv2d p ? new Conv2d(p.name(), p.spec(), p.weights().toConvWeights()) : l);
         float[] x = Data.uniform(2 * 3 * 32 * 32, new SplittableRandom(Seeds.of("alphaB")));
-        float[] expected = run(new Model("f", "", asFloat, m.input()), ReferenceBackend.instance(), 2, x, 2);
+        float[] expected = Outputs.run(new Model("f", "", asFloat, m.input()), ReferenceBackend.instance(), 2, x, 2);
         for (Backend backend : Backends.available()) {
-            assertClose(expected, run(new Model("b", "", b, m.input()), backend, 2, x, 2), "alpha*B on " + backend.name());
+            Outputs.assertClose(expected, Outputs.run(new Model("b", "", b, m.input()), backend, 2, x, 2), "alpha*B on " + backend.name());
         }
     }
 
@@ -169,8 +143,8 @@ class NetworkTest {
         Model m = Zoo.build("resnet20", 6);
         Layer q = Transforms.quantize8(m.graph());
         float[] x = Data.uniform(3 * 32 * 32, new SplittableRandom(Seeds.of("int8")));
-        float[] fp = run(m, ReferenceBackend.instance(), 1, x, 1);
-        float[] int8 = run(new Model("q", "", q, m.input()), ReferenceBackend.instance(), 1, x, 1);
+        float[] fp = Outputs.run(m, ReferenceBackend.instance(), 1, x, 1);
+        float[] int8 = Outputs.run(new Model("q", "", q, m.input()), ReferenceBackend.instance(), 1, x, 1);
         double scale = 0;
         double err = 0;
         for (int i = 0; i < fp.length; i++) {

@@ -85,6 +85,7 @@ class BinarizerTest {
         assertEquals(1, r1.filters());
         assertEquals(2.0, r1.meanFilterError(), 1e-12);
         assertEquals(1.0, r1.meanSquaredError(), 1e-12);
+        assertEquals(1.0, r1.meanKernelError(), 1e-12, "a 1x1 kernel is one weight");
         assertEquals(0.2, r1.relativeError(), 1e-12);
         QuantizationError.Row r3 = rows.get(1);
         assertEquals("3x3", r3.kernel());
@@ -92,6 +93,7 @@ class BinarizerTest {
         double e2 = (2 - a) * (2 - a) + 8 * a * a;
         assertEquals(e2 / 2, r3.meanFilterError(), 1e-6);
         assertEquals(e2 / 18, r3.meanSquaredError(), 1e-6);
+        assertEquals(e2 / 2, r3.meanKernelError(), 1e-6, "two 3x3 kernels (one input channel each)");
         assertEquals(e2 / (9 + 4), r3.relativeError(), 1e-6);
     }
 

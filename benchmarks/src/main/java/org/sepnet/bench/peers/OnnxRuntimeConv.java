@@ -4,20 +4,26 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import org.sepnet.io.OnnxExporter;
+import org.sepnet.layers.Conv2d;
+import org.sepnet.layers.ConvSpec;
+import org.sepnet.layers.Layer;
+import org.sepnet.layers.Relu;
+import org.sepnet.layers.Sequential;
+import org.sepnet.models.Model;
 import org.sepnet.ops.ConvDesc;
 import org.sepnet.tensor.ConvWeights;
 import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Shape;
 
 /**
- * The CPU peer: ONNX Runtime running a one-node float32 Conv (+ Relu) model built here, with the
+ * The CPU peer: ONNX Runtime running a one-layer float32 Conv (+ Relu) model exported by the library, with the
  * same thread count, input and output bound to our host tensors' memory (no copies per run).
  */
 public final class OnnxRuntimeConv implements AutoCloseable {
-    private static final int FLOAT = 1;
-    private static final int ATTR_INT = 2;
-    private static final int ATTR_INTS = 7;
-
     private final OrtSession session;
     private final OnnxTensor input;
     private final OnnxTensor output;
@@ -35,8 +41,8 @@ public final class OnnxRuntimeConv implements AutoCloseable {
         session = env.createSession(model(d, w, relu), opts);
         input = OnnxTensor.createTensor(env, x.buffer(), longs(x.shape().dims()));
         output = OnnxTensor.createTensor(env, y.buffer(), longs(y.shape().dims()));
-        inputs = Map.of("X", input);
-        outputs = Map.of("Y", output);
+        inputs = Map.of("input", input);
+        outputs = Map.of("output", output);
     }
 
     /** Runs the model; the result lands in the bound output tensor. */
@@ -48,57 +54,17 @@ public final class OnnxRuntimeConv implements AutoCloseable {
         }
     }
 
-    /** ONNX opset 13 model bytes: Y = [Relu](Conv(X, W, B)). */
+    /** The one-layer model [Relu](Conv(X)) as ONNX, written by the library's exporter. */
     static byte[] model(ConvDesc d, ConvWeights w, boolean relu) {
-        String convOut = relu ? "C" : "Y";
-        ProtoWriter conv = new ProtoWriter().string(1, "X").string(1, "W");
-        if (w.hasBias()) {
-            conv.string(1, "B");
-        }
-        conv.string(2, convOut).string(3, "conv").string(4, "Conv")
-                .message(5, ints("kernel_shape", d.kernelHeight(), d.kernelWidth()))
-                .message(5, ints("strides", d.strideHeight(), d.strideWidth()))
-                .message(5, ints("pads", d.padHeight(), d.padWidth(), d.padHeight(), d.padWidth()))
-                .message(5, ints("dilations", d.dilationHeight(), d.dilationWidth()))
-                .message(5, new ProtoWriter().string(1, "group").int64(3, d.groups()).int64(20, ATTR_INT));
-        ProtoWriter graph = new ProtoWriter().message(1, conv);
+        ConvSpec spec = new ConvSpec(d.inChannels(), d.outChannels(), d.kernelHeight(), d.kernelWidth(), d.strideHeight(),
+                d.strideWidth(), d.padHeight(), d.padWidth(), d.dilationHeight(), d.dilationWidth(), d.groups());
+        List<Layer> layers = new ArrayList<>();
+        layers.add(new Conv2d("conv", spec, w));
         if (relu) {
-            graph.message(1, new ProtoWriter().string(1, "C").string(2, "Y").string(3, "relu").string(4, "Relu"));
+            layers.add(new Relu("relu"));
         }
-        graph.string(2, "sepnet_conv_peer")
-                .message(5, tensor("W", w.weights(), w.outChannels(), w.inChannelsPerGroup(), w.kh(), w.kw()));
-        if (w.hasBias()) {
-            graph.message(5, tensor("B", w.bias(), w.outChannels()));
-        }
-        graph.message(11, valueInfo("X", d.batch(), d.inChannels(), d.inHeight(), d.inWidth()))
-                .message(12, valueInfo("Y", d.batch(), d.outChannels(), d.outHeight(), d.outWidth()));
-        return new ProtoWriter().int64(1, 8).string(2, "sepnet-benchmarks")
-                .message(7, graph).message(8, new ProtoWriter().string(1, "").int64(2, 13)).toByteArray();
-    }
-
-    private static ProtoWriter ints(String name, int... values) {
-        ProtoWriter a = new ProtoWriter().string(1, name);
-        for (int v : values) {
-            a.int64(8, v);
-        }
-        return a.int64(20, ATTR_INTS);
-    }
-
-    private static ProtoWriter tensor(String name, float[] values, int... dims) {
-        ProtoWriter t = new ProtoWriter();
-        for (int dim : dims) {
-            t.int64(1, dim);
-        }
-        return t.int64(2, FLOAT).string(8, name).bytes(9, ProtoWriter.floats(values));
-    }
-
-    private static ProtoWriter valueInfo(String name, int... dims) {
-        ProtoWriter shape = new ProtoWriter();
-        for (int dim : dims) {
-            shape.message(1, new ProtoWriter().int64(1, dim));
-        }
-        ProtoWriter tensorType = new ProtoWriter().int64(1, FLOAT).message(2, shape);
-        return new ProtoWriter().string(1, name).message(2, new ProtoWriter().message(1, tensorType));
+        return OnnxExporter.encode(new Model("conv", "", new Sequential("conv", layers),
+                Shape.of(d.inChannels(), d.inHeight(), d.inWidth())));
     }
 
     private static long[] longs(int[] v) {

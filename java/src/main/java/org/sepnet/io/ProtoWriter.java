@@ -1,11 +1,14 @@
-package org.sepnet.bench.peers;
+package org.sepnet.io;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
-/** Protocol-buffer wire format, just enough to write ONNX models: varints, strings, bytes, messages. */
+/**
+ * Protocol-buffer wire format, just enough to write ONNX models: varints, fixed32, strings, bytes
+ * and nested messages (each nested message is built first, then written length-prefixed).
+ */
 final class ProtoWriter {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
@@ -24,6 +27,14 @@ final class ProtoWriter {
     ProtoWriter int64(int field, long v) {
         tag(field, 0);
         varint(v);
+        return this;
+    }
+
+    ProtoWriter fixed32(int field, int bits) {
+        tag(field, 5);
+        for (int i = 0; i < 4; i++) {
+            out.write(bits >>> (8 * i) & 0xff);
+        }
         return this;
     }
 

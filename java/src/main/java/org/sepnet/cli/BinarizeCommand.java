@@ -1,0 +1,78 @@
+package org.sepnet.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.sepnet.io.ModelIO;
+import org.sepnet.layers.Conv2d;
+import org.sepnet.layers.Layer;
+import org.sepnet.layers.PatternResidualBlock;
+import org.sepnet.layers.Summary;
+import org.sepnet.layers.Transforms;
+import org.sepnet.models.Model;
+import org.sepnet.pattern.Alpha;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code sepnet binarize IN -o OUT}. */
+@Command(name = "binarize", mixinStandardHelpOptions = true,
+        description = "Pattern-binarize a model: every k×k convolution (k > 1) becomes sign bits and one α per output filter; "
+                + "1×1 convolutions and fully connected layers stay float. Prints what was binarized and what was kept.")
+final class BinarizeCommand extends FileCommand {
+    @Mixin
+    ModelSource source;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.sepnet", description = "The file to write.")
+    String out;
+
+    @Option(names = "--alpha", defaultValue = "per-filter", paramLabel = "per-filter|global:X",
+            description = "α of the binarized filters: the mean |w| of each filter, or one value X for all (default: ${DEFAULT-VALUE}).")
+    String alpha;
+
+    @Option(names = "--keep-first", description = "Keep the first k×k convolution float.")
+    boolean keepFirst;
+
+    @Option(names = "--keep-shortcuts", description = "Keep convolutions in residual shortcuts (projections) float.")
+    boolean keepShortcuts;
+
+    @Option(names = "--keep", split = ",", paramLabel = "NAME", description = "Keep these layers (and layers inside them) float.")
+    List<String> keep = new ArrayList<>();
+
+    @Option(names = "--kernels", split = ",", paramLabel = "K", description = "Only binarize kernels of these sizes, e.g. 3 or 3,5.")
+    List<Integer> kernels = new ArrayList<>();
+
+    @Override
+    int run() throws IOException {
+        Path target = Sources.output(out, ".sepnet");
+        Transforms.BinarizeOptions o = new Transforms.BinarizeOptions(Alpha.parse(alpha), keepFirst, keepShortcuts,
+                java.util.Set.copyOf(keep), java.util.Set.copyOf(kernels));
+        Model m = source.load(null);
+        Model b = m.with(Transforms.binarize(m.graph(), o), "+binarized");
+        List<String> kept = new ArrayList<>();
+        int binarized = 0;
+        for (Layer l : leaves(b.graph())) {
+            if (l instanceof Conv2d c && (c.spec().kh() > 1 || c.spec().kw() > 1)) {
+                kept.add(c.name() + " (" + c.spec().kh() + "x" + c.spec().kw() + ")");
+            } else if (l instanceof PatternResidualBlock p && !p.isBinarized()) {
+                kept.add(p.name() + " (block)");
+            }
+        }
+        for (Layer l : leaves(m.graph())) {
+            if (l instanceof Conv2d c && (c.spec().kh() > 1 || c.spec().kw() > 1) || l instanceof PatternResidualBlock p && !p.isBinarized()) {
+                binarized++;
+            }
+        }
+        binarized -= kept.size();
+        ModelIO.save(b, target);
+        Summary before = Summary.of(m.graph(), m.input());
+        Summary after = Summary.of(b.graph(), b.input());
+        System.out.printf("binarized %d k×k layers of %s (α %s); kept float: %s%n", binarized, m.name(), Alpha.parse(alpha),
+                kept.isEmpty() ? "none" : String.join(", ", kept));
+        System.out.printf("  parameters (paper's rule) %,d -> %,d; weights %,d -> %,d bytes; wrote %s (%,d bytes)%n", before.paperParams(),
+                after.paperParams(), before.bytes(), after.bytes(), out, Files.size(target));
+        return 0;
+    }
+}

@@ -1,0 +1,78 @@
+package org.sepnet.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.sepnet.io.ModelIO;
+import org.sepnet.models.Model;
+import org.sepnet.models.Zoo;
+import org.sepnet.tensor.Shape;
+
+/** Where commands get models from: a zoo name or a model file. */
+final class Sources {
+    private Sources() {}
+
+    /** Whether {@code arg} names a file rather than a zoo model. */
+    static boolean isFile(String arg) {
+        Path p = Path.of(arg);
+        return Files.exists(p) || ModelIO.bySuffix(p) != null || arg.contains("/");
+    }
+
+    /**
+     * The model {@code arg} names: a zoo model (weights from {@code seed}) or a {@code .sepnet},
+     * {@code .caffemodel} or {@code .onnx} file.
+     *
+     * @param input the input feature shape to use, or null for the model's own
+     */
+    static Model load(String arg, Shape input, long seed) throws IOException {
+        if (isFile(arg)) {
+            return ModelIO.load(Path.of(arg), input);
+        }
+        if (!Zoo.names().contains(arg)) {
+            throw new IllegalArgumentException("unknown model '" + arg + "': no such file and no such zoo model; expected a .sepnet, "
+                    + ".caffemodel or .onnx file, or one of " + String.join(", ", Zoo.names()));
+        }
+        Model m = Zoo.build(arg, seed);
+        if (input != null && !input.equals(m.input())) {
+            m = new Model(m.name(), m.description(), m.graph(), input);
+            m.graph().outputShape(input);
+        }
+        return m;
+    }
+
+    /** Parses an input feature shape such as {@code 3x32x32}. */
+    static Shape shape(String s) {
+        if (s == null) {
+            return null;
+        }
+        String[] parts = s.strip().toLowerCase().split("[x,×]");
+        int[] d = new int[parts.length];
+        try {
+            for (int i = 0; i < parts.length; i++) {
+                d[i] = Integer.parseInt(parts[i].strip());
+                if (d[i] < 1) {
+                    throw new NumberFormatException();
+                }
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--input " + s + "; expected positive sizes such as 3x32x32 (channels x height x width)");
+        }
+        if (d.length != 3) {
+            throw new IllegalArgumentException("--input " + s + " has " + d.length + " sizes; expected 3 (channels x height x width)");
+        }
+        return Shape.of(d);
+    }
+
+    /** Checks that an output file name has the given suffix and its directory exists. */
+    static Path output(String file, String suffix) {
+        Path p = Path.of(file);
+        if (p.getFileName() == null || !p.getFileName().toString().toLowerCase().endsWith(suffix)) {
+            throw new IllegalArgumentException("output " + file + "; expected a file name ending in " + suffix);
+        }
+        Path dir = p.toAbsolutePath().getParent();
+        if (dir != null && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("output " + file + ": directory " + dir + " does not exist");
+        }
+        return p;
+    }
+}
