@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.sepnet.backend.cpu.NativeBackend;
 import org.sepnet.backend.cpu.PatternAlgorithm;
 import org.sepnet.backend.reference.ReferenceBackend;
-import org.sepnet.bench.peers.OnnxRuntimeConv;
+import org.sepnet.bench.peers.OnnxRuntimeModel;
 import org.sepnet.ops.Activation;
 import org.sepnet.ops.ConvDesc;
 import org.sepnet.ops.UnaryOp;
@@ -65,7 +65,7 @@ public class NativeConvBenchmark {
 
     private NativeBackend nativeBackend;
     private UnaryOp op;
-    private OnnxRuntimeConv ort;
+    private OnnxRuntimeModel ort;
     private HostTensor x;
     private HostTensor y;
 
@@ -93,7 +93,7 @@ public class NativeConvBenchmark {
                 nativeBackend = NativeBackend.create(threads, isa, PatternAlgorithm.AUTO);
                 op = nativeBackend.conv2d(d, w, Activation.RELU);
             }
-            case "onnxruntime" -> ort = new OnnxRuntimeConv(d, w, true, threads, x, y);
+            case "onnxruntime" -> ort = new OnnxRuntimeModel(OnnxRuntimeModel.conv(d, w, true), threads, x, y);
             case "reference" -> {
                 if (d.batch() > 1) {
                     throw new IllegalStateException("the reference is benchmarked at batch 1 only");

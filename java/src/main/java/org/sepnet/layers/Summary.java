@@ -9,8 +9,14 @@ import org.sepnet.tensor.Shape;
  * number, bytes as stored, and multiply-accumulates per sample.
  */
 public final class Summary {
-    /** One leaf layer's counts. */
-    public record Row(String name, String type, Shape output, long paperParams, long storedParams, long bytes, long macs) {}
+    /**
+     * One layer's counts (containers get a row after their children, with zero counts).
+     *
+     * @param input the layer's input feature shape
+     * @param layer the layer itself
+     */
+    public record Row(String name, String type, Shape output, long paperParams, long storedParams, long bytes, long macs, Shape input,
+                      Layer layer) {}
 
     private final List<Row> rows;
     private final Shape output;
@@ -40,7 +46,7 @@ public final class Summary {
             if (r.shortcut() != null) {
                 visit(r.shortcut(), in, rows);
             }
-            rows.add(new Row(r.name(), r.type() + (r.relu() ? "+relu" : ""), b, 0, 0, 0, 0));
+            rows.add(new Row(r.name(), r.type() + (r.relu() ? "+relu" : ""), b, 0, 0, 0, 0, in, r));
             return b;
         }
         if (l instanceof Concat c) {
@@ -48,11 +54,11 @@ public final class Summary {
                 visit(b, in, rows);
             }
             Shape out = c.outputShape(in);
-            rows.add(new Row(c.name(), c.type(), out, 0, 0, 0, 0));
+            rows.add(new Row(c.name(), c.type(), out, 0, 0, 0, 0, in, c));
             return out;
         }
         Shape out = l.outputShape(in);
-        rows.add(new Row(l.name(), l.type(), out, l.paperParams(), l.storedParams(), l.bytes(), l.macs(in)));
+        rows.add(new Row(l.name(), l.type(), out, l.paperParams(), l.storedParams(), l.bytes(), l.macs(in), in, l));
         return out;
     }
 

@@ -20,25 +20,27 @@ import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Shape;
 
 /**
- * The CPU peer: ONNX Runtime running a one-layer float32 Conv (+ Relu) model exported by the library, with the
- * same thread count, input and output bound to our host tensors' memory (no copies per run).
+ * The CPU peer: ONNX Runtime running a model exported by the library's {@link OnnxExporter}, with a
+ * given thread count (sequential execution, all graph optimizations), input and output bound to
+ * our host tensors' memory so no run copies anything.
  */
-public final class OnnxRuntimeConv implements AutoCloseable {
+public final class OnnxRuntimeModel implements AutoCloseable {
     private final OrtSession session;
     private final OnnxTensor input;
     private final OnnxTensor output;
     private final Map<String, OnnxTensor> inputs;
     private final Map<String, OnnxTensor> outputs;
 
-    /** Binds {@code x} and {@code y} (full-batch host tensors of {@code d}) as the model's input and output. */
-    public OnnxRuntimeConv(ConvDesc d, ConvWeights w, boolean relu, int threads, HostTensor x, HostTensor y) throws OrtException {
+    /** Binds {@code x} and {@code y} (full-batch host tensors) as the input and output of {@code model}. */
+    public OnnxRuntimeModel(Model model, int threads, HostTensor x, HostTensor y) throws OrtException {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
-        opts.setIntraOpNumThreads(threads);
-        opts.setInterOpNumThreads(1);
-        opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-        opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-        session = env.createSession(model(d, w, relu), opts);
+        try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+            opts.setIntraOpNumThreads(threads);
+            opts.setInterOpNumThreads(1);
+            opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            session = env.createSession(OnnxExporter.encode(model), opts);
+        }
         input = OnnxTensor.createTensor(env, x.buffer(), longs(x.shape().dims()));
         output = OnnxTensor.createTensor(env, y.buffer(), longs(y.shape().dims()));
         inputs = Map.of("input", input);
@@ -54,17 +56,20 @@ public final class OnnxRuntimeConv implements AutoCloseable {
         }
     }
 
-    /** The one-layer model [Relu](Conv(X)) as ONNX, written by the library's exporter. */
-    static byte[] model(ConvDesc d, ConvWeights w, boolean relu) {
-        ConvSpec spec = new ConvSpec(d.inChannels(), d.outChannels(), d.kernelHeight(), d.kernelWidth(), d.strideHeight(),
-                d.strideWidth(), d.padHeight(), d.padWidth(), d.dilationHeight(), d.dilationWidth(), d.groups());
+    /** The one-layer model [Relu](Conv(X)) of problem {@code d} with weights {@code w}. */
+    public static Model conv(ConvDesc d, ConvWeights w, boolean relu) {
         List<Layer> layers = new ArrayList<>();
-        layers.add(new Conv2d("conv", spec, w));
+        layers.add(new Conv2d("conv", spec(d), w));
         if (relu) {
             layers.add(new Relu("relu"));
         }
-        return OnnxExporter.encode(new Model("conv", "", new Sequential("conv", layers),
-                Shape.of(d.inChannels(), d.inHeight(), d.inWidth())));
+        return new Model("conv", "", new Sequential("conv", layers), Shape.of(d.inChannels(), d.inHeight(), d.inWidth()));
+    }
+
+    /** The layer geometry of problem {@code d}. */
+    public static ConvSpec spec(ConvDesc d) {
+        return new ConvSpec(d.inChannels(), d.outChannels(), d.kernelHeight(), d.kernelWidth(), d.strideHeight(), d.strideWidth(),
+                d.padHeight(), d.padWidth(), d.dilationHeight(), d.dilationWidth(), d.groups());
     }
 
     private static long[] longs(int[] v) {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The CPU benchmark suite: per-op (pattern conv, 1x1 / group / depthwise conv, fused PRB) on the
+# shapes in benchmarks/shapes/, and whole networks, ours against ONNX Runtime in the same run;
+# then a markdown report and PNG charts under benchmarks/results/.
+#
+#   benchmarks/run.sh            full run: every shape at batch 1 and 32 (about an hour on 2 cores)
+#   benchmarks/run.sh --quick    ResNet-20 and SEP-Net shapes at batch 1, networks at batch 1 (under 5 minutes on 2 cores)
+#
+# Output: benchmarks/results/DATE-cpu[-quick].md, its -opbenchmark.png and -networkbenchmark.png
+# charts, and JMH's JSON under benchmarks/results/raw/.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+jar="$root/benchmarks/target/benchmarks.jar"
+shapes="$root/benchmarks/shapes"
+
+quick=false
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=true ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument '$arg'; expected --quick" >&2; exit 2 ;;
+  esac
+done
+
+if [[ ! -f "$jar" || -n "$(find "$root/java/src/main" "$root/benchmarks/src/main" "$root/native" -newer "$jar" -print -quit)" ]]; then
+  echo "run.sh: building the benchmarks..." >&2
+  (cd "$root" && mvn -B -q -DskipTests package) >&2
+fi
+
+day="$(date -u +%Y-%m-%d)"
+name="$day-cpu$($quick && echo -quick || true)"
+raw="$root/benchmarks/results/raw"
+mkdir -p "$raw"
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [[ -n "$(git -C "$root" status --porcelain 2>/dev/null)" ]]; then commit="$commit (with uncommitted changes)"; fi
+list() { java -cp "$jar" org.sepnet.bench.Shapes list "$@"; }
+
+if $quick; then
+  jmh=(-f 1 -wi 1 -w 300ms -i 3 -r 300ms)
+  ops="$(list --batch 1 "$shapes/resnet20.txt" "$shapes/sepnet.txt")"
+  ref="$(list --batch 1 "$shapes/resnet20.txt")"
+  batches=1
+else
+  jmh=()
+  ops="$(list "$shapes"/*.txt)"
+  ref="$(list --batch 1 --max-macs 5e7 "$shapes"/*.txt)"
+  batches=1,32
+fi
+
+run() { java -jar "$jar" "$@" "${jmh[@]}" -rf json; }
+run OpBenchmark -p problem="$ops" -p impl=native,onnxruntime -rff "$raw/$name-ops.json"
+run OpBenchmark -p problem="$ref" -p impl=reference -rff "$raw/$name-reference.json"
+run NetworkBenchmark -p batch="$batches" -rff "$raw/$name-networks.json"
+
+java -cp "$jar" org.sepnet.bench.Render --out "$root/benchmarks/results/$name" \
+  --title "CPU benchmarks$($quick && echo ' (quick)' || true): sepnet native vs ONNX Runtime" \
+  --commit "$commit" --command "benchmarks/run.sh $*" \
+  "$raw/$name-ops.json" "$raw/$name-reference.json" "$raw/$name-networks.json"

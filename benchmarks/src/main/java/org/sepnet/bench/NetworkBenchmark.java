@@ -1,0 +1,151 @@
+package org.sepnet.bench;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.sepnet.backend.cpu.NativeBackend;
+import org.sepnet.backend.cpu.PatternAlgorithm;
+import org.sepnet.backend.reference.ReferenceBackend;
+import org.sepnet.bench.peers.OnnxRuntimeModel;
+import org.sepnet.layers.Network;
+import org.sepnet.layers.Transforms;
+import org.sepnet.models.Model;
+import org.sepnet.models.Zoo;
+import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Shape;
+
+/**
+ * Whole networks on the CPU, one forward pass of a batch: {@code native} runs our network (SEP-Net-B
+ * small binarized with the authors' setting; SEP-Net-R small and ResNet-20 as they are);
+ * {@code onnxruntime}, the baseline, runs the float network exported by the library (for SEP-Net-B
+ * small: SEP-Net-R small, the same graph with float k×k weights). Same thread count. Before timing,
+ * the first image's output is checked against the reference backend running the same network
+ * (within 1e-3 of the largest output).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(1)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 2)
+public class NetworkBenchmark {
+    /** sepnet-b-small, sepnet-r-small or resnet20. */
+    @Param({"sepnet-b-small", "sepnet-r-small", "resnet20"})
+    public String model;
+
+    @Param({"1", "32"})
+    public int batch;
+
+    /** native or onnxruntime (baseline). */
+    @Param({"native", "onnxruntime"})
+    public String impl;
+
+    private NativeBackend nativeBackend;
+    private Network net;
+    private OnnxRuntimeModel ort;
+    private HostTensor x;
+    private HostTensor y;
+
+    /** The network {@code name} as we run it, and as the float baseline. */
+    static Model[] models(String name) {
+        return switch (name) {
+            case "sepnet-b-small", "sepnet-r-small" -> {
+                Model r = Zoo.build("sepnet-small", 1);
+                Model b = r.with(Transforms.binarize(r.graph(), Zoo.authorsBinarization("sepnet-small")), "+binarized");
+                yield new Model[] {name.equals("sepnet-b-small") ? b : r, r};
+            }
+            case "resnet20" -> {
+                Model m = Zoo.build("resnet20", 1);
+                yield new Model[] {m, m};
+            }
+            default -> throw new IllegalArgumentException("model " + name + "; expected sepnet-b-small, sepnet-r-small or resnet20");
+        };
+    }
+
+    static Shape batched(Shape feature, int n) {
+        int[] d = new int[feature.rank() + 1];
+        d[0] = n;
+        System.arraycopy(feature.dims(), 0, d, 1, feature.rank());
+        return Shape.of(d);
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        Model[] m = models(model);
+        Model run = impl.equals("onnxruntime") ? m[1] : m[0];
+        int threads = Runtime.getRuntime().availableProcessors();
+        x = HostTensor.allocate(batched(run.input(), batch));
+        float[] input = new float[x.size()];
+        SplittableRandom r = new SplittableRandom(4);
+        for (int i = 0; i < input.length; i++) {
+            input[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        x.copyFrom(input);
+        Shape out = run.graph().outputShape(run.input());
+        y = HostTensor.allocate(batched(out, batch));
+        switch (impl) {
+            case "native" -> {
+                nativeBackend = NativeBackend.create(threads, "auto", PatternAlgorithm.AUTO);
+                net = Network.compile(run.graph(), run.input(), nativeBackend, batch);
+            }
+            case "onnxruntime" -> ort = new OnnxRuntimeModel(run, threads, x, y);
+            default -> throw new IllegalArgumentException("impl " + impl + "; expected native or onnxruntime");
+        }
+        forward();
+        float[] got = y.toArray();
+        int per = (int) out.size();
+        try (Network ref = Network.compile(run.graph(), run.input(), ReferenceBackend.instance(), 1);
+             HostTensor x1 = HostTensor.of(batched(run.input(), 1), java.util.Arrays.copyOf(input, (int) run.input().size()));
+             HostTensor y1 = HostTensor.allocate(batched(out, 1))) {
+            ref.forward(x1, y1);
+            float[] expected = y1.toArray();
+            double scale = 0;
+            double err = 0;
+            for (int i = 0; i < per; i++) {
+                scale = Math.max(scale, Math.abs(expected[i]));
+                err = Math.max(err, Math.abs(expected[i] - got[i]));
+            }
+            if (!(err <= 1e-3 * scale) || scale == 0) {
+                throw new IllegalStateException(impl + " " + model + ": first image's output differs from the reference by " + err
+                        + " (largest output " + scale + ")");
+            }
+        }
+    }
+
+    @Benchmark
+    public HostTensor forward() throws Exception {
+        if (ort != null) {
+            ort.run();
+        } else {
+            net.forward(x, y);
+        }
+        return y;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        if (net != null) {
+            net.close();
+        }
+        if (ort != null) {
+            ort.close();
+        }
+        if (nativeBackend != null) {
+            nativeBackend.close();
+        }
+        x.close();
+        y.close();
+    }
+}

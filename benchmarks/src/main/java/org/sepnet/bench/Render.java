@@ -1,0 +1,345 @@
+package org.sepnet.bench;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.CategoryAxis;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.data.category.DefaultCategoryDataset;
+
+/**
+ * Turns JMH JSON results ({@code -rf json}) into a markdown report and one PNG chart per
+ * benchmark class. Rows are parameter combinations without {@code impl}; each implementation's
+ * time is shown with JMH's error, a derived unit (GFLOP/s-equivalent for a {@code problem},
+ * images/s for a {@code batch} of a network), and its speed-up against the baseline implementation
+ * measured in the same run ({@code onnxruntime}, or {@code cudnn_fp32} on a GPU): baseline time / time.
+ *
+ * <pre>
+ * java -cp benchmarks/target/benchmarks.jar org.sepnet.bench.Render --out benchmarks/results/DATE-cpu \
+ *     --title "…" --commit abc1234 --command "benchmarks/run.sh --quick" results1.json results2.json
+ * </pre>
+ */
+public final class Render {
+    /** Baseline implementations, first present wins. */
+    static final List<String> BASELINES = List.of("onnxruntime", "cudnn_fp32");
+
+    /** One JMH result. */
+    record Result(String benchmark, Map<String, String> params, double micros, double errorMicros, JsonObject raw) {}
+
+    private Render() {}
+
+    /** Reads every result of a JMH JSON file. */
+    static List<Result> read(Path json) throws IOException {
+        JsonElement root = JsonParser.parseString(Files.readString(json, StandardCharsets.UTF_8));
+        if (!root.isJsonArray()) {
+            throw new IOException(json + ": expected JMH's JSON result array");
+        }
+        List<Result> out = new ArrayList<>();
+        for (JsonElement e : (JsonArray) root) {
+            JsonObject o = e.getAsJsonObject();
+            String bench = o.get("benchmark").getAsString();
+            String[] parts = bench.split("\\.");
+            String cls = parts.length >= 2 ? parts[parts.length - 2] : bench;
+            Map<String, String> params = new LinkedHashMap<>();
+            if (o.has("params")) {
+                for (Map.Entry<String, JsonElement> p : o.getAsJsonObject("params").entrySet()) {
+                    params.put(p.getKey(), p.getValue().getAsString());
+                }
+            }
+            JsonObject m = o.getAsJsonObject("primaryMetric");
+            double scale = toMicros(m.get("scoreUnit").getAsString(), json);
+            out.add(new Result(cls, params, number(m.get("score")) * scale, number(m.get("scoreError")) * scale, o));
+        }
+        return out;
+    }
+
+    private static double number(JsonElement e) {
+        if (e == null || e.isJsonNull()) {
+            return Double.NaN;
+        }
+        String s = e.getAsString();
+        return s.equals("NaN") ? Double.NaN : Double.parseDouble(s);
+    }
+
+    private static double toMicros(String unit, Path json) throws IOException {
+        return switch (unit) {
+            case "ns/op" -> 1e-3;
+            case "us/op" -> 1;
+            case "ms/op" -> 1e3;
+            case "s/op" -> 1e6;
+            default -> throw new IOException(json + ": score unit " + unit + "; expected average time (ns/op, us/op, ms/op or s/op)");
+        };
+    }
+
+    /** Report metadata. */
+    record Info(String title, String date, String machine, String commit, String command) {}
+
+    /** Rows of one benchmark class: parameter combination (without impl) → impl → result. */
+    static Map<String, Map<String, Result>> table(List<Result> results, String benchmark) {
+        Map<String, Map<String, Result>> rows = new LinkedHashMap<>();
+        for (Result r : results) {
+            if (!r.benchmark().equals(benchmark)) {
+                continue;
+            }
+            rows.computeIfAbsent(key(r), k -> new LinkedHashMap<>()).put(r.params().getOrDefault("impl", "-"), r);
+        }
+        return rows;
+    }
+
+    static String key(Result r) {
+        List<String> parts = new ArrayList<>();
+        for (Map.Entry<String, String> p : r.params().entrySet()) {
+            if (!p.getKey().equals("impl")) {
+                parts.add(p.getKey().equals("problem") ? p.getValue() : p.getKey() + "=" + p.getValue());
+            }
+        }
+        return String.join(" ", parts);
+    }
+
+    static String baseline(Set<String> impls) {
+        for (String b : BASELINES) {
+            if (impls.contains(b)) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    /** The derived figure of a result: GFLOP/s-equivalent for a problem, images/s for a network batch, or null. */
+    static String derived(Result r) {
+        if (!(r.micros() > 0)) {
+            return "";
+        }
+        String problem = r.params().get("problem");
+        if (problem != null) {
+            try {
+                return String.format(Locale.ROOT, "%.1f GFLOP/s", 2.0 * Case.parse(problem).macs() / (r.micros() * 1e3));
+            } catch (IllegalArgumentException e) {
+                return "";
+            }
+        }
+        String batch = r.params().get("batch");
+        if (batch != null) {
+            return String.format(Locale.ROOT, "%.1f img/s", Integer.parseInt(batch) / (r.micros() * 1e-6));
+        }
+        return "";
+    }
+
+    static String time(Result r) {
+        String t = r.micros() >= 100 ? String.format(Locale.ROOT, "%.0f", r.micros()) : String.format(Locale.ROOT, "%.1f", r.micros());
+        if (Double.isNaN(r.errorMicros())) {
+            return t;
+        }
+        return t + " ± " + (r.errorMicros() >= 100 ? String.format(Locale.ROOT, "%.0f", r.errorMicros())
+                : String.format(Locale.ROOT, "%.1f", r.errorMicros()));
+    }
+
+    /** The markdown report. */
+    static String markdown(List<Result> results, Info info, Map<String, String> charts) {
+        StringBuilder md = new StringBuilder();
+        md.append("# ").append(info.title()).append("\n\n");
+        md.append("- Date: ").append(info.date()).append("\n");
+        md.append("- Machine: ").append(info.machine()).append("\n");
+        md.append("- Commit: ").append(info.commit()).append("\n");
+        md.append("- Command: `").append(info.command()).append("`\n");
+        if (!results.isEmpty()) {
+            JsonObject o = results.get(0).raw();
+            md.append(String.format(Locale.ROOT, "- JMH %s, %s %s; %d fork(s), %d × %s warm-up, %d × %s measurement, average time; "
+                            + "± is JMH's 99.9%% confidence half-width.%n",
+                    str(o, "jmhVersion"), str(o, "vmName"), str(o, "jdkVersion"), o.get("forks").getAsInt(),
+                    o.get("warmupIterations").getAsInt(), str(o, "warmupTime"), o.get("measurementIterations").getAsInt(),
+                    str(o, "measurementTime")));
+        }
+        md.append("- Every trial checked its output against the reference backend before it was timed.\n");
+        md.append("- Speed-up = baseline time / time, both from this run: above 1 is faster than the baseline.\n");
+        Set<String> benchmarks = new LinkedHashSet<>();
+        results.forEach(r -> benchmarks.add(r.benchmark()));
+        for (String b : benchmarks) {
+            Map<String, Map<String, Result>> rows = table(results, b);
+            Set<String> impls = new LinkedHashSet<>();
+            rows.values().forEach(m -> impls.addAll(m.keySet()));
+            String base = baseline(impls);
+            md.append("\n## ").append(b).append("\n\n");
+            if (charts.containsKey(b)) {
+                md.append("![").append(b).append("](").append(charts.get(b)).append(")\n\n");
+            }
+            StringBuilder head = new StringBuilder("| case |");
+            StringBuilder rule = new StringBuilder("|---|");
+            for (String i : impls) {
+                head.append(' ').append(i).append(" µs | ").append(i).append(" rate |");
+                rule.append("---|---|");
+            }
+            if (base != null) {
+                for (String i : impls) {
+                    if (!i.equals(base)) {
+                        head.append(' ').append(i).append(" vs ").append(base).append(" |");
+                        rule.append("---|");
+                    }
+                }
+            }
+            md.append(head).append('\n').append(rule).append('\n');
+            for (Map.Entry<String, Map<String, Result>> row : rows.entrySet()) {
+                md.append("| `").append(row.getKey()).append("` |");
+                for (String i : impls) {
+                    Result r = row.getValue().get(i);
+                    md.append(' ').append(r == null ? "-" : time(r)).append(" | ").append(r == null ? "-" : derived(r)).append(" |");
+                }
+                if (base != null) {
+                    Result br = row.getValue().get(base);
+                    for (String i : impls) {
+                        if (!i.equals(base)) {
+                            Result r = row.getValue().get(i);
+                            md.append(' ').append(r == null || br == null ? "-" : ratio(br.micros() / r.micros()))
+                                    .append(" |");
+                        }
+                    }
+                }
+                md.append('\n');
+            }
+        }
+        return md.toString();
+    }
+
+    /** A speed-up: two decimals, or three significant digits below 0.1. */
+    static String ratio(double v) {
+        return (v >= 0.1 ? String.format(Locale.ROOT, "%.2f", v) : String.format(Locale.ROOT, "%.3g", v)) + "x";
+    }
+
+    private static String str(JsonObject o, String k) {
+        return o.has(k) ? o.get(k).getAsString() : "?";
+    }
+
+    /** A horizontal bar chart of every implementation's speed-up against the baseline, per case; false when there is no baseline. */
+    static boolean chart(List<Result> results, String benchmark, String title, Path png) throws IOException {
+        Map<String, Map<String, Result>> rows = table(results, benchmark);
+        Set<String> impls = new LinkedHashSet<>();
+        rows.values().forEach(m -> impls.addAll(m.keySet()));
+        String base = baseline(impls);
+        if (base == null) {
+            return false;
+        }
+        DefaultCategoryDataset data = new DefaultCategoryDataset();
+        double lo = 1;
+        double hi = 1;
+        for (Map.Entry<String, Map<String, Result>> row : rows.entrySet()) {
+            Result br = row.getValue().get(base);
+            for (String i : impls) {
+                Result r = row.getValue().get(i);
+                if (i.equals(base) || r == null || br == null) {
+                    continue;
+                }
+                double s = br.micros() / r.micros();
+                lo = Math.min(lo, s);
+                hi = Math.max(hi, s);
+                data.addValue(s, i, shorten(row.getKey()));
+            }
+        }
+        CategoryAxis cats = new CategoryAxis("");
+        LogAxis values = new LogAxis("speed-up vs " + base + " (log scale; 1 = same speed)");
+        values.setRange(lo / 1.5, hi * 1.5);
+        values.setNumberFormatOverride(new java.text.DecimalFormat("0.##x"));
+        BarRenderer bars = new BarRenderer();
+        bars.setBarPainter(new StandardBarPainter());
+        bars.setShadowVisible(false);
+        bars.setBase(lo / 1.5);
+        CategoryPlot plot = new CategoryPlot(data, cats, values, bars);
+        plot.setOrientation(PlotOrientation.HORIZONTAL);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        plot.addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f)));
+        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        int height = 140 + 22 * rows.size() * Math.max(1, impls.size() - 1);
+        ChartUtils.saveChartAsPNG(png.toFile(), chart, 1100, Math.min(height, 4000));
+        return true;
+    }
+
+    /** A problem string shortened for a chart label. */
+    static String shorten(String key) {
+        return key.replace("_sh1sw1", "").replace("_ph0pw0", "").replace("_ph1pw1", "_p1").replace("_ph2pw2", "_p2");
+    }
+
+    /** Machine description: CPU model (Linux), cores, OS, Java. */
+    static String machine() {
+        String cpu = System.getProperty("os.arch");
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    cpu = line.substring(line.indexOf(':') + 1).strip();
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not Linux: the architecture will do.
+        }
+        return String.format("%s, %d cores visible to the JVM, %s %s, Java %s", cpu, Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name"), System.getProperty("os.version"), System.getProperty("java.version"));
+    }
+
+    public static void main(String[] args) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        String out = null;
+        String title = "Benchmarks";
+        String commit = "unknown";
+        String command = "";
+        List<Path> inputs = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--out" -> out = args[++i];
+                case "--title" -> title = args[++i];
+                case "--commit" -> commit = args[++i];
+                case "--command" -> command = args[++i];
+                default -> inputs.add(Path.of(args[i]));
+            }
+        }
+        if (out == null || inputs.isEmpty()) {
+            System.err.println("usage: Render --out PREFIX [--title T] [--commit C] [--command CMD] RESULTS.json...");
+            System.exit(2);
+        }
+        List<Result> results = new ArrayList<>();
+        for (Path p : inputs) {
+            results.addAll(read(p));
+        }
+        Path prefix = Path.of(out);
+        if (prefix.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(prefix.toAbsolutePath().getParent());
+        }
+        Map<String, String> charts = new LinkedHashMap<>();
+        Set<String> benchmarks = new LinkedHashSet<>();
+        results.forEach(r -> benchmarks.add(r.benchmark()));
+        for (String b : benchmarks) {
+            Path png = Path.of(out + "-" + b.toLowerCase(Locale.ROOT) + ".png");
+            if (chart(results, b, title + ": " + b, png)) {
+                charts.put(b, png.getFileName().toString());
+            }
+        }
+        String date = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
+        Path md = Path.of(out + ".md");
+        Files.writeString(md, markdown(results, new Info(title, date, machine(), commit, command), charts), StandardCharsets.UTF_8);
+        System.out.println("wrote " + md + (charts.isEmpty() ? "" : " and " + String.join(", ", charts.values())));
+    }
+}

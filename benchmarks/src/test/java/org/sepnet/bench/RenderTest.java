@@ -1,0 +1,66 @@
+package org.sepnet.bench;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The renderer on a hand-written JMH result file: ratios, derived units, the chart. */
+class RenderTest {
+    private static String result(String benchmark, String params, double score, String error, String unit) {
+        return "{\"jmhVersion\": \"1.37\", \"benchmark\": \"org.sepnet.bench." + benchmark + "\", \"mode\": \"avgt\", \"threads\": 1, "
+                + "\"forks\": 1, \"jdkVersion\": \"17.0.15\", \"vmName\": \"OpenJDK 64-Bit Server VM\", \"warmupIterations\": 2, "
+                + "\"warmupTime\": \"1 s\", \"measurementIterations\": 3, \"measurementTime\": \"1 s\", \"params\": {" + params + "}, "
+                + "\"primaryMetric\": {\"score\": " + score + ", \"scoreError\": " + error + ", \"scoreUnit\": \"" + unit + "\"}}";
+    }
+
+    @Test
+    void rendersRatiosUnitsAndCharts(@TempDir Path dir) throws IOException {
+        String p = "\"problem\": \"pattern:n1_g1_ic16oc16_ih32iw32_kh3kw3_sh1sw1_ph1pw1\"";
+        String json = "[" + String.join(",",
+                result("OpBenchmark.run", p + ", \"impl\": \"native\"", 20.0, "1.5", "us/op"),
+                result("OpBenchmark.run", p + ", \"impl\": \"onnxruntime\"", 50.0, "\"NaN\"", "us/op"),
+                result("NetworkBenchmark.forward", "\"batch\": \"32\", \"impl\": \"native\", \"model\": \"resnet20\"", 16.0, "0.5", "ms/op"),
+                result("NetworkBenchmark.forward", "\"batch\": \"32\", \"impl\": \"onnxruntime\", \"model\": \"resnet20\"", 8.0, "0.2", "ms/op"))
+                + "]";
+        Path f = dir.resolve("r.json");
+        Files.writeString(f, json);
+        List<Render.Result> rs = Render.read(f);
+        assertEquals(4, rs.size());
+        assertEquals(16_000.0, rs.get(2).micros(), 1e-9, "ms/op converted to µs");
+
+        Path png = dir.resolve("c.png");
+        assertTrue(Render.chart(rs, "OpBenchmark", "t", png));
+        byte[] head = Arrays.copyOf(Files.readAllBytes(png), 8);
+        assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, head);
+
+        String md = Render.markdown(rs, new Render.Info("T", "2026-11-26", "test machine", "abc1234", "run.sh"), Map.of("OpBenchmark", "c.png"));
+        // 2.36M MACs in 20 µs: 2 × 2,359,296 / 20e3 = 235.9 GFLOP/s; ONNX Runtime 50 µs: 94.4.
+        assertTrue(md.contains("| `pattern:n1_g1_ic16oc16_ih32iw32_kh3kw3_sh1sw1_ph1pw1` | 20.0 ± 1.5 | 235.9 GFLOP/s | 50.0 | 94.4 GFLOP/s | 2.50x |"), md);
+        // 32 images in 16 ms: 2000 img/s, half ONNX Runtime's speed.
+        assertTrue(md.contains("| `batch=32 model=resnet20` | 16000 ± 500 | 2000.0 img/s | 8000 ± 200 | 4000.0 img/s | 0.50x |"), md);
+        assertTrue(md.contains("![OpBenchmark](c.png)") && md.contains("Commit: abc1234") && md.contains("1 fork(s), 2 × 1 s warm-up"), md);
+        assertEquals("0.00239x", Render.ratio(0.002391));
+    }
+
+    @Test
+    void mainWritesTheReportNextToItsCharts(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("r.json");
+        Files.writeString(f, "[" + result("OpBenchmark.run", "\"problem\": \"conv:n1_g1_ic64oc32_ih28iw28_kh1kw1_sh1sw1_ph0pw0\", "
+                + "\"impl\": \"native\"", 10, "1", "us/op") + "," + result("OpBenchmark.run",
+                "\"problem\": \"conv:n1_g1_ic64oc32_ih28iw28_kh1kw1_sh1sw1_ph0pw0\", \"impl\": \"onnxruntime\"", 12, "1", "us/op") + "]");
+        Render.main(new String[] {"--out", dir.resolve("out/report").toString(), "--commit", "c0ffee", f.toString()});
+        String md = Files.readString(dir.resolve("out/report.md"), StandardCharsets.UTF_8);
+        assertTrue(md.contains("![OpBenchmark](report-opbenchmark.png)") && md.contains("1.20x"), md);
+        assertTrue(Files.size(dir.resolve("out/report-opbenchmark.png")) > 1000);
+    }
+}
