@@ -47,6 +47,8 @@ else
   batches=1,32
 fi
 
+# The first case, a 1x1x1x1 convolution, measures each implementation's fixed cost per call.
+ops="conv:n1_g1_ic1oc1_ih1iw1_kh1kw1_sh1sw1_ph0pw0,$ops"
 run() { java -jar "$jar" "$@" "${jmh[@]}" -rf json; }
 run OpBenchmark -p problem="$ops" -p impl=native,onnxruntime -rff "$raw/$name-ops.json"
 run OpBenchmark -p problem="$ref" -p impl=reference -rff "$raw/$name-reference.json"
