@@ -126,6 +126,10 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   const int cpg = p.cpg();
   const int opg = p.opg();
   const int taps = p.kh * p.kw;
+  if (!prb_ && cpg == 1 && opg == 1) {
+    setup_depthwise(s);
+    return;
+  }
   implicit_ = p.sh == 1 && p.sw == 1;
   wp_ = implicit_ ? p.w + 2 * p.pw : p.ow;
   positions_ = p.oh * wp_;
@@ -253,6 +257,79 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   const bool pattern = mode_ != ConvMode::kFloat;
   name_ = std::string("native:") + (prb_ ? "prb_" : pattern ? "pattern_conv_" : "conv_") + mode_name(mode_) +
           (implicit_ ? "_" : "_im2col_") + ctx_->k().isa;
+}
+
+void ConvOp::setup_depthwise(const ConvSpec& s) {
+  const ConvProblem& p = p_;
+  const int taps = p.kh * p.kw;
+  depthwise_ = true;
+  implicit_ = false;
+  bias_.assign(p.o, 0.f);
+  if (s.bias) std::copy(s.bias, s.bias + p.o, bias_.begin());
+  const bool pattern = mode_ != ConvMode::kFloat;
+  if (!pattern) {
+    w_.assign(s.weights, s.weights + static_cast<long>(p.o) * taps);
+  } else {
+    alpha_.assign(s.alpha, s.alpha + p.o);
+    const int words = p.words_per_filter();
+    w_.resize(static_cast<size_t>(p.o) * taps);
+    for (int o = 0; o < p.o; ++o) {
+      for (int i = 0; i < taps; ++i) w_[o * taps + i] = sign_bit(s.bits + static_cast<long>(o) * words, i) ? -1.f : 1.f;
+    }
+  }
+  // Every tap of every output is inside the padded plane, and the whole-vector reads of
+  // depthwise_row (up to 2 * kTileQuantum * stride floats past the last tap) stay inside its row's
+  // slack or, for the last row, the slack after the plane.
+  // Stride 1 treats the padded plane as one long row (outputs at flat index oy * pitch + ox, the
+  // columns past ow computed and dropped), so a small plane is a few vectors, not one call per row.
+  const int slack = 2 * kTileQuantum * std::max(1, std::min(p.sw, 2));
+  flat_ = p.sh == 1 && p.sw == 1;
+  const int width = std::max(p.w + 2 * p.pw, (p.ow - 1) * p.sw + (p.kw - 1) * p.dw + 1);
+  pitch_ = flat_ ? width : round_up(width + slack, kTileQuantum);
+  prows_ = std::max(p.h + 2 * p.ph, (p.oh - 1) * p.sh + (p.kh - 1) * p.dh + 1);
+  const long acc_len = flat_ ? static_cast<long>(p.oh) * pitch_ : p.ow;
+  scratch_.resize(ctx_->threads());
+  for (Scratch& sc : scratch_) {
+    sc.src.resize(static_cast<size_t>(prows_) * pitch_ + slack + kTileQuantum + (p.kw - 1) * p.dw);
+    sc.acc.resize(static_cast<size_t>(round_up(static_cast<int>(acc_len), kTileQuantum)));
+    sc.rows.resize(p.kh);
+  }
+  name_ = std::string("native:") + (pattern ? "pattern_conv_" : "conv_") + "depthwise_" + ctx_->k().isa;
+}
+
+void ConvOp::run_depthwise(const float* x, float* y, long first, long last, int thread) {
+  const ConvProblem& p = p_;
+  const Kernels& k = ctx_->k();
+  Scratch& s = scratch_[thread];
+  const int taps = p.kh * p.kw;
+  const long in_plane = static_cast<long>(p.h) * p.w;
+  const long out_plane = static_cast<long>(p.oh) * p.ow;
+  float* plane = s.src.data();
+  const bool scale_here = mode_ != ConvMode::kFloat;
+  for (long i = first; i < last; ++i) {
+    // One group per channel and o == c, so (sample, channel) i is plane i of both x and y.
+    const int ch = static_cast<int>(i % p.c);
+    const float* xc = x + i * in_plane;
+    for (int iy = 0; iy < p.h; ++iy) {
+      std::memcpy(plane + static_cast<long>(iy + p.ph) * pitch_ + p.pw, xc + static_cast<long>(iy) * p.w, sizeof(float) * p.w);
+    }
+    const float* wc = w_.data() + static_cast<long>(ch) * taps;
+    float* yc = y + i * out_plane;
+    const float alpha = scale_here ? alpha_[ch] : 1.f;
+    if (flat_) {
+      for (int ky = 0; ky < p.kh; ++ky) s.rows[ky] = plane + static_cast<long>(ky * p.dh) * pitch_;
+      k.depthwise_row(s.acc.data(), s.rows.data(), wc, p.kh, p.kw, p.oh * pitch_, 1, p.dw);
+      for (int oy = 0; oy < p.oh; ++oy) {
+        k.epilogue(yc + static_cast<long>(oy) * p.ow, s.acc.data() + static_cast<long>(oy) * pitch_, p.ow, alpha, bias_[ch], relu_ ? 1 : 0);
+      }
+      continue;
+    }
+    for (int oy = 0; oy < p.oh; ++oy) {
+      for (int ky = 0; ky < p.kh; ++ky) s.rows[ky] = plane + static_cast<long>(oy * p.sh + ky * p.dh) * pitch_;
+      k.depthwise_row(s.acc.data(), s.rows.data(), wc, p.kh, p.kw, p.ow, p.sw, p.dw);
+      k.epilogue(yc + static_cast<long>(oy) * p.ow, s.acc.data(), p.ow, alpha, bias_[ch], relu_ ? 1 : 0);
+    }
+  }
 }
 
 void ConvOp::fill_source(float* src, const float* xg, int c0, int cn, int t0, int len) const {
@@ -387,6 +464,15 @@ void ConvOp::run_unit(const float* x, float* y, int64_t unit, int thread) {
 int ConvOp::run(const float* x, float* y, int batch) {
   if (!x || !y) return SEPNET_E_NULL;
   if (batch < 1 || batch > p_.n) return SEPNET_E_SHAPE;
+  if (depthwise_) {
+    // Runs of whole planes, about 8 per thread. The scratch planes were zeroed when allocated and
+    // only their interiors are ever written, so their padding stays zero.
+    const long total = static_cast<long>(batch) * p_.c;
+    const long per = std::max(1L, (total + ctx_->threads() * 8L - 1) / (ctx_->threads() * 8L));
+    const int64_t units = (total + per - 1) / per;
+    ctx_->pool().parallel_for(units, [&](int64_t u, int t) { run_depthwise(x, y, u * per, std::min(total, (u + 1) * per), t); });
+    return SEPNET_OK;
+  }
   const int64_t units = static_cast<int64_t>(batch) * p_.groups * tiles_ * chunks_;
   ctx_->pool().parallel_for(units, [&](int64_t u, int t) { run_unit(x, y, u, t); });
   return SEPNET_OK;

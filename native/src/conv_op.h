@@ -19,6 +19,12 @@
 // acc by alpha, adds the 1x1 branch (a GEMM on the centre tap of the same padded input), then the
 // epilogue. Work units are (sample, group, tile of output positions, chunk of outputs); each output
 // sums its channels in a fixed order, so results do not depend on the thread count.
+//
+// Depthwise convolutions (one input and one output channel per group, no 1x1 branch) take their own
+// path whatever the algorithm: a unit is a run of whole (sample, channel) planes; each plane is
+// copied once into a zero-padded buffer and every output row is the kh x kw weighted sum of shifted
+// padded rows (Kernels::depthwise_row; at stride 1 the whole padded plane is one long row),
+// pattern signs applied as +-1 weights with alpha in the epilogue. Per-channel tiles and GEMM calls of one output cost more than the arithmetic there.
 #pragma once
 
 #include <cstdint>
@@ -59,8 +65,11 @@ class ConvOp : public Op {
  private:
   struct Scratch {
     std::vector<float> src, planes, acc, pw;
+    std::vector<const float*> rows;  // depthwise: the kh padded rows of one output row
   };
   void run_unit(const float* x, float* y, int64_t unit, int thread);
+  void setup_depthwise(const ConvSpec& spec);
+  void run_depthwise(const float* x, float* y, long first, long last, int thread);
   void fill_source(float* src, const float* xg, int c0, int cn, int t0, int len) const;
   void accumulate_block(int b, int cn, int oa, int no, Scratch& s) const;
   void add_pointwise(const float* xn, int oa, int no, int t0, int len, Scratch& s) const;
@@ -71,6 +80,9 @@ class ConvOp : public Op {
   ConvMode mode_;
   bool relu_;
   bool prb_;
+  bool depthwise_ = false;  // the depthwise path (see above)
+  int pitch_ = 0, prows_ = 0;  // depthwise: padded row pitch and padded rows per plane
+  bool flat_ = false;          // depthwise stride 1: the plane as one long row
   bool implicit_;        // stride-1 padded-width layout (see above), else im2col
   int wp_;               // row pitch of the output layout: w + 2pw (implicit) or ow
   int positions_;        // output positions in the layout: oh * wp_

@@ -31,6 +31,11 @@ struct Kernels {
   // multiple of the vector width): plane m (at planes + m*plane_stride) = R0 + sum_k s_k R_k,
   // s_k = -1 where bit k-1 of m is set; each plane is a left-to-right sum (error gamma_{kw-1}).
   void (*row_lookup)(float* planes, long plane_stride, const float* rows, long step, int kw, int n);
+  // Depthwise rows: y[j] = sum over ky < kh, then kx < kw, of w[ky*kw + kx] * rows[ky][j*sw + kx*dw]
+  // for j < n, in that order. Strides 1 and 2 are vectorized and compute whole vectors: they write
+  // y up to n rounded up to kTileQuantum and read up to 2*kTileQuantum*sw floats past the last
+  // tap of output n - 1 (zero padding there gives harmless extra outputs).
+  void (*depthwise_row)(float* y, const float* const* rows, const float* w, int kh, int kw, int n, int sw, int dw);
   // acc[j] *= s for j < tp.
   void (*scale)(float* acc, int tp, float s);
   // y[j] = act(alpha * acc[j] + bias) for j < n (any n).

@@ -59,28 +59,35 @@ public final class Conformance {
      */
     public static Expected reference(String name, Function<Backend, UnaryOp> build, Function<Backend, UnaryOp> buildAbsolute,
                                      Shape input, long terms) {
+        // A few outputs behind a ReLU can all be zero by chance (7 outputs: 1 in 128); then the next
+        // input of the same seed stream is drawn, so the case still compares nonzero values.
         SplittableRandom r = new SplittableRandom(Seeds.of(name));
-        float[] x = Data.uniform((int) input.size(), r);
         ReferenceBackend ref = ReferenceBackend.instance();
-        float[] expected;
-        float[] absSum;
-        try (UnaryOp refOp = build.apply(ref);
-             UnaryOp absOp = buildAbsolute.apply(ref);
-             HostTensor hx = HostTensor.of(input, x);
-             HostTensor hax = HostTensor.of(input, Data.abs(x));
-             HostTensor hy = HostTensor.allocate(refOp.outputShape(input))) {
-            refOp.run(hx, hy);
-            expected = hy.toArray();
-            absOp.run(hax, hy);
-            absSum = hy.toArray();
-        }
         long zeros = 0;
-        for (float v : expected) {
-            zeros += v == 0f ? 1 : 0;
+        for (int attempt = 0; attempt < 8; attempt++) {
+            float[] x = Data.uniform((int) input.size(), r);
+            float[] expected;
+            float[] absSum;
+            try (UnaryOp refOp = build.apply(ref);
+                 UnaryOp absOp = buildAbsolute.apply(ref);
+                 HostTensor hx = HostTensor.of(input, x);
+                 HostTensor hax = HostTensor.of(input, Data.abs(x));
+                 HostTensor hy = HostTensor.allocate(refOp.outputShape(input))) {
+                refOp.run(hx, hy);
+                expected = hy.toArray();
+                absOp.run(hax, hy);
+                absSum = hy.toArray();
+            }
+            zeros = 0;
+            for (float v : expected) {
+                zeros += v == 0f ? 1 : 0;
+            }
+            if (zeros < 0.9 * expected.length) {
+                return new Expected(name, input, x, expected, absSum, terms);
+            }
         }
-        assertTrue(zeros < 0.9 * expected.length,
-                "reference output is " + zeros + " of " + expected.length + " zeros: this case cannot catch errors " + Seeds.replay(name));
-        return new Expected(name, input, x, expected, absSum, terms);
+        fail("reference output is " + zeros + " zeros in 8 draws of the input: this case cannot catch errors " + Seeds.replay(name));
+        return null;
     }
 
     /** {@link #reference} then {@link Expected#check} on one backend. */

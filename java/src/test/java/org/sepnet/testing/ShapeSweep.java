@@ -42,6 +42,12 @@ public final class ShapeSweep {
         out.add(ConvDesc.builder().batch(2).channels(5, 12).input(40, 37).kernel(3).pad(1).build());
         out.add(ConvDesc.builder().batch(1).channels(7, 9).input(41, 38).kernel(3).pad(1).stride(2).build());
         out.add(ConvDesc.builder().batch(1).channels(6, 20).input(33, 35).kernel(5).pad(2).groups(2).build());
+        // Depthwise planes wider than a vector: stride 1, 2 (also with a rectangular kernel) and 3, dilation.
+        out.add(ConvDesc.builder().batch(2).channels(24, 24).input(19, 37).kernel(3).pad(1).depthwise().build());
+        out.add(ConvDesc.builder().batch(1).channels(20, 20).input(21, 45).kernel(3).pad(1).stride(2).depthwise().build());
+        out.add(ConvDesc.builder().batch(1).channels(9, 9).input(11, 35).kernel(3, 5).pad(1, 2).stride(1, 2).depthwise().build());
+        out.add(ConvDesc.builder().batch(1).channels(6, 6).input(10, 50).kernel(3).pad(1).stride(3).depthwise().build());
+        out.add(ConvDesc.builder().batch(1).channels(17, 17).input(13, 40).kernel(5).pad(4).dilation(2).depthwise().build());
         // Large channel count (c_gt): 256 inputs, 72 words of signs per filter.
         out.add(ConvDesc.builder().batch(1).channels(256, 40).input(7, 7).kernel(3).pad(1).build());
         return out;

@@ -276,7 +276,7 @@ class NativeBackendTest {
              UnaryOp xor = b.patternConv2d(depthwise, wDw, Activation.NONE);
              UnaryOp conv = b.conv2d(many, ConvWeights.random(64, 16, 3, 3, false, 3), Activation.NONE)) {
             assertEquals("native:pattern_conv_lookup_generic", lookup.implementation(), "64 outputs per group: lookup pays");
-            assertEquals("native:pattern_conv_xor_generic", xor.implementation(), "1 output per group, no FMA: xor");
+            assertEquals("native:pattern_conv_depthwise_generic", xor.implementation(), "depthwise: its own path");
             assertEquals("native:conv_gemm_generic", conv.implementation());
             assertEquals("generic", b.instructionSet());
             assertEquals(1, b.threads());
@@ -287,7 +287,7 @@ class NativeBackendTest {
              UnaryOp dw = b.patternConv2d(depthwise, wDw, Activation.NONE);
              UnaryOp s2 = b.patternConv2d(strided, wMany, Activation.NONE)) {
             if (!best.equals("generic")) {
-                assertEquals("native:pattern_conv_gemm_" + best, dw.implementation(), "with FMA the GEMM beats xor");
+                assertEquals("native:pattern_conv_depthwise_" + best, dw.implementation(), "depthwise: its own path");
             }
             assertTrue(s2.implementation().contains("_im2col_"), "stride 2 builds im2col tiles: " + s2.implementation());
         }
