@@ -5,7 +5,6 @@ import jcuda.driver.JCudaDriver;
 import org.sepnet.backend.Availability;
 import org.sepnet.backend.Backend;
 import org.sepnet.backend.Checks;
-import org.sepnet.backend.reference.ReferenceBackend;
 import org.sepnet.ops.Activation;
 import org.sepnet.ops.BatchNormParams;
 import org.sepnet.ops.BinaryOp;
@@ -21,10 +20,12 @@ import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
 /**
- * The CUDA backend. Pattern convolution and the fused pattern residual block launch kernels from
- * {@code cuda/pattern_conv.cu}; the other ops run the reference implementation through host
- * staging copies until their kernels land ({@code cuda-fallback:reference} in their
- * implementation name). Tensors from {@link #allocate} live in device memory.
+ * The CUDA backend: every op launches kernels from {@code cuda/} on the device's primary context,
+ * on one stream per context. Convolutions (float, pattern, 1×1, group, fully connected, fused
+ * residual block) run as implicit GEMMs, depthwise convolutions as direct kernels, the other layers
+ * as element-wise, pooling and softmax kernels. Weights are uploaded once when an op is built; a
+ * run launches kernels and allocates no device memory. Tensors from {@link #allocate} live in
+ * device memory.
  *
  * <p>{@code -Dsepnet.cuda.sync=true} synchronizes after every launch so that an asynchronous error
  * names the kernel that caused it (the tests set it); {@code -Dsepnet.cuda.device=N} picks a device.
@@ -116,76 +117,69 @@ public final class CudaBackend implements Backend {
 
     @Override
     public UnaryOp patternConv2d(ConvDesc d, PatternWeights w, Activation act) {
-        CudaContext c = context();
-        d.requireWeights(w);
-        DeviceArray[] weights = {DeviceArray.of(c, w.bits()), DeviceArray.of(c, w.alpha())};
-        DeviceArray[] bias = {DeviceArray.ofNullable(c, w.bias())};
-        return new CudaConvKernelOp(this, "sepnet_pattern_conv2d", d.problem(), d, d::outputShape, weights, bias,
-                act == Activation.RELU ? 1 : 0);
+        return CudaConvs.pattern(this, d, w, act);
     }
 
     @Override
     public UnaryOp patternResidualBlock(PrbDesc d, PatternWeights pattern, ConvWeights pointwise, Activation act) {
         CudaContext c = context();
         Checks.requirePrbWeights(d, pattern, pointwise);
+        float[] bias = Checks.prbBias(pattern, pointwise);
+        UnaryOp fused = CudaConvs.residualBlock(this, d, pattern, pointwise, bias, act);
+        if (fused != null) {
+            return fused;
+        }
+        // Neither branch's grouping divides the other's: one thread per output, both branches.
         DeviceArray[] weights = {DeviceArray.of(c, pattern.bits()), DeviceArray.of(c, pattern.alpha()),
                 DeviceArray.of(c, pointwise.weights())};
-        DeviceArray[] bias = {DeviceArray.ofNullable(c, Checks.prbBias(pattern, pointwise))};
+        DeviceArray[] biasArray = {DeviceArray.ofNullable(c, bias)};
         return new CudaConvKernelOp(this, "sepnet_prb_conv2d", d.problem(), d.pattern(), s -> d.pattern().outputShape(s),
-                weights, bias, d.pointwise().groups(), act == Activation.RELU ? 1 : 0);
+                weights, biasArray, d.pointwise().groups(), act == Activation.RELU ? 1 : 0);
     }
 
     @Override
     public UnaryOp conv2d(ConvDesc d, ConvWeights w, Activation act) {
-        context();
-        return CudaHostFallback.unary(this, ReferenceBackend.instance().conv2d(d, w, act));
+        return CudaConvs.conv(this, d, w, act);
     }
 
     @Override
     public UnaryOp pointwiseConv2d(ConvDesc d, ConvWeights w, Activation act) {
-        context();
-        return CudaHostFallback.unary(this, ReferenceBackend.instance().pointwiseConv2d(d, w, act));
+        Checks.requirePointwise(d);
+        return CudaConvs.conv(this, d, w, act);
     }
 
     @Override
     public UnaryOp batchNorm(Shape maxShape, BatchNormParams params, Activation act) {
-        context();
-        return CudaHostFallback.unary(this, ReferenceBackend.instance().batchNorm(maxShape, params, act));
+        return CudaLayers.batchNorm(this, maxShape, params, act);
     }
 
     @Override
     public UnaryOp activation(Shape maxShape, Activation act) {
-        context();
-        return CudaHostFallback.unary(this, ReferenceBackend.instance().activation(maxShape, act));
+        return CudaLayers.activation(this, maxShape, act);
     }
 
     @Override
     public BinaryOp add(Shape maxShape, Activation act) {
-        context();
-        return CudaHostFallback.binary(this, ReferenceBackend.instance().add(maxShape, act));
+        return CudaLayers.add(this, maxShape, act);
     }
 
     @Override
     public ConcatOp concat(List<Shape> maxInputShapes) {
-        context();
-        return CudaHostFallback.concat(this, ReferenceBackend.instance().concat(maxInputShapes));
+        return CudaLayers.concat(this, maxInputShapes);
     }
 
     @Override
     public UnaryOp pool(PoolDesc d) {
-        context();
-        return CudaHostFallback.unary(this, ReferenceBackend.instance().pool(d));
+        return CudaLayers.pool(this, d);
     }
 
     @Override
     public UnaryOp fullyConnected(FcDesc d, ConvWeights w, Activation act) {
-        context();
-        return CudaHostFallback.unary(this, ReferenceBackend.instance().fullyConnected(d, w, act));
+        return CudaConvs.fullyConnected(this, d, w, act);
     }
 
     @Override
     public UnaryOp softmax(Shape maxShape) {
-        context();
-        return CudaHostFallback.unary(this, ReferenceBackend.instance().softmax(maxShape));
+        return CudaLayers.softmax(this, maxShape);
     }
 }

@@ -8,10 +8,12 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 import org.sepnet.backend.Availability;
 import org.sepnet.backend.BuildInfo;
@@ -32,6 +34,8 @@ final class CudaContext {
     final CUcontext context;
     final CUmodule module;
     final String description;
+    /** The stream every op of this context launches on; it orders with the legacy default stream. */
+    final CUstream stream;
 
     private CudaContext(int ordinal, CUdevice device, CUcontext context, CUmodule module, String description) {
         this.ordinal = ordinal;
@@ -39,6 +43,17 @@ final class CudaContext {
         this.context = context;
         this.module = module;
         this.description = description;
+        this.stream = new CUstream();
+        JCudaDriver.cuStreamCreate(stream, 0);
+    }
+
+    /**
+     * Launches {@code function} on this context's stream. {@code args} are the kernel's parameters in
+     * order, each a pointer to its value (see {@link Args}).
+     */
+    void launch(CUfunction function, int gridX, int gridY, int block, Pointer... args) {
+        makeCurrent();
+        JCudaDriver.cuLaunchKernel(function, gridX, gridY, 1, block, 1, 1, 0, stream, Pointer.to(args), null);
     }
 
     /** Result of probing: a context, or the reason there is none. */

@@ -3,7 +3,6 @@ package org.sepnet.backend.cuda;
 import java.util.function.UnaryOperator;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
-import jcuda.driver.JCudaDriver;
 import org.sepnet.ops.ConvDesc;
 import org.sepnet.ops.UnaryOp;
 import org.sepnet.tensor.Shape;
@@ -96,8 +95,7 @@ final class CudaConvKernelOp implements UnaryOp {
         for (int t : trailing) {
             args[a++] = Pointer.to(new int[] {t});
         }
-        backend.context().makeCurrent();
-        JCudaDriver.cuLaunchKernel(function, grid, 1, 1, BLOCK, 1, 1, 0, null, Pointer.to(args), null);
+        backend.context().launch(function, grid, 1, BLOCK, args);
         backend.afterLaunch(kernelName, problem);
     }
 

@@ -1,0 +1,81 @@
+package org.sepnet.backend.cuda;
+
+import java.util.List;
+import java.util.function.UnaryOperator;
+import org.sepnet.ops.UnaryOp;
+import org.sepnet.tensor.Shape;
+import org.sepnet.tensor.Tensor;
+
+/**
+ * A one-input op that launches CUDA kernels: checks that both tensors are open device tensors of
+ * the right shapes, then hands them to its launcher. Owns the weights uploaded for it and frees them
+ * on {@link #close()}.
+ */
+final class CudaKernelOp implements UnaryOp {
+    /** Queues the op's kernels for an input and output whose shapes were checked. */
+    @FunctionalInterface
+    interface Launcher {
+        void launch(CudaTensor input, CudaTensor output);
+    }
+
+    private final CudaBackend backend;
+    private final String kernel;
+    private final String problem;
+    private final UnaryOperator<Shape> outputShape;
+    private final List<DeviceArray> owned;
+    private final Launcher launcher;
+    private boolean closed;
+
+    CudaKernelOp(CudaBackend backend, String kernel, String problem, UnaryOperator<Shape> outputShape,
+                 List<DeviceArray> owned, Launcher launcher) {
+        this.backend = backend;
+        this.kernel = kernel;
+        this.problem = problem;
+        this.outputShape = outputShape;
+        this.owned = owned;
+        this.launcher = launcher;
+    }
+
+    @Override
+    public String problem() {
+        return problem;
+    }
+
+    @Override
+    public String implementation() {
+        return "cuda:" + kernel;
+    }
+
+    @Override
+    public Shape outputShape(Shape input) {
+        return outputShape.apply(input);
+    }
+
+    @Override
+    public void run(Tensor input, Tensor output) {
+        if (closed) {
+            throw new IllegalStateException("op " + implementation() + " " + problem + " is closed");
+        }
+        CudaTensor in = backend.requireDevice(input, "input");
+        CudaTensor out = backend.requireDevice(output, "output");
+        Shape expected = outputShape.apply(in.shape());
+        if (!expected.equals(out.shape())) {
+            throw new IllegalArgumentException("output shape " + out.shape() + " for input " + in.shape() + " in " + problem
+                    + "; expected " + expected);
+        }
+        launcher.launch(in, out);
+        backend.afterLaunch(kernel, problem);
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            for (DeviceArray a : owned) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+        }
+    }
+}
