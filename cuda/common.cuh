@@ -23,14 +23,15 @@ struct OutputIndex {
   int n, o, oy, ox;
 };
 
-// Decodes idx; false when idx is past the last output element.
-__device__ __forceinline__ bool decode_output(const ConvParams& p, long idx, OutputIndex* at) {
-  if (idx >= (long)p.n * p.o * p.oh * p.ow) return false;
-  at->ox = (int)(idx % p.ow);
-  long t = idx / p.ow;
-  at->oy = (int)(t % p.oh);
+// Decodes idx; false when idx is past the last output element. Indices are 32-bit: a device
+// tensor holds fewer than 2^29 floats (CudaTensor checks), and 64-bit division is slow on GPUs.
+__device__ __forceinline__ bool decode_output(const ConvParams& p, int idx, OutputIndex* at) {
+  if (idx >= p.n * p.o * p.oh * p.ow) return false;
+  at->ox = idx % p.ow;
+  int t = idx / p.ow;
+  at->oy = t % p.oh;
   t /= p.oh;
-  at->o = (int)(t % p.o);
-  at->n = (int)(t / p.o);
+  at->o = t % p.o;
+  at->n = t / p.o;
   return true;
 }

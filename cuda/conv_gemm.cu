@@ -7,7 +7,7 @@
 // (im2col on the fly) through a per-op table of tap offsets, with zero padding by bounds checks.
 // A block computes a BM x 64 tile of Y (BM = 16, 32 or 64 output channels, picked by the host from
 // the channels per group) in K steps of 16: A and B tiles in shared memory, each of the 128 threads
-// holding BM/8 x 4 accumulators.
+// holding BM/8 x 4 accumulators of adjacent outputs and pixels, read as 16-byte vectors.
 //   float:   A = the weights, stored transposed once at upload ([g][k][o in group]).
 //   pattern: A = +-1, the filter's sign bits unpacked into shared memory once per tile (1 bit per
 //            weight read from memory); alpha, bias and ReLU in the epilogue.
@@ -20,9 +20,14 @@
 // words = ceil(K/32) uint32, bit k = (c*kh + ky)*kw + kx, 1 = negative. taps[k] = {c*H*W + ky*dh*W
 // + kx*dw, (ky*dh << 16) | kx*dw}. Fully connected: N x IN x 1 x 1 input, a 1 x 1 convolution.
 //
+// Split K: when the tiles alone cannot fill the GPU (small images, batch 1), blockIdx.z splits the
+// taps into `splits` ranges of whole 16-tap steps; each block writes its raw partial sums to a
+// workspace laid out like `splits` copies of y, and sepnet_splitk_reduce adds them up and applies
+// the epilogue. Indices are 32-bit (device tensors hold fewer than 2^29 floats).
+//
 // Launch: block 128 (launch bounds ask for 4 blocks per SM: at most 128 registers, no spills),
-// grid (ceil(N*OH*OW / 64), G * ceil((O/G) / BM)). Consecutive threads of a
-// warp own consecutive output pixels, so the gather of B and the stores of Y are coalesced.
+// grid (ceil(N*OH*OW / 64), G * ceil((O/G) / BM), splits). Consecutive threads of a warp own
+// consecutive output pixels, so the gather of B and the stores of Y are coalesced.
 #include "common.cuh"
 
 #define SEPNET_GEMM_THREADS 128
@@ -31,6 +36,25 @@
 
 enum GemmMode { GEMM_FLOAT = 0, GEMM_PATTERN = 1, GEMM_PRB = 2 };
 
+// Loads N consecutive floats of a 16-byte-aligned shared row as float4 / float2 vectors.
+template <int N>
+__device__ __forceinline__ void load_row(const float* src, float* dst) {
+  if constexpr (N % 4 == 0) {
+#pragma unroll
+    for (int v = 0; v < N / 4; ++v) {
+      float4 q = reinterpret_cast<const float4*>(src)[v];
+      dst[4 * v] = q.x;
+      dst[4 * v + 1] = q.y;
+      dst[4 * v + 2] = q.z;
+      dst[4 * v + 3] = q.w;
+    }
+  } else {
+    float2 q = *reinterpret_cast<const float2*>(src);
+    dst[0] = q.x;
+    dst[1] = q.y;
+  }
+}
+
 template <int MODE, int BM>
 __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const float* __restrict__ wt,
                                           const unsigned* __restrict__ bits,
@@ -38,14 +62,19 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const flo
                                           const float* __restrict__ w1t,
                                           const int2* __restrict__ taps,
                                           const float* __restrict__ bias, float* __restrict__ y,
-                                          const ConvParams& p, int G, int groups1, int relu) {
+                                          const ConvParams& p, int G, int groups1, int relu,
+                                          float* __restrict__ ws, int splits) {
   constexpr int BN = SEPNET_GEMM_BN;
   constexpr int BK = SEPNET_GEMM_BK;
   constexpr int TM = BM / 8;
   constexpr int TN = 4;
   constexpr int A_STEP = SEPNET_GEMM_THREADS / BM;  // k rows apart between one thread's A loads
-  __shared__ float As[BK][BM];
-  __shared__ float Bs[BK][BN];
+  __shared__ __align__(16) float As[BK][BM];
+  __shared__ __align__(16) float Bs[BK][BN];
+  // Compute mapping: thread rows (tid / 16) * TM .. + TM - 1, columns (tid % 16) * 4 .. + 3, read
+  // from shared memory as vectors (one 16-byte load per 4 values).
+  const int row0 = (threadIdx.x / 16) * TM;
+  const int col0 = (threadIdx.x % 16) * TN;
 
   const int tid = threadIdx.x;
   const int opg = p.o / p.groups;             // outputs per group of the k x k branch
@@ -58,10 +87,17 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const flo
   const int m_valid = min(BM, opgG - m0);
   const int g = o0 / opg;
   const int K = cpg * p.kh * p.kw;
-  const long hw = (long)p.h * p.w;
+  const int cpg1 = MODE == GEMM_PRB ? p.c / groups1 : 0;
+  const int hw = p.h * p.w;
   const int ohw = p.oh * p.ow;
-  const long total_p = (long)p.n * ohw;
-  const long p0 = (long)blockIdx.x * BN;
+  const int total_p = p.n * ohw;
+  const int p0 = blockIdx.x * BN;
+
+  // This block's share of the taps: [k_begin, k_end) of the K (+ cpg1 for a PRB) taps.
+  const int k_total = K + cpg1;
+  const int steps_per_split = ((k_total + BK - 1) / BK + splits - 1) / splits;
+  const int k_begin = blockIdx.z * steps_per_split * BK;
+  const int k_end = min(k_total, k_begin + steps_per_split * BK);
 
   // This thread's A column (output) and B column (pixel), fixed for the whole K loop.
   const int am = tid % BM;
@@ -70,21 +106,21 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const flo
   const int ao = o0 + am;
   const int bc = tid % BN;
   const int bk0 = tid / BN;
-  const long bp = p0 + bc;
+  const int bp = p0 + bc;
   const bool b_ok = bp < total_p;
   int b_iy0 = 0, b_ix0 = 0;
-  long b_base = 0;   // x offset of (image, group's first channel, iy0, ix0)
-  long b_base1 = 0;  // PRB 1 x 1 branch: (image, group1's first channel, oy*sh, ox*sw)
+  int b_base = 0;   // x offset of (image, group's first channel, iy0, ix0); may be negative
+  int b_base1 = 0;  // PRB 1 x 1 branch: (image, group1's first channel, oy*sh, ox*sw)
   if (b_ok) {
-    int img = (int)(bp / ohw);
-    int pix = (int)(bp - (long)img * ohw);
+    int img = bp / ohw;
+    int pix = bp - img * ohw;
     int oy = pix / p.ow, ox = pix - oy * p.ow;
     b_iy0 = oy * p.sh - p.ph;
     b_ix0 = ox * p.sw - p.pw;
-    b_base = ((long)img * p.c + (long)g * cpg) * hw + (long)b_iy0 * p.w + b_ix0;
+    b_base = (img * p.c + g * cpg) * hw + b_iy0 * p.w + b_ix0;
     if (MODE == GEMM_PRB) {
       int g1 = o0 / (p.o / groups1);
-      b_base1 = ((long)img * p.c + (long)g1 * (p.c / groups1)) * hw + (long)(oy * p.sh) * p.w + ox * p.sw;
+      b_base1 = (img * p.c + g1 * cpg1) * hw + (oy * p.sh) * p.w + ox * p.sw;
     }
   }
   const int words = (K + 31) >> 5;
@@ -97,17 +133,18 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const flo
 #pragma unroll
     for (int j = 0; j < TN; ++j) acc[i][j] = 0.f;
 
-  for (int k0 = 0; k0 < K; k0 += BK) {
+  const int k1_end = min(K, k_end);
+  for (int k0 = k_begin; k0 < k1_end; k0 += BK) {
 #pragma unroll
     for (int r = 0; r < BK / A_STEP; ++r) {
       int kk = ak0 + r * A_STEP;
       int k = k0 + kk;
       float v = 0.f;
-      if (a_ok && k < K) {
+      if (a_ok && k < k1_end) {
         if (MODE == GEMM_FLOAT) {
-          v = __ldg(wt + ((long)g * K + k) * opg + (ao - g * opg));
+          v = __ldg(wt + (g * K + k) * opg + (ao - g * opg));
         } else {
-          unsigned neg = (__ldg(bits + (long)ao * words + (k >> 5)) >> (k & 31)) & 1u;
+          unsigned neg = (__ldg(bits + ao * words + (k >> 5)) >> (k & 31)) & 1u;
           v = apply_sign(MODE == GEMM_PRB ? a_alpha : 1.f, neg);
         }
       }
@@ -118,7 +155,7 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const flo
       int kk = bk0 + 2 * r;
       int k = k0 + kk;
       float v = 0.f;
-      if (b_ok && k < K) {
+      if (b_ok && k < k1_end) {
         int2 t = __ldg(taps + k);
         int iy = b_iy0 + (t.y >> 16);
         int ix = b_ix0 + (t.y & 0xffff);
@@ -130,10 +167,8 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const flo
 #pragma unroll
     for (int kk = 0; kk < BK; ++kk) {
       float a[TM], b[TN];
-#pragma unroll
-      for (int i = 0; i < TM; ++i) a[i] = As[kk][(tid / 16) + 8 * i];
-#pragma unroll
-      for (int j = 0; j < TN; ++j) b[j] = Bs[kk][(tid % 16) + 16 * j];
+      load_row<TM>(&As[kk][row0], a);
+      load_row<TN>(&Bs[kk][col0], b);
 #pragma unroll
       for (int i = 0; i < TM; ++i)
 #pragma unroll
@@ -143,31 +178,29 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const flo
   }
 
   if (MODE == GEMM_PRB) {
-    // The 1 x 1 branch: C/groups1 more taps, no padding, same accumulators.
-    const int cpg1 = p.c / groups1;
+    // The 1 x 1 branch: taps K .. K + cpg1 - 1, no padding, same accumulators.
     const int opg1 = p.o / groups1;
     const int g1 = o0 / opg1;
-    for (int k0 = 0; k0 < cpg1; k0 += BK) {
+    const int c_end = k_end - K;
+    for (int k0 = max(k_begin - K, 0); k0 < c_end; k0 += BK) {
 #pragma unroll
       for (int r = 0; r < BK / A_STEP; ++r) {
         int kk = ak0 + r * A_STEP;
         int k = k0 + kk;
-        As[kk][am] = (a_ok && k < cpg1) ? __ldg(w1t + ((long)g1 * cpg1 + k) * opg1 + (ao - g1 * opg1)) : 0.f;
+        As[kk][am] = (a_ok && k < c_end) ? __ldg(w1t + (g1 * cpg1 + k) * opg1 + (ao - g1 * opg1)) : 0.f;
       }
 #pragma unroll
       for (int r = 0; r < BK / 2; ++r) {
         int kk = bk0 + 2 * r;
         int k = k0 + kk;
-        Bs[kk][bc] = (b_ok && k < cpg1) ? __ldg(x + b_base1 + (long)k * hw) : 0.f;
+        Bs[kk][bc] = (b_ok && k < c_end) ? __ldg(x + b_base1 + k * hw) : 0.f;
       }
       __syncthreads();
 #pragma unroll
       for (int kk = 0; kk < BK; ++kk) {
         float a[TM], b[TN];
-#pragma unroll
-        for (int i = 0; i < TM; ++i) a[i] = As[kk][(tid / 16) + 8 * i];
-#pragma unroll
-        for (int j = 0; j < TN; ++j) b[j] = Bs[kk][(tid % 16) + 16 * j];
+        load_row<TM>(&As[kk][row0], a);
+        load_row<TN>(&Bs[kk][col0], b);
 #pragma unroll
         for (int i = 0; i < TM; ++i)
 #pragma unroll
@@ -177,34 +210,53 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const flo
     }
   }
 
-  // Epilogue: alpha (pattern), bias, ReLU; one store per output.
+  // Epilogue: alpha (pattern), bias, ReLU, one store per output; with split K, the raw partial sum.
+  // A thread's 4 pixels are stored as one 16-byte vector when they lie in one image and its
+  // planes are a multiple of 4 long (then the address is aligned).
+  const int out_total = p.n * p.o * ohw;
+  float* dst = splits > 1 ? ws + blockIdx.z * out_total : y;
+  const int P0 = p0 + col0;
+  const int img0 = P0 / ohw;
+  const bool vec = (ohw & 3) == 0 && P0 + 3 < total_p;  // 4 | ohw and 4 | P0: one image, aligned
 #pragma unroll
-  for (int j = 0; j < TN; ++j) {
-    long P = p0 + (tid % 16) + 16 * j;
-    if (P >= total_p) continue;
-    int img = (int)(P / ohw);
-    int pix = (int)(P - (long)img * ohw);
+  for (int i = 0; i < TM; ++i) {
+    int m = row0 + i;
+    if (m >= m_valid) continue;
+    int o = o0 + m;
+    float sc = MODE == GEMM_PATTERN && splits == 1 ? __ldg(alpha + o) : 1.f;
+    float bo = bias && splits == 1 ? __ldg(bias + o) : 0.f;
+    float v[TN];
 #pragma unroll
-    for (int i = 0; i < TM; ++i) {
-      int m = (tid / 16) + 8 * i;
-      if (m >= m_valid) continue;
-      int o = o0 + m;
-      float v = acc[i][j];
-      if (MODE == GEMM_PATTERN) v *= __ldg(alpha + o);
-      if (bias) v += __ldg(bias + o);
-      if (relu) v = fmaxf(v, 0.f);
-      y[((long)img * p.o + o) * ohw + pix] = v;
+    for (int j = 0; j < TN; ++j) {
+      v[j] = acc[i][j];
+      if (splits == 1) {
+        if (MODE == GEMM_PATTERN) v[j] *= sc;
+        v[j] += bo;
+        if (relu) v[j] = fmaxf(v[j], 0.f);
+      }
+    }
+    if (vec) {
+      int at = (img0 * p.o + o) * ohw + (P0 - img0 * ohw);
+      *reinterpret_cast<float4*>(dst + at) = make_float4(v[0], v[1], v[2], v[3]);
+    } else {
+#pragma unroll
+      for (int j = 0; j < TN; ++j) {
+        int P = P0 + j;
+        if (P >= total_p) break;
+        int img = P / ohw;
+        dst[(img * p.o + o) * ohw + (P - img * ohw)] = v[j];
+      }
     }
   }
 }
 
 #define SEPNET_CONV_GEMM(NAME, MODE, BM)                                                         \
-  extern "C" __global__ void __launch_bounds__(SEPNET_GEMM_THREADS, 4) NAME(                        \
+  extern "C" __global__ void __launch_bounds__(SEPNET_GEMM_THREADS, 4) NAME(                     \
       const float* __restrict__ x, const float* __restrict__ wt, const unsigned* __restrict__ bits, \
       const float* __restrict__ alpha, const float* __restrict__ w1t,                            \
       const int2* __restrict__ taps, const float* __restrict__ bias, float* __restrict__ y,      \
-      ConvParams p, int G, int groups1, int relu) {                                              \
-    conv_gemm<MODE, BM>(x, wt, bits, alpha, w1t, taps, bias, y, p, G, groups1, relu);            \
+      ConvParams p, int G, int groups1, int relu, float* __restrict__ ws, int splits) {          \
+    conv_gemm<MODE, BM>(x, wt, bits, alpha, w1t, taps, bias, y, p, G, groups1, relu, ws, splits); \
   }
 
 SEPNET_CONV_GEMM(sepnet_conv_gemm_float_m16, GEMM_FLOAT, 16)
@@ -216,3 +268,20 @@ SEPNET_CONV_GEMM(sepnet_conv_gemm_pattern_m64, GEMM_PATTERN, 64)
 SEPNET_CONV_GEMM(sepnet_conv_gemm_prb_m16, GEMM_PRB, 16)
 SEPNET_CONV_GEMM(sepnet_conv_gemm_prb_m32, GEMM_PRB, 32)
 SEPNET_CONV_GEMM(sepnet_conv_gemm_prb_m64, GEMM_PRB, 64)
+
+// Adds the split-K partial sums and applies the epilogue: y = act(alpha[o]·sum + bias[o]) (alpha
+// null: no scaling). One thread per output, grid-stride.
+extern "C" __global__ void sepnet_splitk_reduce(const float* __restrict__ ws,
+                                                const float* __restrict__ alpha,
+                                                const float* __restrict__ bias,
+                                                float* __restrict__ y, int out_total, int splits,
+                                                int channels, int ohw, int relu) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < out_total; i += gridDim.x * blockDim.x) {
+    float v = 0.f;
+    for (int z = 0; z < splits; ++z) v += __ldg(ws + z * out_total + i);
+    int o = (i / ohw) % channels;
+    if (alpha) v *= __ldg(alpha + o);
+    if (bias) v += __ldg(bias + o);
+    y[i] = relu ? fmaxf(v, 0.f) : v;
+  }
+}

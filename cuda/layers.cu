@@ -7,7 +7,7 @@
 // Global pooling: one warp per (n, c) plane, shuffle reduction. Softmax: one block per sample,
 // block reductions of the max and of the sum of exp(x - max).
 //
-// Layout: NCHW float32 everywhere; batch norm's channel is dimension 1 with `inner` values per
+// Layout: NCHW float32 everywhere; 32-bit indices (device tensors hold fewer than 2^29 floats); batch norm's channel is dimension 1 with `inner` values per
 // (n, c); concatenation copies one input into its channel slice of the output.
 //
 // Launch: element-wise, pooling: block 256, grid min(ceil(count / 256), 65535 * 8);
@@ -17,26 +17,26 @@
 extern "C" __global__ void sepnet_scale_shift(const float* __restrict__ x,
                                               const float* __restrict__ scale,
                                               const float* __restrict__ shift,
-                                              float* __restrict__ y, long count, int channels,
+                                              float* __restrict__ y, int count, int channels,
                                               int inner, int relu) {
-  for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < count; i += (long)gridDim.x * blockDim.x) {
-    int c = (int)((i / inner) % channels);
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += gridDim.x * blockDim.x) {
+    int c = (i / inner) % channels;
     float v = fmaf(__ldg(scale + c), __ldg(x + i), __ldg(shift + c));
     y[i] = relu ? fmaxf(v, 0.f) : v;
   }
 }
 
 extern "C" __global__ void sepnet_activation(const float* __restrict__ x, float* __restrict__ y,
-                                             long count, int relu) {
-  for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < count; i += (long)gridDim.x * blockDim.x) {
+                                             int count, int relu) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += gridDim.x * blockDim.x) {
     float v = __ldg(x + i);
     y[i] = relu ? fmaxf(v, 0.f) : v;
   }
 }
 
 extern "C" __global__ void sepnet_add(const float* __restrict__ a, const float* __restrict__ b,
-                                      float* __restrict__ y, long count, int relu) {
-  for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < count; i += (long)gridDim.x * blockDim.x) {
+                                      float* __restrict__ y, int count, int relu) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += gridDim.x * blockDim.x) {
     float v = __ldg(a + i) + __ldg(b + i);
     y[i] = relu ? fmaxf(v, 0.f) : v;
   }
@@ -44,9 +44,9 @@ extern "C" __global__ void sepnet_add(const float* __restrict__ a, const float* 
 
 // y[n, offset + r] = x[n, r] for r < block (block = the input's C*H*W, dst_block the output's).
 extern "C" __global__ void sepnet_copy_channels(const float* __restrict__ x, float* __restrict__ y,
-                                                long count, int block, int dst_block, int offset) {
-  for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < count; i += (long)gridDim.x * blockDim.x) {
-    long n = i / block;
+                                                int count, int block, int dst_block, int offset) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += gridDim.x * blockDim.x) {
+    int n = i / block;
     y[n * dst_block + offset + (i - n * block)] = __ldg(x + i);
   }
 }
@@ -60,12 +60,12 @@ struct PoolParams {
 };
 
 extern "C" __global__ void sepnet_pool(const float* __restrict__ x, float* __restrict__ y, PoolParams p) {
-  long count = (long)p.n * p.c * p.oh * p.ow;
-  for (long i = (long)blockIdx.x * blockDim.x + threadIdx.x; i < count; i += (long)gridDim.x * blockDim.x) {
-    int ox = (int)(i % p.ow);
-    long t = i / p.ow;
-    int oy = (int)(t % p.oh);
-    long plane = t / p.oh;
+  int count = p.n * p.c * p.oh * p.ow;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += gridDim.x * blockDim.x) {
+    int ox = i % p.ow;
+    int t = i / p.ow;
+    int oy = t % p.oh;
+    int plane = t / p.oh;
     const float* xp = x + plane * p.h * p.w;
     int y0 = oy * p.sh - p.ph, x0 = ox * p.sw - p.pw;
     int y1 = min(y0 + p.kh, p.h + p.ph), x1 = min(x0 + p.kw, p.w + p.pw);
@@ -74,7 +74,7 @@ extern "C" __global__ void sepnet_pool(const float* __restrict__ x, float* __res
     int real = 0;
     for (int iy = max(y0, 0); iy < min(y1, p.h); ++iy)
       for (int ix = max(x0, 0); ix < min(x1, p.w); ++ix) {
-        float v = __ldg(xp + (long)iy * p.w + ix);
+        float v = __ldg(xp + iy * p.w + ix);
         acc = p.max ? fmaxf(acc, v) : acc + v;
         ++real;
       }
@@ -83,8 +83,8 @@ extern "C" __global__ void sepnet_pool(const float* __restrict__ x, float* __res
 }
 
 extern "C" __global__ void sepnet_global_pool(const float* __restrict__ x, float* __restrict__ y,
-                                              long planes, int hw, int is_max) {
-  long plane = (long)blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+                                              int planes, int hw, int is_max) {
+  int plane = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
   int lane = threadIdx.x & 31;
   if (plane >= planes) return;
   const float* xp = x + plane * hw;
@@ -121,8 +121,8 @@ __device__ __forceinline__ float block_reduce(float v, bool is_max, float* scrat
 extern "C" __global__ void __launch_bounds__(256) sepnet_softmax(const float* __restrict__ x,
                                                                  float* __restrict__ y, int classes) {
   __shared__ float scratch[32];
-  const float* xs = x + (long)blockIdx.x * classes;
-  float* ys = y + (long)blockIdx.x * classes;
+  const float* xs = x + blockIdx.x * classes;
+  float* ys = y + blockIdx.x * classes;
   float m = -INFINITY;
   for (int i = threadIdx.x; i < classes; i += blockDim.x) m = fmaxf(m, __ldg(xs + i));
   m = block_reduce(m, true, scratch);

@@ -43,7 +43,7 @@ extern "C" __global__ void sepnet_pattern_conv2d(const float* __restrict__ x,
                                                  const float* __restrict__ alpha,
                                                  const float* __restrict__ bias,
                                                  float* __restrict__ y, ConvParams p, int relu) {
-  long idx = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  int idx = blockIdx.x * blockDim.x + threadIdx.x;
   OutputIndex at;
   if (!decode_output(p, idx, &at)) return;
   const int n = at.n, o = at.o, oy = at.oy, ox = at.ox;
@@ -66,7 +66,7 @@ extern "C" __global__ void sepnet_prb_conv2d(const float* __restrict__ x,
                                              const float* __restrict__ bias,
                                              float* __restrict__ y, ConvParams p,
                                              int groups1, int relu) {
-  long idx = (long)blockIdx.x * blockDim.x + threadIdx.x;
+  int idx = blockIdx.x * blockDim.x + threadIdx.x;
   OutputIndex at;
   if (!decode_output(p, idx, &at)) return;
   const int n = at.n, o = at.o, oy = at.oy, ox = at.ox;

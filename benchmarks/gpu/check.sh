@@ -8,12 +8,13 @@
 #      rate and the reference's time: one markdown table;
 #   4. unless --no-cudnn: the GPU benchmark profile: GpuOpBenchmark (JMH, in-process, short
 #      iterations), ours vs cuDNN (strict FP32 and TF32) on every ResNet-20 shape at batch 1, 32
-#      and 256, every SEP-Net shape and 5 MobileNet shapes at batch 1 and 32 (--quick: batch 1).
+#      and 256, every SEP-Net shape and 5 MobileNet shapes at batch 1 and 32 (--quick: batch 1);
+#      then GpuNetworkBenchmark: SEP-Net-B/R small and ResNet-20, ours on the GPU vs on the CPU.
 #
 #   benchmarks/gpu/check.sh [--kit DIR] [--out DIR] [--quick] [--no-cudnn]
 #
 # Output: everything is printed and kept under --out (default: benchmarks/results/gpu-DATE):
-# check.log, gpu-check.md, junit/ reports and the benchmark's JMH JSON. Exit status 0 only when the
+# check.log, gpu-check.md, junit/ reports and the benchmarks' JMH JSON (gpu-ops.json, gpu-networks.json). Exit status 0 only when the
 # tests pass and every kernel is within its error bound.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -112,6 +113,13 @@ if $cudnn; then
     -f 0 -wi 1 -w 100ms -i 3 -r 100ms -rf json -rff "$out/gpu-ops.json" 2>&1 \
     | grep -E '^(GpuOpBenchmark|Benchmark|cuDNN|# Run complete)|Exception|Error|does not match' | tail -400
   echo "(cuDNN comparison: $((SECONDS - start)) s)"
+  echo
+  echo "## 4. Whole networks: ours on the GPU vs ours on every CPU core (JMH, GpuNetworkBenchmark)"
+  start=$SECONDS
+  "$java" -cp "$cp" org.openjdk.jmh.Main GpuNetworkBenchmark -p batch="$($quick && echo 1 || echo 1,32)" \
+    -f 0 -wi 1 -w 200ms -i 3 -r 300ms -rf json -rff "$out/gpu-networks.json" 2>&1 \
+    | grep -E '^(GpuNetworkBenchmark|Benchmark|# Run complete)|Exception|Error|differs' | tail -40
+  echo "(networks: $((SECONDS - start)) s)"
 fi
 echo
 echo "GPU check: $([[ $status -eq 0 ]] && echo PASSED || echo FAILED) (status $status); results in $out"

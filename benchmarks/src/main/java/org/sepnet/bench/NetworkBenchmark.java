@@ -59,7 +59,7 @@ public class NetworkBenchmark {
     private HostTensor y;
 
     /** The network {@code name} as we run it, and as the float baseline. */
-    static Model[] models(String name) {
+    public static Model[] models(String name) {
         return switch (name) {
             case "sepnet-b-small", "sepnet-r-small" -> {
                 Model r = Zoo.build("sepnet-small", 1);
@@ -74,7 +74,7 @@ public class NetworkBenchmark {
         };
     }
 
-    static Shape batched(Shape feature, int n) {
+    public static Shape batched(Shape feature, int n) {
         int[] d = new int[feature.rank() + 1];
         d[0] = n;
         System.arraycopy(feature.dims(), 0, d, 1, feature.rank());

@@ -36,7 +36,8 @@ import org.jfree.data.category.DefaultCategoryDataset;
  * benchmark class. Rows are parameter combinations without {@code impl}; each implementation's
  * time is shown with JMH's error, a derived unit (GFLOP/s-equivalent for a {@code problem},
  * images/s for a {@code batch} of a network), and its speed-up against the baseline implementation
- * measured in the same run ({@code onnxruntime}, or {@code cudnn_fp32} on a GPU): baseline time / time.
+ * measured in the same run ({@code onnxruntime}, or {@code cudnn_fp32} on a GPU, or for whole networks on a
+ * GPU machine {@code native}): baseline time / time.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar org.sepnet.bench.Render --out benchmarks/results/DATE-cpu \
@@ -45,7 +46,7 @@ import org.jfree.data.category.DefaultCategoryDataset;
  */
 public final class Render {
     /** Baseline implementations, first present wins. */
-    static final List<String> BASELINES = List.of("onnxruntime", "cudnn_fp32");
+    static final List<String> BASELINES = List.of("onnxruntime", "cudnn_fp32", "native");
 
     /** One JMH result. */
     record Result(String benchmark, Map<String, String> params, double micros, double errorMicros, JsonObject raw) {}
@@ -306,6 +307,8 @@ public final class Render {
         String title = "Benchmarks";
         String commit = "unknown";
         String command = "";
+        String machine = null;
+        String date = null;
         List<Path> inputs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -313,11 +316,15 @@ public final class Render {
                 case "--title" -> title = args[++i];
                 case "--commit" -> commit = args[++i];
                 case "--command" -> command = args[++i];
+                case "--machine" -> machine = args[++i];
+                case "--date" -> date = args[++i];
                 default -> inputs.add(Path.of(args[i]));
             }
         }
         if (out == null || inputs.isEmpty()) {
-            System.err.println("usage: Render --out PREFIX [--title T] [--commit C] [--command CMD] RESULTS.json...");
+            System.err.println("usage: Render --out PREFIX [--title T] [--commit C] [--command CMD] [--machine M] [--date D]"
+                    + " RESULTS.json...   (--machine and --date: where and when the results were measured, when that was"
+                    + " another machine or day)");
             System.exit(2);
         }
         List<Result> results = new ArrayList<>();
@@ -337,9 +344,12 @@ public final class Render {
                 charts.put(b, png.getFileName().toString());
             }
         }
-        String date = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
+        if (date == null) {
+            date = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
+        }
         Path md = Path.of(out + ".md");
-        Files.writeString(md, markdown(results, new Info(title, date, machine(), commit, command), charts), StandardCharsets.UTF_8);
+        Files.writeString(md, markdown(results, new Info(title, date, machine != null ? machine : machine(), commit, command), charts),
+                StandardCharsets.UTF_8);
         System.out.println("wrote " + md + (charts.isEmpty() ? "" : " and " + String.join(", ", charts.values())));
     }
 }

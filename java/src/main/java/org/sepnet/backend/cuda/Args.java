@@ -26,10 +26,6 @@ final class Args {
         return Pointer.to(new int[] {v});
     }
 
-    static Pointer i64(long v) {
-        return Pointer.to(new long[] {v});
-    }
-
     /** A struct of 32-bit ints passed by value (ConvParams, PoolParams). */
     static Pointer struct(int[] fields) {
         return Pointer.to(fields);

@@ -52,8 +52,20 @@ final class CudaContext {
      * order, each a pointer to its value (see {@link Args}).
      */
     void launch(CUfunction function, int gridX, int gridY, int block, Pointer... args) {
+        launch(function, gridX, gridY, 1, block, 1, 0, args);
+    }
+
+    /** {@link #launch} with a 3-D grid, a 2-D block and dynamic shared memory. */
+    void launch(CUfunction function, int gridX, int gridY, int gridZ, int blockX, int blockY, int sharedBytes, Pointer... args) {
         makeCurrent();
-        JCudaDriver.cuLaunchKernel(function, gridX, gridY, 1, block, 1, 1, 0, stream, Pointer.to(args), null);
+        JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, 1, sharedBytes, stream, Pointer.to(args), null);
+    }
+
+    /** Streaming multiprocessors of the device. */
+    int multiprocessors() {
+        int[] v = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(v, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
+        return v[0];
     }
 
     /** Result of probing: a context, or the reason there is none. */

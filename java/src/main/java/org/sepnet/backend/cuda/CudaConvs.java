@@ -23,7 +23,6 @@ final class CudaConvs {
 
     static final int GEMM_BLOCK = 128;
     static final int GEMM_BN = 64;
-    static final int DEPTHWISE_BLOCK = 256;
     private static final int MAX_GRID_Y = 65535;
 
     enum Mode {
@@ -86,10 +85,79 @@ final class CudaConvs {
         return t;
     }
 
+    /** Outputs per thread of the direct kernel; groups of at most this many outputs use it. */
+    static final int DIRECT_OUTPUTS = 8;
+    static final int DIRECT_BLOCK = 128;
+    /** Shared memory a block may use without opting in. */
+    static final int MAX_SHARED_BYTES = 48 * 1024;
+    /** Most K splits of one GEMM. */
+    static final int MAX_SPLITS = 32;
+    static final int REDUCE_BLOCK = 256;
+
     /**
-     * An implicit-GEMM op. {@code tileGroups} is the grouping tiles must not straddle (the k×k
-     * groups, or the finer of both branches' groupings for a residual block).
+     * A convolution op: the direct kernel when each tile group holds at most {@value #DIRECT_OUTPUTS}
+     * outputs (and its weights fit in shared memory), else the implicit GEMM. {@code w} is OIHW
+     * (float mode), {@code w1} the 1×1 weights O × C/groups1 (residual block); {@code tileGroups} is
+     * the grouping tiles must not straddle (the k×k groups, or the finer of both branches').
      */
+    private static UnaryOp convolution(CudaBackend backend, Mode mode, ConvDesc d, String problem, float[] w, int[] bits,
+                                       float[] alpha, float[] w1, float[] bias, int groups1, int tileGroups, Activation act,
+                                       java.util.function.UnaryOperator<Shape> outputShape) {
+        int outputsPerTile = d.outChannels() / tileGroups;
+        int k = tapCount(d);
+        int cpg1 = mode == Mode.PRB ? d.inChannels() / groups1 : 0;
+        long shared = 4L * DIRECT_OUTPUTS * ((mode == Mode.FLOAT ? k : (k + 31) / 32) + cpg1);
+        if (outputsPerTile <= DIRECT_OUTPUTS && shared <= MAX_SHARED_BYTES) {
+            return direct(backend, mode, d, problem, w, bits, alpha, w1, bias, groups1, tileGroups, act, outputShape, (int) shared);
+        }
+        float[] wt = w == null ? null : transpose(w, d.outChannels(), d.groups(), k);
+        float[] w1t = w1 == null ? null : transpose(w1, d.outChannels(), groups1, cpg1);
+        return gemm(backend, mode, d, problem, wt, bits, alpha, w1t, bias, groups1, tileGroups, act, outputShape);
+    }
+
+    private static UnaryOp direct(CudaBackend backend, Mode mode, ConvDesc d, String problem, float[] w, int[] bits,
+                                  float[] alpha, float[] w1, float[] bias, int groups1, int tileGroups, Activation act,
+                                  java.util.function.UnaryOperator<Shape> outputShape, int shared) {
+        CudaContext c = backend.context();
+        int chunks = (d.outChannels() / tileGroups + DIRECT_OUTPUTS - 1) / DIRECT_OUTPUTS;
+        long gridY = (long) tileGroups * chunks;
+        if (gridY > MAX_GRID_Y) {
+            throw new IllegalArgumentException(problem + " needs " + gridY + " chunks of output channels; the CUDA kernels take at most "
+                    + MAX_GRID_Y + " (fewer groups or channels)");
+        }
+        String kernel = "conv_direct_" + mode.name().toLowerCase();
+        CUfunction f = c.function("sepnet_" + kernel);
+        List<DeviceArray> owned = new ArrayList<>();
+        DeviceArray dW = add(owned, w == null ? null : DeviceArray.of(c, w));
+        DeviceArray dBits = add(owned, bits == null ? null : DeviceArray.of(c, bits));
+        DeviceArray dAlpha = add(owned, alpha == null ? null : DeviceArray.of(c, alpha));
+        DeviceArray dW1 = add(owned, w1 == null ? null : DeviceArray.of(c, w1));
+        DeviceArray dBias = add(owned, DeviceArray.ofNullable(c, bias));
+        int relu = act == Activation.RELU ? 1 : 0;
+        long pixels = (long) d.outHeight() * d.outWidth();
+        return new CudaKernelOp(backend, kernel, problem, outputShape, owned, (in, out) -> {
+            int batch = in.shape().dim(0);
+            int gridX = Math.toIntExact((batch * pixels + DIRECT_BLOCK - 1) / DIRECT_BLOCK);
+            c.launch(f, gridX, (int) gridY, 1, DIRECT_BLOCK, 1, shared, Args.of(in), Args.of(dW), Args.of(dBits), Args.of(dAlpha),
+                    Args.of(dW1), Args.of(dBias), Args.of(out), Args.struct(params(d, batch)), Args.i32(tileGroups),
+                    Args.i32(groups1), Args.i32(relu));
+        });
+    }
+
+    /**
+     * K splits for a GEMM of {@code blocks} tiles over {@code kSteps} 16-tap steps: enough to give
+     * the device about two blocks per multiprocessor, keeping at least 4 steps per split; 1 when the
+     * tiles alone fill the device.
+     */
+    static int splits(long blocks, int kSteps, int multiprocessors) {
+        if (blocks >= multiprocessors) {
+            return 1;
+        }
+        long s = Math.min((2L * multiprocessors + blocks - 1) / blocks, kSteps / 4);
+        return (int) Math.max(1, Math.min(s, MAX_SPLITS));
+    }
+
+    /** An implicit-GEMM op (weights already transposed), split along K when its tiles are too few. */
     private static UnaryOp gemm(CudaBackend backend, Mode mode, ConvDesc d, String problem, float[] wt, int[] bits,
                                 float[] alpha, float[] w1t, float[] bias, int groups1, int tileGroups, Activation act,
                                 java.util.function.UnaryOperator<Shape> outputShape) {
@@ -102,6 +170,20 @@ final class CudaConvs {
         }
         String kernel = mode.kernelPrefix() + "_m" + rows;
         CUfunction f = c.function("sepnet_" + kernel);
+        CUfunction reduce = c.function("sepnet_splitk_reduce");
+        int sms = c.multiprocessors();
+        int kSteps = (tapCount(d) + (mode == Mode.PRB ? d.inChannels() / groups1 : 0) + 15) / 16;
+        long pixels = (long) d.outHeight() * d.outWidth();
+        long perImage = (long) d.outChannels() * pixels;
+        // Workspace for the partial sums of the largest split at any batch up to the op's.
+        long wsFloats = 0;
+        for (int b = 1; b <= d.batch(); b++) {
+            long blocks = (b * pixels + GEMM_BN - 1) / GEMM_BN * gridY;
+            int s = splits(blocks, kSteps, sms);
+            if (s > 1) {
+                wsFloats = Math.max(wsFloats, s * b * perImage);
+            }
+        }
         List<DeviceArray> owned = new ArrayList<>();
         DeviceArray dWt = add(owned, wt == null ? null : DeviceArray.of(c, wt));
         DeviceArray dBits = add(owned, bits == null ? null : DeviceArray.of(c, bits));
@@ -109,14 +191,26 @@ final class CudaConvs {
         DeviceArray dW1t = add(owned, w1t == null ? null : DeviceArray.of(c, w1t));
         DeviceArray dTaps = add(owned, DeviceArray.of(c, taps(d)));
         DeviceArray dBias = add(owned, DeviceArray.ofNullable(c, bias));
+        DeviceArray dWs = add(owned, wsFloats > 0 && wsFloats < 1L << 29 ? DeviceArray.floats(c, wsFloats) : null);
+        long capacity = dWs == null ? 0 : wsFloats;
         int relu = act == Activation.RELU ? 1 : 0;
-        long pixels = (long) d.outHeight() * d.outWidth();
         return new CudaKernelOp(backend, kernel, problem, outputShape, owned, (in, out) -> {
             int batch = in.shape().dim(0);
             long gridX = (batch * pixels + GEMM_BN - 1) / GEMM_BN;
-            c.launch(f, Math.toIntExact(gridX), (int) gridY, GEMM_BLOCK, Args.of(in), Args.of(dWt), Args.of(dBits),
+            int s = splits(gridX * gridY, kSteps, sms);
+            long outTotal = batch * perImage;
+            if (s * outTotal > capacity) {
+                s = 1;
+            }
+            c.launch(f, Math.toIntExact(gridX), (int) gridY, s, GEMM_BLOCK, 1, 0, Args.of(in), Args.of(dWt), Args.of(dBits),
                     Args.of(dAlpha), Args.of(dW1t), Args.of(dTaps), Args.of(dBias), Args.of(out),
-                    Args.struct(params(d, batch)), Args.i32(tileGroups), Args.i32(groups1), Args.i32(relu));
+                    Args.struct(params(d, batch)), Args.i32(tileGroups), Args.i32(groups1), Args.i32(relu), Args.of(dWs),
+                    Args.i32(s));
+            if (s > 1) {
+                c.launch(reduce, Args.gridFor(outTotal, REDUCE_BLOCK), 1, REDUCE_BLOCK, Args.of(dWs),
+                        Args.of(mode == Mode.PATTERN ? dAlpha : null), Args.of(dBias), Args.of(out), Args.i32((int) outTotal),
+                        Args.i32(s), Args.i32(d.outChannels()), Args.i32((int) pixels), Args.i32(relu));
+            }
         });
     }
 
@@ -144,8 +238,8 @@ final class CudaConvs {
             DeviceArray db = add(owned, DeviceArray.ofNullable(c, w.bias()));
             return depthwiseOp(backend, "depthwise_float", d, owned, dw, null, db, act);
         }
-        float[] wt = transpose(w.weights(), d.outChannels(), d.groups(), tapCount(d));
-        return gemm(backend, Mode.FLOAT, d, d.problem(), wt, null, null, null, w.bias(), 1, d.groups(), act, d::outputShape);
+        return convolution(backend, Mode.FLOAT, d, d.problem(), w.weights(), null, null, null, w.bias(), 1, d.groups(), act,
+                d::outputShape);
     }
 
     static UnaryOp pattern(CudaBackend backend, ConvDesc d, PatternWeights w, Activation act) {
@@ -158,7 +252,7 @@ final class CudaConvs {
             DeviceArray db = add(owned, DeviceArray.ofNullable(c, w.bias()));
             return depthwiseOp(backend, "depthwise_pattern", d, owned, dBits, dAlpha, db, act);
         }
-        return gemm(backend, Mode.PATTERN, d, d.problem(), null, w.bits(), w.alpha(), null, w.bias(), 1, d.groups(), act,
+        return convolution(backend, Mode.PATTERN, d, d.problem(), null, w.bits(), w.alpha(), null, w.bias(), 1, d.groups(), act,
                 d::outputShape);
     }
 
@@ -175,9 +269,8 @@ final class CudaConvs {
         if (tileGroups == 0) {
             return null;
         }
-        float[] w1t = transpose(pointwise.weights(), d.outChannels(), g1, d.inChannels() / g1);
-        return gemm(backend, Mode.PRB, d, p.problem(), null, pattern.bits(), pattern.alpha(), w1t, bias, g1, tileGroups, act,
-                s -> d.outputShape(s));
+        return convolution(backend, Mode.PRB, d, p.problem(), null, pattern.bits(), pattern.alpha(), pointwise.weights(), bias, g1,
+                tileGroups, act, s -> d.outputShape(s));
     }
 
     /** Fully connected: a 1×1 convolution of an N × IN × 1 × 1 input. */
@@ -193,17 +286,17 @@ final class CudaConvs {
         CudaContext c = backend.context();
         CUfunction f = c.function("sepnet_" + kernel);
         int relu = act == Activation.RELU ? 1 : 0;
-        long perSample = (long) d.outChannels() * d.outHeight() * d.outWidth();
         boolean pattern = alpha != null;
+        int gx = (d.outWidth() + 31) / 32;
+        int gy = (d.outHeight() + 7) / 8;
         return new CudaKernelOp(backend, kernel, d.problem(), d::outputShape, owned, (in, out) -> {
             int batch = in.shape().dim(0);
-            long total = batch * perSample;
-            int grid = Math.toIntExact((total + DEPTHWISE_BLOCK - 1) / DEPTHWISE_BLOCK);
+            int planes = Math.min(batch * d.outChannels(), MAX_GRID_Y);
             if (pattern) {
-                c.launch(f, grid, 1, DEPTHWISE_BLOCK, Args.of(in), Args.of(first), Args.of(alpha), Args.of(bias), Args.of(out),
+                c.launch(f, gx, gy, planes, 32, 8, 0, Args.of(in), Args.of(first), Args.of(alpha), Args.of(bias), Args.of(out),
                         Args.struct(params(d, batch)), Args.i32(relu));
             } else {
-                c.launch(f, grid, 1, DEPTHWISE_BLOCK, Args.of(in), Args.of(first), Args.of(bias), Args.of(out),
+                c.launch(f, gx, gy, planes, 32, 8, 0, Args.of(in), Args.of(first), Args.of(bias), Args.of(out),
                         Args.struct(params(d, batch)), Args.i32(relu));
             }
         });

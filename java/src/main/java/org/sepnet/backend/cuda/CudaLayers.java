@@ -42,7 +42,7 @@ final class CudaLayers {
                 List.of(ds, dt), (in, out) -> {
                     long count = in.shape().size();
                     c.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(ds), Args.of(dt), Args.of(out),
-                            Args.i64(count), Args.i32(channels), Args.i32(inner), Args.i32(relu));
+                            Args.i32((int) count), Args.i32(channels), Args.i32(inner), Args.i32(relu));
                 });
     }
 
@@ -53,7 +53,7 @@ final class CudaLayers {
         return new CudaKernelOp(backend, "activation", act.name().toLowerCase() + "_" + maxShape.toDimsString(),
                 in -> Checks.sameShape(maxShape, in), List.of(), (in, out) -> {
                     long count = in.shape().size();
-                    c.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.i64(count), Args.i32(relu));
+                    c.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.i32((int) count), Args.i32(relu));
                 });
     }
 
@@ -67,7 +67,7 @@ final class CudaLayers {
                 long planes = (long) in.shape().dim(0) * d.channels();
                 int warpsPerBlock = BLOCK / 32;
                 c.launch(f, Math.toIntExact((planes + warpsPerBlock - 1) / warpsPerBlock), 1, BLOCK, Args.of(in), Args.of(out),
-                        Args.i64(planes), Args.i32(hw), Args.i32(max));
+                        Args.i32((int) planes), Args.i32(hw), Args.i32(max));
             });
         }
         CUfunction f = c.function("sepnet_pool");
@@ -117,7 +117,7 @@ final class CudaLayers {
                 Checks.requireShape(da.shape(), db.shape(), "second input");
                 Checks.requireShape(da.shape(), dout.shape(), "output");
                 long count = da.shape().size();
-                c.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(da), Args.of(db), Args.of(dout), Args.i64(count),
+                c.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(da), Args.of(db), Args.of(dout), Args.i32((int) count),
                         Args.i32(relu));
                 backend.afterLaunch("add", problem);
             }
@@ -174,7 +174,7 @@ final class CudaLayers {
                 for (CudaTensor in : ins) {
                     int block = in.shape().c() * plane;
                     long count = (long) batch * block;
-                    c.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.i64(count), Args.i32(block),
+                    c.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.i32((int) count), Args.i32(block),
                             Args.i32(dstBlock), Args.i32(offset));
                     offset += block;
                 }

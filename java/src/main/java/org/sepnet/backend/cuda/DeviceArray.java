@@ -26,6 +26,20 @@ final class DeviceArray implements AutoCloseable {
         return new DeviceArray(ctx, Pointer.to(values), (long) values.length * Integer.BYTES);
     }
 
+    /** {@code count} zeroed floats of device memory (a workspace). */
+    static DeviceArray floats(CudaContext ctx, long count) {
+        return new DeviceArray(ctx, count * Float.BYTES);
+    }
+
+    private DeviceArray(CudaContext ctx, long bytes) {
+        this.ctx = ctx;
+        ctx.makeCurrent();
+        CUdeviceptr p = new CUdeviceptr();
+        JCudaDriver.cuMemAlloc(p, Math.max(bytes, 4));
+        JCudaDriver.cuMemsetD32(p, 0, Math.max(bytes, 4) / 4);
+        this.ptr = p;
+    }
+
     /** A device copy of {@code values}, or {@code null} for a {@code null} array. */
     static DeviceArray ofNullable(CudaContext ctx, float[] values) {
         return values == null ? null : of(ctx, values);

@@ -70,8 +70,11 @@ class CudaBackendTest {
                 // Group convolutions whose groups hold 16 and 48 outputs.
                 ConvDesc.builder().batch(2).channels(32, 64).input(8, 8).kernel(3).pad(1).groups(4).build(),
                 ConvDesc.builder().batch(1).channels(96, 96).input(6, 9).kernel(3).pad(1).stride(2).groups(2).build(),
-                // Depthwise with a channel multiplier: not the depthwise kernel, the grouped GEMM.
-                ConvDesc.builder().batch(1).channels(8, 24).input(7, 7).kernel(3).pad(1).groups(8).build()));
+                // Depthwise with a channel multiplier: not the depthwise kernel, the direct one.
+                ConvDesc.builder().batch(1).channels(8, 24).input(7, 7).kernel(3).pad(1).groups(8).build(),
+                // Long K over a tiny image: split across blocks.
+                ConvDesc.builder().batch(1).channels(200, 72).input(3, 5).kernel(3).pad(1).build(),
+                ConvDesc.builder().batch(3).channels(96, 40).input(6, 6).kernel(5).pad(2).stride(2).build()));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -116,7 +119,11 @@ class CudaBackendTest {
         ConvDesc g4 = ConvDesc.builder().batch(2).channels(24, 48).input(9, 9).kernel(3).pad(1).groups(4).build();
         ConvDesc g2 = ConvDesc.builder().batch(1).channels(12, 18).input(7, 8).kernel(3).pad(1).stride(2).groups(2).build();
         ConvDesc wide = ConvDesc.builder().batch(2).channels(40, 130).input(8, 8).kernel(3).pad(1).build();
-        return Stream.concat(sweep, Stream.of(Arguments.of(g4, 2), Arguments.of(g2, 3), Arguments.of(wide, 1)));
+        // K split across blocks, a split straddling the k x k / 1 x 1 boundary; few outputs per group (direct kernel).
+        ConvDesc deep = ConvDesc.builder().batch(1).channels(130, 64).input(4, 4).kernel(3).pad(1).build();
+        ConvDesc sep = ConvDesc.builder().batch(2).channels(16, 8).input(14, 14).kernel(3).pad(1).groups(4).build();
+        return Stream.concat(sweep, Stream.of(Arguments.of(g4, 2), Arguments.of(g2, 3), Arguments.of(wide, 1),
+                Arguments.of(deep, 1), Arguments.of(deep, 2), Arguments.of(sep, 4), Arguments.of(sep, 2)));
     }
 
     @ParameterizedTest(name = "{0} pointwise groups {1}")
@@ -147,7 +154,7 @@ class CudaBackendTest {
 
     @Test
     void fullyConnected() {
-        int[][] cases = {{1, 64, 10}, {3, 1000, 37}, {2, 5, 3}, {4, 17, 4}, {70, 33, 130}};
+        int[][] cases = {{1, 64, 10}, {3, 1000, 37}, {2, 5, 3}, {4, 17, 4}, {70, 33, 130}, {1, 1024, 1000}};
         for (int[] c : cases) {
             FcDesc d = new FcDesc(c[0], c[1], c[2]);
             String name = "cuda_fc_" + d.problem();
@@ -246,18 +253,26 @@ class CudaBackendTest {
         ConvDesc small = ConvDesc.builder().channels(16, 16).input(8, 8).kernel(3).pad(1).build();
         ConvDesc wide = ConvDesc.builder().channels(16, 64).input(8, 8).kernel(3).pad(1).build();
         ConvDesc dw = ConvDesc.builder().channels(16, 16).input(8, 8).kernel(3).pad(1).depthwise().build();
+        ConvDesc group4 = ConvDesc.builder().channels(16, 8).input(8, 8).kernel(3).pad(1).groups(4).build();
         SplittableRandom r = new SplittableRandom(1);
         try (UnaryOp a = backend.patternConv2d(small, Data.pattern(16, 16, 3, 3, false, r), Activation.NONE);
              UnaryOp b = backend.conv2d(wide, Data.weights(64, 16, 3, 3, false, r), Activation.NONE);
              UnaryOp c = backend.patternConv2d(dw, Data.pattern(16, 1, 3, 3, false, r), Activation.NONE);
              UnaryOp d = backend.conv2d(dw, Data.weights(16, 1, 3, 3, false, r), Activation.NONE);
              UnaryOp e = backend.patternResidualBlock(PrbDesc.of(wide, 1), Data.pattern(64, 16, 3, 3, false, r),
-                     Data.weights(64, 16, 1, 1, false, r), Activation.NONE)) {
+                     Data.weights(64, 16, 1, 1, false, r), Activation.NONE);
+             UnaryOp f = backend.patternResidualBlock(PrbDesc.of(group4, 4), Data.pattern(8, 4, 3, 3, false, r),
+                     Data.weights(8, 4, 1, 1, false, r), Activation.NONE);
+             UnaryOp g = backend.patternConv2d(group4, Data.pattern(8, 4, 3, 3, false, r), Activation.NONE);
+             UnaryOp h = backend.conv2d(group4, Data.weights(8, 4, 3, 3, false, r), Activation.NONE)) {
             assertEquals("cuda:conv_gemm_pattern_m16", a.implementation());
             assertEquals("cuda:conv_gemm_float_m64", b.implementation());
             assertEquals("cuda:depthwise_pattern", c.implementation());
             assertEquals("cuda:depthwise_float", d.implementation());
             assertEquals("cuda:conv_gemm_prb_m64", e.implementation());
+            assertEquals("cuda:conv_direct_prb", f.implementation(), "2 outputs per group: the direct kernel");
+            assertEquals("cuda:conv_direct_pattern", g.implementation());
+            assertEquals("cuda:conv_direct_float", h.implementation());
         }
     }
 

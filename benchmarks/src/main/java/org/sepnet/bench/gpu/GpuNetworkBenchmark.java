@@ -1,0 +1,123 @@
+package org.sepnet.bench.gpu;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.sepnet.backend.Backend;
+import org.sepnet.backend.cpu.NativeBackend;
+import org.sepnet.backend.cpu.PatternAlgorithm;
+import org.sepnet.backend.cuda.CudaBackend;
+import org.sepnet.backend.reference.ReferenceBackend;
+import org.sepnet.bench.NetworkBenchmark;
+import org.sepnet.layers.Network;
+import org.sepnet.models.Model;
+import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Shape;
+import org.sepnet.tensor.Tensor;
+
+/**
+ * Whole networks on the GPU machine, one forward pass of a batch: {@code cuda} (ours on the GPU,
+ * synchronized inside the benchmark method) against {@code native} (the baseline here: ours on every
+ * CPU core of the same machine). SEP-Net-B small (binarized as the authors did), SEP-Net-R small and
+ * ResNet-20. Before timing, the first image's output is checked against the reference backend
+ * (within 1e-3 of the largest output). A network baseline on cuDNN layers is not part of this suite.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(1)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+public class GpuNetworkBenchmark {
+    /** sepnet-b-small, sepnet-r-small or resnet20. */
+    @Param({"sepnet-b-small", "sepnet-r-small", "resnet20"})
+    public String model;
+
+    @Param({"1", "32"})
+    public int batch;
+
+    /** cuda, or native (baseline). */
+    @Param({"cuda", "native"})
+    public String impl;
+
+    private Backend backend;
+    private NativeBackend nativeBackend;
+    private Network net;
+    private Tensor x;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        Model run = NetworkBenchmark.models(model)[0];
+        switch (impl) {
+            case "cuda" -> {
+                CudaBackend cuda = CudaBackend.instance();
+                if (!cuda.availability().available()) {
+                    throw new IllegalStateException("the CUDA backend is unavailable: " + cuda.availability().detail());
+                }
+                backend = cuda;
+            }
+            case "native" -> {
+                nativeBackend = NativeBackend.create(Runtime.getRuntime().availableProcessors(), "auto", PatternAlgorithm.AUTO);
+                backend = nativeBackend;
+            }
+            default -> throw new IllegalArgumentException("impl " + impl + "; expected cuda or native");
+        }
+        net = Network.compile(run.graph(), run.input(), backend, batch);
+        Shape in = NetworkBenchmark.batched(run.input(), batch);
+        float[] input = new float[(int) in.size()];
+        SplittableRandom r = new SplittableRandom(4);
+        for (int i = 0; i < input.length; i++) {
+            input[i] = (float) (r.nextDouble() * 2 - 1);
+        }
+        x = backend.allocate(in);
+        x.copyFrom(input);
+        float[] got = forward().toArray();
+        Shape out = run.graph().outputShape(run.input());
+        int per = (int) out.size();
+        try (Network ref = Network.compile(run.graph(), run.input(), ReferenceBackend.instance(), 1);
+             HostTensor x1 = HostTensor.of(NetworkBenchmark.batched(run.input(), 1), Arrays.copyOf(input, (int) run.input().size()));
+             HostTensor y1 = HostTensor.allocate(NetworkBenchmark.batched(out, 1))) {
+            ref.forward(x1, y1);
+            float[] expected = y1.toArray();
+            double scale = 0;
+            double err = 0;
+            for (int i = 0; i < per; i++) {
+                scale = Math.max(scale, Math.abs(expected[i]));
+                err = Math.max(err, Math.abs(expected[i] - got[i]));
+            }
+            if (!(err <= 1e-3 * scale) || scale == 0) {
+                throw new IllegalStateException(impl + " " + model + ": first image's output differs from the reference by " + err
+                        + " (largest output " + scale + ")");
+            }
+        }
+    }
+
+    @Benchmark
+    public Tensor forward() {
+        Tensor y = net.forward(x);
+        backend.synchronize();
+        return y;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        net.close();
+        x.close();
+        if (nativeBackend != null) {
+            nativeBackend.close();
+        }
+    }
+}
