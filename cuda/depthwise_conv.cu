@@ -5,14 +5,15 @@
 // kh x kw taps of the channel's filter and accumulates the input (float: fused multiply-add with
 // the weight; pattern: the filter's sign bit XOR-ed into the input value, alpha in the epilogue),
 // then bias and ReLU. Depthwise work is memory-bound (9 reads and 9 FMAs per output for 3 x 3):
-// the threads of a block cover a 32 x 8 tile of one plane, so the rows they share come from the
-// L1 cache and each input is fetched from memory about once. All index arithmetic is 32-bit.
+// consecutive threads own consecutive outputs (planes back to back, so small planes waste no
+// threads), the rows they share come from the L1 cache, and each input is fetched from memory
+// about once. All index arithmetic is 32-bit. (32 x 8 tiles of one plane measured slower on 14 x 14
+// planes: 111 vs 69 us for 32 x 512 channels on the H200.)
 //
 // Layout: x NCHW float32 (C channels); y N x C x OH x OW. Float weights C x kh x kw; pattern bits:
 // per channel words = ceil(kh*kw / 32) uint32, bit ky*kw + kx, 1 = negative; alpha[C].
 //
-// Launch: block (32, 8), grid (ceil(OW / 32), ceil(OH / 8), min(N*C, 65535)); planes beyond the
-// grid's z extent are taken in a loop.
+// Launch: block 256, grid min(ceil(N*C*OH*OW / 256), 2^20), grid-stride.
 #include "common.cuh"
 
 template <bool PATTERN>
@@ -21,15 +22,16 @@ __device__ __forceinline__ void depthwise(const float* __restrict__ x, const flo
                                           const float* __restrict__ alpha,
                                           const float* __restrict__ bias, float* __restrict__ y,
                                           const ConvParams& p, int relu) {
-  const int ox = blockIdx.x * 32 + threadIdx.x;
-  const int oy = blockIdx.y * 8 + threadIdx.y;
-  if (ox >= p.ow || oy >= p.oh) return;
+  const int ohw = p.oh * p.ow;
+  const int total = p.n * p.c * ohw;
   const int taps = p.kh * p.kw;
-  const int iy0 = oy * p.sh - p.ph;
-  const int ix0 = ox * p.sw - p.pw;
   const int hw = p.h * p.w;
-  const int planes = p.n * p.c;
-  for (int plane = blockIdx.z; plane < planes; plane += gridDim.z) {
+  for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
+    const int plane = idx / ohw;
+    const int pix = idx - plane * ohw;
+    const int oy = pix / p.ow, ox = pix - oy * p.ow;
+    const int iy0 = oy * p.sh - p.ph;
+    const int ix0 = ox * p.sw - p.pw;
     const int c = plane % p.c;
     const float* xc = x + plane * hw;
     float acc = 0.f;
@@ -59,7 +61,7 @@ __device__ __forceinline__ void depthwise(const float* __restrict__ x, const flo
       }
     }
     if (bias) acc += __ldg(bias + c);
-    y[(plane * p.oh + oy) * p.ow + ox] = relu ? fmaxf(acc, 0.f) : acc;
+    y[idx] = relu ? fmaxf(acc, 0.f) : acc;
   }
 }
 

@@ -23,6 +23,7 @@ final class CudaConvs {
 
     static final int GEMM_BLOCK = 128;
     static final int GEMM_BN = 64;
+    static final int DEPTHWISE_BLOCK = 256;
     private static final int MAX_GRID_Y = 65535;
 
     enum Mode {
@@ -287,16 +288,15 @@ final class CudaConvs {
         CUfunction f = c.function("sepnet_" + kernel);
         int relu = act == Activation.RELU ? 1 : 0;
         boolean pattern = alpha != null;
-        int gx = (d.outWidth() + 31) / 32;
-        int gy = (d.outHeight() + 7) / 8;
+        long perSample = (long) d.outChannels() * d.outHeight() * d.outWidth();
         return new CudaKernelOp(backend, kernel, d.problem(), d::outputShape, owned, (in, out) -> {
             int batch = in.shape().dim(0);
-            int planes = Math.min(batch * d.outChannels(), MAX_GRID_Y);
+            int grid = Args.gridFor(batch * perSample, DEPTHWISE_BLOCK);
             if (pattern) {
-                c.launch(f, gx, gy, planes, 32, 8, 0, Args.of(in), Args.of(first), Args.of(alpha), Args.of(bias), Args.of(out),
+                c.launch(f, grid, 1, DEPTHWISE_BLOCK, Args.of(in), Args.of(first), Args.of(alpha), Args.of(bias), Args.of(out),
                         Args.struct(params(d, batch)), Args.i32(relu));
             } else {
-                c.launch(f, gx, gy, planes, 32, 8, 0, Args.of(in), Args.of(first), Args.of(bias), Args.of(out),
+                c.launch(f, grid, 1, DEPTHWISE_BLOCK, Args.of(in), Args.of(first), Args.of(bias), Args.of(out),
                         Args.struct(params(d, batch)), Args.i32(relu));
             }
         });
