@@ -42,6 +42,44 @@ void build_padded(float* dst, const float* xc, long z0, int len, const ConvProbl
   }
 }
 
+int ceil_div(int x, int d) { return x >= 0 ? (x + d - 1) / d : -((-x) / d); }
+
+// Phase layout (stride sh x sw, each 1 or 2): phase plane (a, b) of the zero-padded input holds the
+// padded pixels (a + sh*r, b + sw*q) at flat index r * wq + q. Output (oy, ox) at flat position
+// t = oy * wq + ox reads tap (ky, kx) from plane ((ky*dh) % sh, (kx*dw) % sw) at t plus
+// ((ky*dh) / sh) * wq + (kx*dw) / sw: a constant offset per tap, as at stride 1 (one plane). So a
+// strided convolution needs no im2col copy: each input value is stored once per tile.
+// dst[j] = plane (a, b) at flat index z0 + j, for j < len.
+void build_phase(float* dst, const float* xc, long z0, int len, const ConvProblem& q, int wq, int a, int b) {
+  const int lo_col = ceil_div(q.pw - b, q.sw);       // first plane column inside the input
+  const int hi_col = ceil_div(q.pw + q.w - b, q.sw);  // one past the last
+  int j = 0;
+  long z = z0;
+  while (j < len) {
+    const int r = static_cast<int>(z / wq);
+    const int col = static_cast<int>(z - static_cast<long>(r) * wq);
+    const int seg = std::min(len - j, wq - col);
+    const int iy = a + q.sh * r - q.ph;
+    float* d = dst + j;
+    if (iy < 0 || iy >= q.h) {
+      zero(d, seg);
+    } else {
+      const int lo = std::clamp(lo_col - col, 0, seg);
+      const int hi = std::clamp(hi_col - col, lo, seg);
+      zero(d, lo);
+      const float* src = xc + static_cast<long>(iy) * q.w + (b + q.sw * (col + lo) - q.pw);
+      if (q.sw == 1) {
+        std::memcpy(d + lo, src, sizeof(float) * (hi - lo));
+      } else {
+        for (int s = 0; s < hi - lo; ++s) d[lo + s] = src[s * q.sw];
+      }
+      zero(d + hi, seg - hi);
+    }
+    j += seg;
+    z += seg;
+  }
+}
+
 // im2col layout: row (c, ky, kx) of dst (tp floats) holds, for output pixels p0 .. p0 + len - 1
 // (flat oy * ow + ox), the input value under tap (ky, kx), zero in padding, zeros after len.
 void build_col(float* col, int tp, const float* xg, int c0, int cn, int p0, int len, const ConvProblem& q) {
@@ -130,8 +168,10 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     setup_depthwise(s);
     return;
   }
-  implicit_ = p.sh == 1 && p.sw == 1;
-  wp_ = implicit_ ? p.w + 2 * p.pw : p.ow;
+  // The phase layout for strides 1 and 2; the lookup's row sums need a tap row's kx taps in one
+  // source row, so a strided lookup uses im2col.
+  implicit_ = p.sh <= 2 && p.sw <= 2 && ((p.sh == 1 && p.sw == 1) || mode_ != ConvMode::kPatternLookup);
+  wp_ = implicit_ ? (p.w + 2 * p.pw + p.sw - 1) / p.sw : p.ow;
   positions_ = p.oh * wp_;
   // Tiles of at most kMaxTile positions; when there are few, as many as a multiple of the thread
   // count (per sample and group), so every thread gets the same amount of work.
@@ -143,10 +183,12 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   tp_ = round_up((positions_ + tiles - 1) / tiles, kTileQuantum);
   tiles_ = (positions_ + tp_ - 1) / tp_;
   planes_ = mode_ == ConvMode::kPatternLookup ? 1 << (p.kw - 1) : 0;
-  const int halo_rows = (p.kh - 1) * p.dh * wp_;  // implicit: rows below the tile that taps reach
+  // implicit: plane rows below the tile that taps reach
+  const int halo_rows = implicit_ ? (p.kh - 1) * p.dh / p.sh * wp_ : 0;
   if (implicit_) {
     plane_len_ = round_up(tp_ + halo_rows, kTileQuantum);
-    src_stride_ = plane_len_ + round_up((p.kw - 1) * p.dw, 16);
+    span_ = plane_len_ + round_up((p.kw - 1) * p.dw / p.sw, 16);
+    src_stride_ = p.sh * p.sw * span_;
   } else {
     plane_len_ = tp_;
     src_stride_ = taps * tp_;
@@ -163,7 +205,8 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     for (int ky = 0; ky < p.kh; ++ky) {
       for (int kx = 0; kx < p.kw; ++kx) {
         const int r = (c * p.kh + ky) * p.kw + kx;
-        row_offs_[r] = implicit_ ? c * src_stride_ + ky * p.dh * wp_ + kx * p.dw : r * tp_;
+        const int phase = (ky * p.dh % p.sh) * p.sw + kx * p.dw % p.sw;
+        row_offs_[r] = implicit_ ? c * src_stride_ + phase * span_ + ky * p.dh / p.sh * wp_ + kx * p.dw / p.sw : r * tp_;
       }
     }
   }
@@ -336,7 +379,15 @@ void ConvOp::fill_source(float* src, const float* xg, int c0, int cn, int t0, in
   const long hw = static_cast<long>(p_.h) * p_.w;
   if (implicit_) {
     for (int c = 0; c < cn; ++c) {
-      build_padded(src + static_cast<long>(c) * src_stride_, xg + (c0 + c) * hw, t0, src_stride_, p_, wp_);
+      float* dst = src + static_cast<long>(c) * src_stride_;
+      const float* xc = xg + (c0 + c) * hw;
+      if (p_.sh == 1 && p_.sw == 1) {
+        build_padded(dst, xc, t0, src_stride_, p_, wp_);
+        continue;
+      }
+      for (int a = 0; a < p_.sh; ++a) {
+        for (int b = 0; b < p_.sw; ++b) build_phase(dst + (a * p_.sw + b) * span_, xc, t0, span_, p_, wp_, a, b);
+      }
     }
   } else {
     build_col(src, tp_, xg, c0, cn, t0, len, p_);
@@ -380,9 +431,10 @@ void ConvOp::add_pointwise(const float* xn, int oa, int no, int t0, int len, Scr
   const long hw = static_cast<long>(q.h) * q.w;
   float* acc = s.acc.data();
   const int end = oa + no;
-  // Implicit layout: the 1x1 input of position t is the k x k branch's centre tap, i.e. padded
-  // index t + ph*wp + pw (the k x k padding is dilation*(k-1)/2, so the centre is the pixel itself).
-  const long centre = static_cast<long>(p_.ph) * wp_ + p_.pw;
+  // Implicit layout: the 1x1 input of position t is the k x k branch's centre tap, the padded pixel
+  // (sh*oy + ph, sw*ox + pw) (the k x k padding is dilation*(k-1)/2, so the centre is the pixel
+  // itself): phase plane (ph % sh, pw % sw) at t + (ph / sh) * wp + pw / sw.
+  const long centre = static_cast<long>(p_.ph / p_.sh) * wp_ + p_.pw / p_.sw;
   for (int o = oa; o < end;) {
     const int g1 = o / opg1;
     const int stop = std::min(end, (g1 + 1) * opg1);
@@ -390,7 +442,10 @@ void ConvOp::add_pointwise(const float* xn, int oa, int no, int t0, int len, Scr
     for (int c0 = 0; c0 < cpg1; c0 += cb1_) {
       const int cn = std::min(cb1_, cpg1 - c0);
       if (implicit_) {
-        for (int c = 0; c < cn; ++c) build_padded(s.pw.data() + static_cast<long>(c) * tp_, x1 + (c0 + c) * hw, t0 + centre, tp_, p_, wp_);
+        for (int c = 0; c < cn; ++c) {
+          build_phase(s.pw.data() + static_cast<long>(c) * tp_, x1 + (c0 + c) * hw, t0 + centre, tp_, p_, wp_, p_.ph % p_.sh,
+                      p_.pw % p_.sw);
+        }
       } else {
         build_col(s.pw.data(), tp_, x1, c0, cn, t0, len, q);
       }

@@ -83,8 +83,9 @@ class ConvOp : public Op {
   bool depthwise_ = false;  // the depthwise path (see above)
   int pitch_ = 0, prows_ = 0;  // depthwise: padded row pitch and padded rows per plane
   bool flat_ = false;          // depthwise stride 1: the plane as one long row
-  bool implicit_;        // stride-1 padded-width layout (see above), else im2col
-  int wp_;               // row pitch of the output layout: w + 2pw (implicit) or ow
+  bool implicit_;        // phase layout of the padded input (stride 1 or 2, see conv_op.cpp), else im2col
+  int wp_;               // row pitch of the output layout: ceil((w + 2pw) / sw) (implicit) or ow
+  int span_ = 0;         // implicit: floats per phase plane in the source scratch
   int positions_;        // output positions in the layout: oh * wp_
   int tp_, tiles_;       // positions per tile, tiles
   int src_stride_;       // floats per channel in the source scratch

@@ -48,6 +48,9 @@ public final class ShapeSweep {
         out.add(ConvDesc.builder().batch(1).channels(9, 9).input(11, 35).kernel(3, 5).pad(1, 2).stride(1, 2).depthwise().build());
         out.add(ConvDesc.builder().batch(1).channels(6, 6).input(10, 50).kernel(3).pad(1).stride(3).depthwise().build());
         out.add(ConvDesc.builder().batch(1).channels(17, 17).input(13, 40).kernel(5).pad(4).dilation(2).depthwise().build());
+        // Strides differing per dimension (each of 1 and 2 phases), one with dilation.
+        out.add(ConvDesc.builder().batch(2).channels(10, 12).input(9, 14).kernel(3).pad(1).stride(1, 2).build());
+        out.add(ConvDesc.builder().batch(1).channels(6, 8).input(13, 9).kernel(3).pad(2).dilation(2).stride(2, 1).build());
         // Large channel count (c_gt): 256 inputs, 72 words of signs per filter.
         out.add(ConvDesc.builder().batch(1).channels(256, 40).input(7, 7).kernel(3).pad(1).build());
         return out;

@@ -283,13 +283,16 @@ class NativeBackendTest {
         }
         String best = NativeBackend.instructionSets().get(0);
         ConvDesc strided = many.toBuilder().stride(2).build();
+        ConvDesc stride3 = many.toBuilder().stride(3).build();
         try (NativeBackend b = NativeBackend.create(1, best, PatternAlgorithm.AUTO);
              UnaryOp dw = b.patternConv2d(depthwise, wDw, Activation.NONE);
-             UnaryOp s2 = b.patternConv2d(strided, wMany, Activation.NONE)) {
+             UnaryOp s2 = b.patternConv2d(strided, wMany, Activation.NONE);
+             UnaryOp s3 = b.patternConv2d(stride3, wMany, Activation.NONE)) {
             if (!best.equals("generic")) {
                 assertEquals("native:pattern_conv_depthwise_" + best, dw.implementation(), "depthwise: its own path");
+                assertEquals("native:pattern_conv_gemm_" + best, s2.implementation(), "stride 2: the phase layout, no im2col");
             }
-            assertTrue(s2.implementation().contains("_im2col_"), "stride 2 builds im2col tiles: " + s2.implementation());
+            assertTrue(s3.implementation().contains("_im2col_"), "stride 3 builds im2col tiles: " + s3.implementation());
         }
     }
 
