@@ -49,10 +49,11 @@ fi
 
 # The first case, a 1x1x1x1 convolution, measures each implementation's fixed cost per call.
 ops="conv:n1_g1_ic1oc1_ih1iw1_kh1kw1_sh1sw1_ph0pw0,$ops"
+# Fully qualified names: JMH takes a regular expression, and OpBenchmark alone matches GpuOpBenchmark too.
 run() { java -jar "$jar" "$@" "${jmh[@]}" -rf json; }
-run OpBenchmark -p problem="$ops" -p impl=native,onnxruntime -rff "$raw/$name-ops.json"
-run OpBenchmark -p problem="$ref" -p impl=reference -rff "$raw/$name-reference.json"
-run NetworkBenchmark -p batch="$batches" -rff "$raw/$name-networks.json"
+run org.sepnet.bench.OpBenchmark -p problem="$ops" -p impl=native,onnxruntime -rff "$raw/$name-ops.json"
+run org.sepnet.bench.OpBenchmark -p problem="$ref" -p impl=reference -rff "$raw/$name-reference.json"
+run org.sepnet.bench.NetworkBenchmark -p batch="$batches" -rff "$raw/$name-networks.json"
 
 java -cp "$jar" org.sepnet.bench.Render --out "$root/benchmarks/results/$name" \
   --title "CPU benchmarks$($quick && echo ' (quick)' || true): sepnet native vs ONNX Runtime" \

@@ -1,10 +1,10 @@
-// pattern_conv.cu: pattern (binarized k x k) convolution and the fused pattern residual block.
+// pattern_conv.cu: the fused pattern residual block for branch groupings that do not nest (e.g. 2
+// and 3 groups), where neither conv_gemm.cu nor conv_direct.cu can keep a tile in one group of each.
 //
 // Algorithm: direct convolution. Each thread owns one output element (n, o, oy, ox), walks its
 // filter's sign bits (c, ky, kx) in storage order and adds the input value with its sign bit
-// XOR-ed in (no multiplications), then applies the epilogue y = alpha[o] * acc (+ pointwise term)
-// (+ bias[o]) (ReLU). This is the first, simple kernel that proves the build-to-launch pipeline;
-// tiled variants replace it as the default when they are measured faster.
+// XOR-ed in (no multiplications), then applies the epilogue y = alpha[o] * acc + pointwise term
+// (+ bias[o]) (ReLU).
 //
 // Layout: x is NCHW float32; y is N x O x OH x OW float32. bits: per output filter o,
 // words = ceil(cpg*kh*kw / 32) uint32 words; bit i = (c*kh + ky)*kw + kx of the filter's row,
@@ -36,24 +36,6 @@ __device__ __forceinline__ float pattern_dot(const float* __restrict__ xg,
     }
   }
   return acc;
-}
-
-extern "C" __global__ void sepnet_pattern_conv2d(const float* __restrict__ x,
-                                                 const unsigned* __restrict__ bits,
-                                                 const float* __restrict__ alpha,
-                                                 const float* __restrict__ bias,
-                                                 float* __restrict__ y, ConvParams p, int relu) {
-  int idx = blockIdx.x * blockDim.x + threadIdx.x;
-  OutputIndex at;
-  if (!decode_output(p, idx, &at)) return;
-  const int n = at.n, o = at.o, oy = at.oy, ox = at.ox;
-  int cpg = p.c / p.groups;
-  int g = o / (p.o / p.groups);
-  int words = (cpg * p.kh * p.kw + 31) >> 5;
-  const float* xg = x + ((long)n * p.c + (long)g * cpg) * p.h * p.w;
-  float r = __ldg(alpha + o) * pattern_dot(xg, bits + (long)o * words, p, cpg, oy, ox);
-  if (bias) r += __ldg(bias + o);
-  y[idx] = relu ? fmaxf(r, 0.f) : r;
 }
 
 // Fused pattern residual block: y = alpha[o] * (B_o * x) + (W1_o * x) + bias[o], optional ReLU.

@@ -104,7 +104,16 @@ public class NetworkBenchmark {
             default -> throw new IllegalArgumentException("impl " + impl + "; expected native or onnxruntime");
         }
         forward();
-        float[] got = y.toArray();
+        checkFirstImage(impl + " " + model, run, input, y.toArray());
+    }
+
+    /**
+     * Throws unless the first image's output {@code got} (the first values of a batch's output) is
+     * within 1e-3 of the largest output of the reference backend running {@code run} on the first
+     * image of {@code input}.
+     */
+    public static void checkFirstImage(String what, Model run, float[] input, float[] got) {
+        Shape out = run.graph().outputShape(run.input());
         int per = (int) out.size();
         try (Network ref = Network.compile(run.graph(), run.input(), ReferenceBackend.instance(), 1);
              HostTensor x1 = HostTensor.of(batched(run.input(), 1), java.util.Arrays.copyOf(input, (int) run.input().size()));
@@ -118,7 +127,7 @@ public class NetworkBenchmark {
                 err = Math.max(err, Math.abs(expected[i] - got[i]));
             }
             if (!(err <= 1e-3 * scale) || scale == 0) {
-                throw new IllegalStateException(impl + " " + model + ": first image's output differs from the reference by " + err
+                throw new IllegalStateException(what + ": first image's output differs from the reference by " + err
                         + " (largest output " + scale + ")");
             }
         }

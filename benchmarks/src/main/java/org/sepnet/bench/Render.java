@@ -111,6 +111,35 @@ public final class Render {
         return rows;
     }
 
+    /**
+     * The rows of one benchmark split by op, in order of first appearance: for {@code op:problem} cases
+     * {@code pattern}, {@code prb}, {@code depthwise} (a {@code conv} whose groups equal its input
+     * channels) and {@code conv}; one section named "" when there is only one, or no op.
+     */
+    static Map<String, Map<String, Map<String, Result>>> sections(Map<String, Map<String, Result>> rows) {
+        Map<String, Map<String, Map<String, Result>>> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<String, Result>> row : rows.entrySet()) {
+            out.computeIfAbsent(section(row.getKey()), k -> new LinkedHashMap<>()).put(row.getKey(), row.getValue());
+        }
+        if (out.size() <= 1) {
+            return Map.of("", rows);
+        }
+        return out;
+    }
+
+    static String section(String key) {
+        int colon = key.indexOf(':');
+        if (colon < 0 || key.contains(" ")) {
+            return "";
+        }
+        String op = key.substring(0, colon);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("_g(\\d+)_ic(\\d+)oc").matcher(key);
+        if (op.equals("conv") && m.find() && m.group(1).equals(m.group(2)) && !m.group(1).equals("1")) {
+            return "depthwise";
+        }
+        return op;
+    }
+
     static String key(Result r) {
         List<String> parts = new ArrayList<>();
         for (Map.Entry<String, String> p : r.params().entrySet()) {
@@ -180,49 +209,62 @@ public final class Render {
         Set<String> benchmarks = new LinkedHashSet<>();
         results.forEach(r -> benchmarks.add(r.benchmark()));
         for (String b : benchmarks) {
-            Map<String, Map<String, Result>> rows = table(results, b);
+            Map<String, Map<String, Result>> all = table(results, b);
             Set<String> impls = new LinkedHashSet<>();
-            rows.values().forEach(m -> impls.addAll(m.keySet()));
+            all.values().forEach(m -> impls.addAll(m.keySet()));
             String base = baseline(impls);
-            md.append("\n## ").append(b).append("\n\n");
-            if (charts.containsKey(b)) {
-                md.append("![").append(b).append("](").append(charts.get(b)).append(")\n\n");
-            }
-            StringBuilder head = new StringBuilder("| case |");
-            StringBuilder rule = new StringBuilder("|---|");
-            for (String i : impls) {
-                head.append(' ').append(i).append(" µs | ").append(i).append(" rate |");
-                rule.append("---|---|");
-            }
-            if (base != null) {
-                for (String i : impls) {
-                    if (!i.equals(base)) {
-                        head.append(' ').append(i).append(" vs ").append(base).append(" |");
-                        rule.append("---|");
-                    }
-                }
-            }
-            md.append(head).append('\n').append(rule).append('\n');
-            for (Map.Entry<String, Map<String, Result>> row : rows.entrySet()) {
-                md.append("| `").append(row.getKey()).append("` |");
-                for (String i : impls) {
-                    Result r = row.getValue().get(i);
-                    md.append(' ').append(r == null ? "-" : time(r)).append(" | ").append(r == null ? "-" : derived(r)).append(" |");
-                }
-                if (base != null) {
-                    Result br = row.getValue().get(base);
-                    for (String i : impls) {
-                        if (!i.equals(base)) {
-                            Result r = row.getValue().get(i);
-                            md.append(' ').append(r == null || br == null ? "-" : ratio(br.micros() / r.micros()))
-                                    .append(" |");
-                        }
-                    }
+            md.append("\n## ").append(b).append("\n");
+            for (Map.Entry<String, Map<String, Map<String, Result>>> section : sections(all).entrySet()) {
+                String name = section.getKey();
+                Map<String, Map<String, Result>> rows = section.getValue();
+                String chartKey = name.isEmpty() ? b : b + "/" + name;
+                if (!name.isEmpty()) {
+                    md.append("\n### ").append(name).append("\n");
                 }
                 md.append('\n');
+                if (charts.containsKey(chartKey)) {
+                    md.append("![").append(name.isEmpty() ? b : b + " " + name).append("](").append(charts.get(chartKey)).append(")\n\n");
+                }
+                table(md, rows, impls, base);
             }
         }
         return md.toString();
+    }
+
+    /** One markdown table: per case, each implementation's time and rate, then the speed-ups against {@code base}. */
+    private static void table(StringBuilder md, Map<String, Map<String, Result>> rows, Set<String> impls, String base) {
+        StringBuilder head = new StringBuilder("| case |");
+        StringBuilder rule = new StringBuilder("|---|");
+        for (String i : impls) {
+            head.append(' ').append(i).append(" µs | ").append(i).append(" rate |");
+            rule.append("---|---|");
+        }
+        if (base != null) {
+            for (String i : impls) {
+                if (!i.equals(base)) {
+                    head.append(' ').append(i).append(" vs ").append(base).append(" |");
+                    rule.append("---|");
+                }
+            }
+        }
+        md.append(head).append('\n').append(rule).append('\n');
+        for (Map.Entry<String, Map<String, Result>> row : rows.entrySet()) {
+            md.append("| `").append(row.getKey()).append("` |");
+            for (String i : impls) {
+                Result r = row.getValue().get(i);
+                md.append(' ').append(r == null ? "-" : time(r)).append(" | ").append(r == null ? "-" : derived(r)).append(" |");
+            }
+            if (base != null) {
+                Result br = row.getValue().get(base);
+                for (String i : impls) {
+                    if (!i.equals(base)) {
+                        Result r = row.getValue().get(i);
+                        md.append(' ').append(r == null || br == null ? "-" : ratio(br.micros() / r.micros())).append(" |");
+                    }
+                }
+            }
+            md.append('\n');
+        }
     }
 
     /** A speed-up: two decimals, or three significant digits below 0.1. */
@@ -236,7 +278,11 @@ public final class Render {
 
     /** A horizontal bar chart of every implementation's speed-up against the baseline, per case; false when there is no baseline. */
     static boolean chart(List<Result> results, String benchmark, String title, Path png) throws IOException {
-        Map<String, Map<String, Result>> rows = table(results, benchmark);
+        return chart(table(results, benchmark), title, png);
+    }
+
+    /** {@link #chart(List, String, String, Path)} for some rows of a benchmark. */
+    static boolean chart(Map<String, Map<String, Result>> rows, String title, Path png) throws IOException {
         Set<String> impls = new LinkedHashSet<>();
         rows.values().forEach(m -> impls.addAll(m.keySet()));
         String base = baseline(impls);
@@ -339,9 +385,12 @@ public final class Render {
         Set<String> benchmarks = new LinkedHashSet<>();
         results.forEach(r -> benchmarks.add(r.benchmark()));
         for (String b : benchmarks) {
-            Path png = Path.of(out + "-" + b.toLowerCase(Locale.ROOT) + ".png");
-            if (chart(results, b, title + ": " + b, png)) {
-                charts.put(b, png.getFileName().toString());
+            for (Map.Entry<String, Map<String, Map<String, Result>>> section : sections(table(results, b)).entrySet()) {
+                String name = section.getKey();
+                Path png = Path.of(out + "-" + b.toLowerCase(Locale.ROOT) + (name.isEmpty() ? "" : "-" + name) + ".png");
+                if (chart(section.getValue(), title + ": " + b + (name.isEmpty() ? "" : " (" + name + ")"), png)) {
+                    charts.put(name.isEmpty() ? b : b + "/" + name, png.getFileName().toString());
+                }
             }
         }
         if (date == null) {

@@ -53,6 +53,30 @@ class RenderTest {
     }
 
     @Test
+    void splitsOpBenchmarksByOpWithAChartEach(@TempDir Path dir) throws IOException {
+        String[] problems = {"pattern:n1_g1_ic16oc16_ih32iw32_kh3kw3_sh1sw1_ph1pw1", "conv:n1_g32_ic32oc32_ih112iw112_kh3kw3_sh1sw1_ph1pw1",
+                "conv:n1_g1_ic64oc32_ih28iw28_kh1kw1_sh1sw1_ph0pw0", "prb:n1_g4_ic16oc8_ih56iw56_kh3kw3_sh1sw1_ph1pw1_prb_pwg4"};
+        List<String> rows = new java.util.ArrayList<>();
+        for (String p : problems) {
+            rows.add(result("OpBenchmark.run", "\"problem\": \"" + p + "\", \"impl\": \"native\"", 10, "1", "us/op"));
+            rows.add(result("OpBenchmark.run", "\"problem\": \"" + p + "\", \"impl\": \"onnxruntime\"", 20, "1", "us/op"));
+        }
+        Path f = dir.resolve("r.json");
+        Files.writeString(f, "[" + String.join(",", rows) + "]");
+        Render.main(new String[] {"--out", dir.resolve("rep").toString(), "--machine", "a GPU box", "--date", "2026-01-02", f.toString()});
+        String md = Files.readString(dir.resolve("rep.md"), StandardCharsets.UTF_8);
+        for (String section : new String[] {"pattern", "depthwise", "conv", "prb"}) {
+            assertTrue(md.contains("### " + section + "\n"), section + " heading: " + md);
+            assertTrue(md.contains("(rep-opbenchmark-" + section + ".png)"), section + " chart: " + md);
+            assertTrue(Files.size(dir.resolve("rep-opbenchmark-" + section + ".png")) > 1000);
+        }
+        assertTrue(md.indexOf("### depthwise") < md.indexOf("`conv:n1_g1_ic64oc32") && md.indexOf("### conv") < md.indexOf("`conv:n1_g1_ic64oc32"),
+                "the 1x1 row sits under conv, after depthwise: " + md);
+        assertTrue(md.contains("Machine: a GPU box") && md.contains("Date: 2026-01-02"), md);
+        assertEquals("", Render.section("batch=1 model=resnet20"));
+    }
+
+    @Test
     void mainWritesTheReportNextToItsCharts(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("r.json");
         Files.writeString(f, "[" + result("OpBenchmark.run", "\"problem\": \"conv:n1_g1_ic64oc32_ih28iw28_kh1kw1_sh1sw1_ph0pw0\", "

@@ -1,6 +1,5 @@
 package org.sepnet.bench.gpu;
 
-import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -20,11 +19,9 @@ import org.sepnet.backend.Backend;
 import org.sepnet.backend.cpu.NativeBackend;
 import org.sepnet.backend.cpu.PatternAlgorithm;
 import org.sepnet.backend.cuda.CudaBackend;
-import org.sepnet.backend.reference.ReferenceBackend;
 import org.sepnet.bench.NetworkBenchmark;
 import org.sepnet.layers.Network;
 import org.sepnet.models.Model;
-import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
@@ -84,25 +81,7 @@ public class GpuNetworkBenchmark {
         }
         x = backend.allocate(in);
         x.copyFrom(input);
-        float[] got = forward().toArray();
-        Shape out = run.graph().outputShape(run.input());
-        int per = (int) out.size();
-        try (Network ref = Network.compile(run.graph(), run.input(), ReferenceBackend.instance(), 1);
-             HostTensor x1 = HostTensor.of(NetworkBenchmark.batched(run.input(), 1), Arrays.copyOf(input, (int) run.input().size()));
-             HostTensor y1 = HostTensor.allocate(NetworkBenchmark.batched(out, 1))) {
-            ref.forward(x1, y1);
-            float[] expected = y1.toArray();
-            double scale = 0;
-            double err = 0;
-            for (int i = 0; i < per; i++) {
-                scale = Math.max(scale, Math.abs(expected[i]));
-                err = Math.max(err, Math.abs(expected[i] - got[i]));
-            }
-            if (!(err <= 1e-3 * scale) || scale == 0) {
-                throw new IllegalStateException(impl + " " + model + ": first image's output differs from the reference by " + err
-                        + " (largest output " + scale + ")");
-            }
-        }
+        NetworkBenchmark.checkFirstImage(impl + " " + model, run, input, forward().toArray());
     }
 
     @Benchmark

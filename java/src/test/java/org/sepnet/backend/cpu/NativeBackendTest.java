@@ -24,7 +24,6 @@ import org.sepnet.backend.Backend;
 import org.sepnet.backend.BuildInfo;
 import org.sepnet.backend.reference.ReferenceBackend;
 import org.sepnet.ops.Activation;
-import org.sepnet.ops.BatchNormParams;
 import org.sepnet.ops.BinaryOp;
 import org.sepnet.ops.ConcatOp;
 import org.sepnet.ops.ConvDesc;
@@ -38,6 +37,7 @@ import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Shape;
 import org.sepnet.testing.Conformance;
 import org.sepnet.testing.Data;
+import org.sepnet.testing.LayerCases;
 import org.sepnet.testing.Seeds;
 import org.sepnet.testing.ShapeSweep;
 
@@ -186,38 +186,19 @@ class NativeBackendTest {
 
     @Test
     void pooling() {
-        Shape in = Shape.nchw(2, 5, 9, 8);
-        List<PoolDesc> cases = List.of(PoolDesc.max(2, 5, 9, 8, 3, 2, 1), PoolDesc.max(2, 5, 9, 8, 3, 2, 0).withCeilMode(),
-                PoolDesc.avg(2, 5, 9, 8, 3, 2, 1), PoolDesc.avg(2, 5, 9, 8, 3, 1, 1).excludingPadding(),
-                PoolDesc.avg(2, 5, 9, 8, 2, 2, 0).withCeilMode(), PoolDesc.global(PoolDesc.Kind.AVG, 2, 5, 9, 8),
-                PoolDesc.global(PoolDesc.Kind.MAX, 2, 5, 9, 8));
-        for (PoolDesc d : cases) {
+        for (PoolDesc d : LayerCases.poolings()) {
             Function<Backend, UnaryOp> build = b -> b.pool(d);
-            checkEverywhere(Conformance.reference("native_pool_" + d.problem(), build, build, in,
+            checkEverywhere(Conformance.reference("native_pool_" + d.problem(), build, build, LayerCases.POOL_INPUT,
                     (long) d.kernelHeight() * d.kernelWidth()), build);
         }
     }
 
     @Test
     void batchNorm() {
-        for (Shape shape : new Shape[] {Shape.nchw(2, 33, 5, 7), Shape.of(3, 10)}) {
-            int c = shape.dim(1);
-            SplittableRandom r = new SplittableRandom(Seeds.of("bn_" + shape));
-            float[] gamma = Data.uniform(c, r);
-            float[] beta = Data.uniform(c, r);
-            float[] mean = Data.uniform(c, r);
-            float[] var = Data.abs(Data.uniform(c, r));
-            BatchNormParams p = new BatchNormParams(gamma, beta, mean, var, 1e-3f);
-            // |scale·x + shift| <= |scale|·|x| + |beta| + |mean·scale|: the absolute twin.
-            double[] scale = p.scale();
-            float[] absBeta = new float[c];
-            for (int i = 0; i < c; i++) {
-                absBeta[i] = (float) (Math.abs(beta[i]) + Math.abs(mean[i] * scale[i]));
-            }
-            BatchNormParams abs = new BatchNormParams(Data.abs(gamma), absBeta, new float[c], var, 1e-3f);
-            Function<Backend, UnaryOp> build = b -> b.batchNorm(shape, p, Activation.RELU);
-            checkEverywhere(Conformance.reference("native_bn_" + shape, build, b -> b.batchNorm(shape, abs, Activation.NONE),
-                    shape, 2), build);
+        for (LayerCases.BatchNorm bn : LayerCases.batchNorms("bn_")) {
+            Function<Backend, UnaryOp> build = b -> b.batchNorm(bn.shape(), bn.params(), Activation.RELU);
+            checkEverywhere(Conformance.reference("native_bn_" + bn.shape(), build,
+                    b -> b.batchNorm(bn.shape(), bn.absolute(), Activation.NONE), bn.shape(), 2), build);
         }
     }
 

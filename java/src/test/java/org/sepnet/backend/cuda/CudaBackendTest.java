@@ -19,7 +19,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.sepnet.backend.Backend;
 import org.sepnet.backend.reference.ReferenceBackend;
 import org.sepnet.ops.Activation;
-import org.sepnet.ops.BatchNormParams;
 import org.sepnet.ops.BinaryOp;
 import org.sepnet.ops.ConcatOp;
 import org.sepnet.ops.ConvDesc;
@@ -34,6 +33,7 @@ import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 import org.sepnet.testing.Conformance;
 import org.sepnet.testing.Data;
+import org.sepnet.testing.LayerCases;
 import org.sepnet.testing.RequiresGpu;
 import org.sepnet.testing.Seeds;
 import org.sepnet.testing.ShapeSweep;
@@ -166,14 +166,9 @@ class CudaBackendTest {
 
     @Test
     void pooling() {
-        Shape in = Shape.nchw(2, 5, 9, 8);
-        List<PoolDesc> cases = List.of(PoolDesc.max(2, 5, 9, 8, 3, 2, 1), PoolDesc.max(2, 5, 9, 8, 3, 2, 0).withCeilMode(),
-                PoolDesc.avg(2, 5, 9, 8, 3, 2, 1), PoolDesc.avg(2, 5, 9, 8, 3, 1, 1).excludingPadding(),
-                PoolDesc.avg(2, 5, 9, 8, 2, 2, 0).withCeilMode(), PoolDesc.global(PoolDesc.Kind.AVG, 2, 5, 9, 8),
-                PoolDesc.global(PoolDesc.Kind.MAX, 2, 5, 9, 8));
-        for (PoolDesc d : cases) {
+        for (PoolDesc d : LayerCases.poolings()) {
             Function<Backend, UnaryOp> build = b -> b.pool(d);
-            check("cuda_pool_" + d.problem(), build, build, in, (long) d.kernelHeight() * d.kernelWidth());
+            check("cuda_pool_" + d.problem(), build, build, LayerCases.POOL_INPUT, (long) d.kernelHeight() * d.kernelWidth());
         }
         PoolDesc big = PoolDesc.global(PoolDesc.Kind.AVG, 3, 17, 33, 35);
         check("cuda_pool_" + big.problem(), b -> b.pool(big), b -> b.pool(big), Shape.nchw(3, 17, 33, 35), 33 * 35);
@@ -181,23 +176,10 @@ class CudaBackendTest {
 
     @Test
     void batchNorm() {
-        for (Shape shape : new Shape[] {Shape.nchw(2, 33, 5, 7), Shape.of(3, 10)}) {
-            int c = shape.dim(1);
-            SplittableRandom r = new SplittableRandom(Seeds.of("cuda_bn_" + shape));
-            float[] gamma = Data.uniform(c, r);
-            float[] beta = Data.uniform(c, r);
-            float[] mean = Data.uniform(c, r);
-            float[] var = Data.abs(Data.uniform(c, r));
-            BatchNormParams p = new BatchNormParams(gamma, beta, mean, var, 1e-3f);
-            double[] scale = p.scale();
-            float[] absBeta = new float[c];
-            for (int i = 0; i < c; i++) {
-                absBeta[i] = (float) (Math.abs(beta[i]) + Math.abs(mean[i] * scale[i]));
-            }
-            BatchNormParams abs = new BatchNormParams(Data.abs(gamma), absBeta, new float[c], var, 1e-3f);
+        for (LayerCases.BatchNorm bn : LayerCases.batchNorms("cuda_bn_")) {
             // Scale and shift are rounded to float once (2 more roundings than the reference's double).
-            check("cuda_bn_" + shape, b -> b.batchNorm(shape, p, Activation.RELU), b -> b.batchNorm(shape, abs, Activation.NONE),
-                    shape, 4);
+            check("cuda_bn_" + bn.shape(), b -> b.batchNorm(bn.shape(), bn.params(), Activation.RELU),
+                    b -> b.batchNorm(bn.shape(), bn.absolute(), Activation.NONE), bn.shape(), 4);
         }
     }
 
@@ -254,6 +236,7 @@ class CudaBackendTest {
         ConvDesc wide = ConvDesc.builder().channels(16, 64).input(8, 8).kernel(3).pad(1).build();
         ConvDesc dw = ConvDesc.builder().channels(16, 16).input(8, 8).kernel(3).pad(1).depthwise().build();
         ConvDesc group4 = ConvDesc.builder().channels(16, 8).input(8, 8).kernel(3).pad(1).groups(4).build();
+        ConvDesc group2 = ConvDesc.builder().channels(12, 18).input(7, 8).kernel(3).pad(1).groups(2).build();
         SplittableRandom r = new SplittableRandom(1);
         try (UnaryOp a = backend.patternConv2d(small, Data.pattern(16, 16, 3, 3, false, r), Activation.NONE);
              UnaryOp b = backend.conv2d(wide, Data.weights(64, 16, 3, 3, false, r), Activation.NONE);
@@ -264,7 +247,9 @@ class CudaBackendTest {
              UnaryOp f = backend.patternResidualBlock(PrbDesc.of(group4, 4), Data.pattern(8, 4, 3, 3, false, r),
                      Data.weights(8, 4, 1, 1, false, r), Activation.NONE);
              UnaryOp g = backend.patternConv2d(group4, Data.pattern(8, 4, 3, 3, false, r), Activation.NONE);
-             UnaryOp h = backend.conv2d(group4, Data.weights(8, 4, 3, 3, false, r), Activation.NONE)) {
+             UnaryOp h = backend.conv2d(group4, Data.weights(8, 4, 3, 3, false, r), Activation.NONE);
+             UnaryOp k = backend.patternResidualBlock(PrbDesc.of(group2, 3), Data.pattern(18, 6, 3, 3, false, r),
+                     Data.weights(18, 4, 1, 1, false, r), Activation.NONE)) {
             assertEquals("cuda:conv_gemm_pattern_m16", a.implementation());
             assertEquals("cuda:conv_gemm_float_m64", b.implementation());
             assertEquals("cuda:depthwise_pattern", c.implementation());
@@ -273,6 +258,7 @@ class CudaBackendTest {
             assertEquals("cuda:conv_direct_prb", f.implementation(), "2 outputs per group: the direct kernel");
             assertEquals("cuda:conv_direct_pattern", g.implementation());
             assertEquals("cuda:conv_direct_float", h.implementation());
+            assertEquals("cuda:prb_conv2d", k.implementation(), "groupings 2 and 3 do not nest: one thread per output");
         }
     }
 
