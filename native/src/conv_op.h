@@ -70,6 +70,7 @@ class ConvOp : public Op {
   void run_unit(const float* x, float* y, int64_t unit, int thread);
   void setup_depthwise(const ConvSpec& spec);
   void run_depthwise(const float* x, float* y, long first, long last, int thread);
+  void run_depthwise_cv(const float* x, float* y, int64_t unit, int thread);
   void fill_source(float* src, const float* xg, int c0, int cn, int t0, int len) const;
   void accumulate_block(int b, int cn, int oa, int no, Scratch& s) const;
   void add_pointwise(const float* xn, int oa, int no, int t0, int len, Scratch& s) const;
@@ -83,6 +84,9 @@ class ConvOp : public Op {
   bool depthwise_ = false;  // the depthwise path (see above)
   int pitch_ = 0, prows_ = 0;  // depthwise: padded row pitch and padded rows per plane
   bool flat_ = false;          // depthwise stride 1: the plane as one long row
+  bool cv_ = false;            // depthwise on small planes: 16 channels interleaved per vector lane
+  int cv_blocks_ = 0;          // depthwise cv: blocks of 16 channels
+  std::vector<float> wcv_;     // depthwise cv: weights per block, [block][tap][16]
   bool implicit_;        // phase layout of the padded input (stride 1 or 2, see conv_op.cpp), else im2col
   int wp_;               // row pitch of the output layout: ceil((w + 2pw) / sw) (implicit) or ow
   int span_ = 0;         // implicit: floats per phase plane in the source scratch

@@ -36,6 +36,12 @@ struct Kernels {
   // y up to n rounded up to kTileQuantum and read up to 2*kTileQuantum*sw floats past the last
   // tap of output n - 1 (zero padding there gives harmless extra outputs).
   void (*depthwise_row)(float* y, const float* const* rows, const float* w, int kh, int kw, int n, int sw, int dw);
+  // Depthwise on 16 channels at once, channel-interleaved (x[(row * cols + col) * 16 + lane]): for
+  // every output (oy, ox) and lane, y[(oy * ow + ox) * 16 + lane] = sum over ky < kh, then kx < kw,
+  // of w[(ky*kw + kx) * 16 + lane] * x at row oy*sh + ky*dh, column ox*sw + kx*dw (the input is
+  // zero-padded, so every tap is inside it).
+  void (*depthwise16)(float* y, const float* x, const float* w, int kh, int kw, int oh, int ow, int sh, int sw, int dh,
+                      int dw, int cols);
   // acc[j] *= s for j < tp.
   void (*scale)(float* acc, int tp, float s);
   // y[j] = act(alpha * acc[j] + bias) for j < n (any n).
