@@ -122,14 +122,19 @@ public final class CudaBackend implements Backend {
 
     @Override
     public UnaryOp patternResidualBlock(PrbDesc d, PatternWeights pattern, ConvWeights pointwise, Activation act) {
-        context();
+        CudaContext c = context();
         Checks.requirePrbWeights(d, pattern, pointwise);
         float[] bias = Checks.prbBias(pattern, pointwise);
         UnaryOp fused = CudaConvs.residualBlock(this, d, pattern, pointwise, bias, act);
         if (fused != null) {
             return fused;
         }
-        return CudaConvs.residualBlockDirect(this, d, pattern, pointwise, bias, act);
+        // Neither branch's grouping divides the other's: one thread per output, both branches.
+        DeviceArray[] weights = {DeviceArray.of(c, pattern.bits()), DeviceArray.of(c, pattern.alpha()),
+                DeviceArray.of(c, pointwise.weights())};
+        DeviceArray[] biasArray = {DeviceArray.ofNullable(c, bias)};
+        return new CudaConvKernelOp(this, "sepnet_prb_conv2d", d.problem(), d.pattern(), s -> d.pattern().outputShape(s),
+                weights, biasArray, d.pointwise().groups(), act == Activation.RELU ? 1 : 0);
     }
 
     @Override

@@ -23,7 +23,6 @@ final class CudaConvs {
 
     static final int GEMM_BLOCK = 128;
     static final int GEMM_BN = 64;
-    /** Threads per block of the one-thread-per-output kernels (depthwise, non-nesting residual blocks). */
     static final int DEPTHWISE_BLOCK = 256;
     private static final int MAX_GRID_Y = 65535;
 
@@ -273,31 +272,6 @@ final class CudaConvs {
         }
         return convolution(backend, Mode.PRB, d, p.problem(), null, pattern.bits(), pattern.alpha(), pointwise.weights(), bias, g1,
                 tileGroups, act, s -> d.outputShape(s));
-    }
-
-    /**
-     * A residual block whose branches' groupings do not nest (e.g. 2 and 3): {@code sepnet_prb_conv2d},
-     * one thread per output computing both branches.
-     */
-    static UnaryOp residualBlockDirect(CudaBackend backend, PrbDesc p, PatternWeights pattern, ConvWeights pointwise,
-                                       float[] bias, Activation act) {
-        CudaContext c = backend.context();
-        ConvDesc d = p.pattern();
-        CUfunction f = c.function("sepnet_prb_conv2d");
-        List<DeviceArray> owned = new ArrayList<>();
-        DeviceArray dBits = add(owned, DeviceArray.of(c, pattern.bits()));
-        DeviceArray dAlpha = add(owned, DeviceArray.of(c, pattern.alpha()));
-        DeviceArray dW1 = add(owned, DeviceArray.of(c, pointwise.weights()));
-        DeviceArray dBias = add(owned, DeviceArray.ofNullable(c, bias));
-        int groups1 = p.pointwise().groups();
-        int relu = act == Activation.RELU ? 1 : 0;
-        long perSample = (long) d.outChannels() * d.outHeight() * d.outWidth();
-        return new CudaKernelOp(backend, "prb_conv2d", p.problem(), s -> d.outputShape(s), owned, (in, out) -> {
-            int batch = in.shape().dim(0);
-            int grid = Math.toIntExact((batch * perSample + DEPTHWISE_BLOCK - 1) / DEPTHWISE_BLOCK);
-            c.launch(f, grid, 1, DEPTHWISE_BLOCK, Args.of(in), Args.of(dBits), Args.of(dAlpha), Args.of(dW1), Args.of(dBias),
-                    Args.of(out), Args.struct(params(d, batch)), Args.i32(groups1), Args.i32(relu));
-        });
     }
 
     /** Fully connected: a 1×1 convolution of an N × IN × 1 × 1 input. */
