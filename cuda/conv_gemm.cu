@@ -36,6 +36,26 @@
 
 enum GemmMode { GEMM_FLOAT = 0, GEMM_PATTERN = 1, GEMM_PRB = 2 };
 
+// acc += A^T B over one step of 16 taps held in shared memory, for this thread's rows row0 + 8 i
+// and columns col0 + 16 j.
+template <int BM, int TM, int TN>
+__device__ __forceinline__ void tile_fma(const float (&As)[SEPNET_GEMM_BK][BM],
+                                         const float (&Bs)[SEPNET_GEMM_BK][SEPNET_GEMM_BN], int row0,
+                                         int col0, float (&acc)[TM][TN]) {
+#pragma unroll
+  for (int kk = 0; kk < SEPNET_GEMM_BK; ++kk) {
+    float a[TM], b[TN];
+#pragma unroll
+    for (int i = 0; i < TM; ++i) a[i] = As[kk][row0 + 8 * i];
+#pragma unroll
+    for (int j = 0; j < TN; ++j) b[j] = Bs[kk][col0 + 16 * j];
+#pragma unroll
+    for (int i = 0; i < TM; ++i)
+#pragma unroll
+      for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+  }
+}
+
 template <int MODE, int BM>
 __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const float* __restrict__ wt,
                                           const unsigned* __restrict__ bits,
@@ -147,18 +167,7 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const flo
       Bs[kk][bc] = v;
     }
     __syncthreads();
-#pragma unroll
-    for (int kk = 0; kk < BK; ++kk) {
-      float a[TM], b[TN];
-#pragma unroll
-      for (int i = 0; i < TM; ++i) a[i] = As[kk][row0 + 8 * i];
-#pragma unroll
-      for (int j = 0; j < TN; ++j) b[j] = Bs[kk][col0 + 16 * j];
-#pragma unroll
-      for (int i = 0; i < TM; ++i)
-#pragma unroll
-        for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-    }
+    tile_fma<BM, TM, TN>(As, Bs, row0, col0, acc);
     __syncthreads();
   }
 
@@ -181,18 +190,7 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const flo
         Bs[kk][bc] = (b_ok && k < c_end) ? __ldg(x + b_base1 + k * hw) : 0.f;
       }
       __syncthreads();
-#pragma unroll
-      for (int kk = 0; kk < BK; ++kk) {
-        float a[TM], b[TN];
-#pragma unroll
-        for (int i = 0; i < TM; ++i) a[i] = As[kk][row0 + 8 * i];
-#pragma unroll
-        for (int j = 0; j < TN; ++j) b[j] = Bs[kk][col0 + 16 * j];
-#pragma unroll
-        for (int i = 0; i < TM; ++i)
-#pragma unroll
-          for (int j = 0; j < TN; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
-      }
+      tile_fma<BM, TM, TN>(As, Bs, row0, col0, acc);
       __syncthreads();
     }
   }

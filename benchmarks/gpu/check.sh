@@ -9,7 +9,8 @@
 #   4. unless --no-cudnn: the GPU benchmark profile: GpuOpBenchmark (JMH, in-process, short
 #      iterations), ours vs cuDNN (strict FP32 and TF32) on every ResNet-20 shape at batch 1, 32
 #      and 256, every SEP-Net shape and 5 MobileNet shapes at batch 1 and 32 (--quick: batch 1);
-#      then GpuNetworkBenchmark: SEP-Net-B/R small and ResNet-20, ours on the GPU vs on the CPU.
+#      then GpuNetworkBenchmark: SEP-Net-B/R small and ResNet-20, ours on the GPU vs the same
+#      network on cuDNN layers (strict FP32 and TF32) and ours on the CPU.
 #
 #   benchmarks/gpu/check.sh [--kit DIR] [--out DIR] [--quick] [--no-cudnn]
 #
@@ -82,6 +83,7 @@ start=$SECONDS
 echo "## 1. GPU tests"
 "$java" -Dsepnet.cuda.sync=true -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --select-class org.sepnet.backend.cuda.CudaBackendTest \
+  --select-class org.sepnet.backend.cuda.CudaExecutorTest \
   --select-class org.sepnet.layers.NetworkTest --select-class org.sepnet.backend.BackendsTest \
   --details=summary --disable-banner --reports-dir "$out/junit" 2>&1 | grep -v '^\s*$' | tail -60
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
@@ -93,6 +95,16 @@ start=$SECONDS
 "$java" -cp "$cp" org.sepnet.bench.gpu.GpuCheck $($quick && echo --quick) | tee "$out/gpu-check.md"
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 echo "(kernel table: $((SECONDS - start)) s)"
+echo
+
+echo "## 2b. Host-device copies: pinned staging (default) and pageable"
+start=$SECONDS
+for pinned in true false; do
+  "$java" -Dsepnet.cuda.pinned=$pinned -cp "$cp" org.sepnet.bench.gpu.GpuCheck --transfers | grep -v '^GPU:' | tee -a "$out/gpu-check.md"
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
+  echo
+done
+echo "(copies: $((SECONDS - start)) s)"
 echo
 
 if $cudnn; then
@@ -114,11 +126,11 @@ if $cudnn; then
     | grep -E '^(GpuOpBenchmark|Benchmark|cuDNN|# Run complete)|Exception|Error|does not match' | tail -400
   echo "(cuDNN comparison: $((SECONDS - start)) s)"
   echo
-  echo "## 4. Whole networks: ours on the GPU vs ours on every CPU core (JMH, GpuNetworkBenchmark)"
+  echo "## 4. Whole networks: ours on the GPU vs the same network on cuDNN layers (FP32, TF32) and ours on every CPU core (JMH, GpuNetworkBenchmark)"
   start=$SECONDS
   "$java" -cp "$cp" org.openjdk.jmh.Main GpuNetworkBenchmark -p batch="$($quick && echo 1 || echo 1,32)" \
     -f 0 -wi 1 -w 200ms -i 3 -r 300ms -rf json -rff "$out/gpu-networks.json" 2>&1 \
-    | grep -E '^(GpuNetworkBenchmark|Benchmark|# Run complete)|Exception|Error|differs' | tail -40
+    | grep -E '^(GpuNetworkBenchmark|Benchmark|# Run complete)|Exception|Error|differs' | tail -60
   echo "(networks: $((SECONDS - start)) s)"
 fi
 echo

@@ -113,6 +113,11 @@ public class NetworkBenchmark {
      * image of {@code input}.
      */
     public static void checkFirstImage(String what, Model run, float[] input, float[] got) {
+        checkFirstImage(what, run, input, got, 1e-3);
+    }
+
+    /** {@link #checkFirstImage(String, Model, float[], float[])} within {@code relative} of the largest output. */
+    public static void checkFirstImage(String what, Model run, float[] input, float[] got, double relative) {
         Shape out = run.graph().outputShape(run.input());
         int per = (int) out.size();
         try (Network ref = Network.compile(run.graph(), run.input(), ReferenceBackend.instance(), 1);
@@ -126,7 +131,7 @@ public class NetworkBenchmark {
                 scale = Math.max(scale, Math.abs(expected[i]));
                 err = Math.max(err, Math.abs(expected[i] - got[i]));
             }
-            if (!(err <= 1e-3 * scale) || scale == 0) {
+            if (!(err <= relative * scale) || scale == 0) {
                 throw new IllegalStateException(what + ": first image's output differs from the reference by " + err
                         + " (largest output " + scale + ")");
             }

@@ -49,6 +49,10 @@ public final class GpuCheck {
             System.out.println("GPU check: the CUDA backend is unavailable: " + check.gpu.availability().detail());
             System.exit(1);
         }
+        if (List.of(args).contains("--transfers")) {
+            check.transfers();
+            System.exit(check.failures == 0 ? 0 : 1);
+        }
         System.out.println("GPU: " + check.gpu.availability().detail());
         System.out.println();
         System.out.println("| kernel | problem | µs | rate | max abs error (worst error/bound) | reference µs | speed-up |");
@@ -233,6 +237,35 @@ public final class GpuCheck {
             double us = time(() -> op.run(ta, tb, ty));
             row(op.implementation(), "add+relu " + s.toDimsString(), us, 3.0 * s.size() * Float.BYTES, false, res, refUs);
         }
+    }
+
+    /**
+     * Host↔device copies of a CIFAR batch (32×3×32×32) and an ImageNet batch (32×3×224×224), from and
+     * to Java arrays and host tensors, each checked for exactness: one table row per copy, labelled
+     * with the path ({@code -Dsepnet.cuda.pinned=false}: pageable).
+     */
+    private void transfers() {
+        String path = "false".equals(System.getProperty("sepnet.cuda.pinned")) ? "pageable" : "pinned staging";
+        System.out.println("| copy (" + path + ") | shape | µs | GB/s | exact |");
+        System.out.println("|---|---|---:|---:|---|");
+        for (Shape s : List.of(Shape.nchw(32, 3, 32, 32), Shape.nchw(32, 3, 224, 224))) {
+            float[] v = input(s, 5);
+            float[] back = new float[v.length];
+            try (Tensor d = gpu.allocate(s); HostTensor h = HostTensor.of(s, v); HostTensor h2 = HostTensor.allocate(s)) {
+                double bytes = s.size() * 4.0;
+                transferRow("float[] to device", s, time(() -> d.copyFrom(v)), bytes, true);
+                transferRow("device to float[]", s, time(() -> d.copyTo(back)), bytes, java.util.Arrays.equals(v, back));
+                transferRow("HostTensor to device", s, time(() -> d.copyFrom(h)), bytes, true);
+                transferRow("device to HostTensor", s, time(() -> d.copyTo(h2)), bytes, java.util.Arrays.equals(v, h2.toArray()));
+            }
+        }
+    }
+
+    private void transferRow(String what, Shape s, double us, double bytes, boolean exact) {
+        if (!exact) {
+            failures++;
+        }
+        System.out.printf("| %s | %s | %.1f | %.2f | %s |%n", what, s, us, bytes / us / 1e3, exact ? "yes" : "**NO**");
     }
 
     /** Median µs per call of 5 loops, each at least 20 ms, after a warm-up. */

@@ -20,17 +20,19 @@ import org.sepnet.backend.cpu.NativeBackend;
 import org.sepnet.backend.cpu.PatternAlgorithm;
 import org.sepnet.backend.cuda.CudaBackend;
 import org.sepnet.bench.NetworkBenchmark;
+import org.sepnet.bench.peers.CudnnBackend;
 import org.sepnet.layers.Network;
 import org.sepnet.models.Model;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
 /**
- * Whole networks on the GPU machine, one forward pass of a batch: {@code cuda} (ours on the GPU,
- * synchronized inside the benchmark method) against {@code native} (the baseline here: ours on every
- * CPU core of the same machine). SEP-Net-B small (binarized as the authors did), SEP-Net-R small and
- * ResNet-20. Before timing, the first image's output is checked against the reference backend
- * (within 1e-3 of the largest output). A network baseline on cuDNN layers is not part of this suite.
+ * Whole networks on the GPU machine, one forward pass of a batch, synchronized inside the benchmark
+ * method: {@code cuda} (ours on the GPU) against {@code cudnn_fp32} (the baseline: the same network,
+ * every layer on cuDNN in strict FP32, {@link CudnnBackend}), {@code cudnn_tf32} (cuDNN's default
+ * math) and {@code native} (ours on every CPU core of the same machine). SEP-Net-B small (binarized
+ * as the authors did), SEP-Net-R small and ResNet-20. Before timing, the first image's output is
+ * checked against the reference backend (within 1e-3 of the largest output; 3e-2 for TF32).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -46,12 +48,13 @@ public class GpuNetworkBenchmark {
     @Param({"1", "32"})
     public int batch;
 
-    /** cuda, or native (baseline). */
-    @Param({"cuda", "native"})
+    /** cuda, cudnn_fp32 (baseline), cudnn_tf32 or native. */
+    @Param({"cuda", "cudnn_fp32", "cudnn_tf32", "native"})
     public String impl;
 
     private Backend backend;
     private NativeBackend nativeBackend;
+    private CudnnBackend cudnn;
     private Network net;
     private Tensor x;
 
@@ -66,11 +69,15 @@ public class GpuNetworkBenchmark {
                 }
                 backend = cuda;
             }
+            case "cudnn_fp32", "cudnn_tf32" -> {
+                cudnn = new CudnnBackend(impl.equals("cudnn_tf32"));
+                backend = cudnn;
+            }
             case "native" -> {
                 nativeBackend = NativeBackend.create(Runtime.getRuntime().availableProcessors(), "auto", PatternAlgorithm.AUTO);
                 backend = nativeBackend;
             }
-            default -> throw new IllegalArgumentException("impl " + impl + "; expected cuda or native");
+            default -> throw new IllegalArgumentException("impl " + impl + "; expected cuda, cudnn_fp32, cudnn_tf32 or native");
         }
         net = Network.compile(run.graph(), run.input(), backend, batch);
         Shape in = NetworkBenchmark.batched(run.input(), batch);
@@ -81,7 +88,9 @@ public class GpuNetworkBenchmark {
         }
         x = backend.allocate(in);
         x.copyFrom(input);
-        NetworkBenchmark.checkFirstImage(impl + " " + model, run, input, forward().toArray());
+        // TF32 rounds every convolution's operands to 10 mantissa bits (2^-11 relative each); over a
+        // network's 20-odd layers that is allowed 3e-2 of the largest output, strict FP32 1e-3.
+        NetworkBenchmark.checkFirstImage(impl + " " + model, run, input, forward().toArray(), impl.equals("cudnn_tf32") ? 3e-2 : 1e-3);
     }
 
     @Benchmark
@@ -97,6 +106,9 @@ public class GpuNetworkBenchmark {
         x.close();
         if (nativeBackend != null) {
             nativeBackend.close();
+        }
+        if (cudnn != null) {
+            cudnn.close();
         }
     }
 }

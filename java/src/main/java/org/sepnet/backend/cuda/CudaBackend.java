@@ -1,6 +1,9 @@
 package org.sepnet.backend.cuda;
 
 import java.util.List;
+import jcuda.Pointer;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUstream;
 import jcuda.driver.JCudaDriver;
 import org.sepnet.backend.Availability;
 import org.sepnet.backend.Backend;
@@ -20,17 +23,19 @@ import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
 /**
- * The CUDA backend: every op launches kernels from {@code cuda/} on the device's primary context,
- * on one stream per context. Convolutions (float, pattern, 1×1, group, fully connected, fused
+ * The CUDA backend: every op launches kernels from {@code cuda/} on the device's primary context.
+ * Ops built by {@link #instance()} share one stream; {@link #newExecutor()} returns a backend with a
+ * stream and transfer buffer of its own, so that networks run by different threads overlap on the
+ * GPU. Convolutions (float, pattern, 1×1, group, fully connected, fused
  * residual block) run as implicit GEMMs, depthwise convolutions as direct kernels, the other layers
  * as element-wise, pooling and softmax kernels. Weights are uploaded once when an op is built; a
  * run launches kernels and allocates no device memory. Tensors from {@link #allocate} live in
- * device memory.
+ * device memory; their host copies travel through page-locked (pinned) memory.
  *
  * <p>{@code -Dsepnet.cuda.sync=true} synchronizes after every launch so that an asynchronous error
  * names the kernel that caused it (the tests set it); {@code -Dsepnet.cuda.device=N} picks a device.
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend implements Backend, AutoCloseable {
     /** Name used by {@code -Dsepnet.backend}. */
     public static final String NAME = "cuda";
 
@@ -39,10 +44,48 @@ public final class CudaBackend implements Backend {
     private final CudaContext ctx;
     private final Availability availability;
     private final boolean syncAfterLaunch = Boolean.getBoolean("sepnet.cuda.sync");
+    /** The stream this backend's ops launch on (null when unavailable). */
+    private final CUstream stream;
+    private final PinnedStaging staging;
+    /** Whether this is an executor from {@link #newExecutor()} (it owns its stream). */
+    private final boolean executor;
+    private volatile boolean closed;
 
     private CudaBackend(CudaContext.Probe probe) {
         this.ctx = probe.context();
         this.availability = probe.availability();
+        this.stream = ctx == null ? null : ctx.stream;
+        this.staging = ctx == null ? null : new PinnedStaging(ctx);
+        this.executor = false;
+    }
+
+    private CudaBackend(CudaContext ctx, Availability availability) {
+        this.ctx = ctx;
+        this.availability = availability;
+        ctx.makeCurrent();
+        CUstream s = new CUstream();
+        JCudaDriver.cuStreamCreate(s, 0);  // blocking: ordered with the legacy default stream
+        this.stream = s;
+        this.staging = new PinnedStaging(ctx);
+        this.executor = true;
+    }
+
+    /**
+     * A backend on the same device with its own stream and pinned transfer buffer: one per thread
+     * that runs networks concurrently. Its ops launch on its stream, {@link #synchronize()} waits for
+     * that stream only, and {@link #close()} releases the stream and buffer (close the ops and
+     * networks built on it first). Tensors may be shared between executors; a tensor written on one
+     * stream and read on another needs the writer's {@code synchronize()} in between.
+     *
+     * @throws IllegalStateException when the backend is unavailable
+     */
+    public CudaBackend newExecutor() {
+        return new CudaBackend(context(), availability);
+    }
+
+    /** Whether this backend is an executor from {@link #newExecutor()}. */
+    public boolean isExecutor() {
+        return executor;
     }
 
     /** The backend; the GPU is probed once, on first use. */
@@ -74,7 +117,25 @@ public final class CudaBackend implements Backend {
         if (ctx == null) {
             throw new IllegalStateException("the CUDA backend is unavailable: " + availability.detail());
         }
+        if (closed) {
+            throw new IllegalStateException("this CUDA executor is closed");
+        }
         return ctx;
+    }
+
+    /** Launches {@code function} on this backend's stream with a 1-D block (see {@link CudaContext#launch}). */
+    void launch(CUfunction function, int gridX, int gridY, int block, Pointer... args) {
+        launch(function, gridX, gridY, 1, block, 1, 0, args);
+    }
+
+    /** Launches {@code function} on this backend's stream with a 3-D grid, 2-D block and dynamic shared memory. */
+    void launch(CUfunction function, int gridX, int gridY, int gridZ, int blockX, int blockY, int sharedBytes, Pointer... args) {
+        context().launch(stream, function, gridX, gridY, gridZ, blockX, blockY, sharedBytes, args);
+    }
+
+    /** Bytes of page-locked host memory this backend's transfer buffer holds now (0 before the first copy). */
+    public long pinnedBytes() {
+        return staging == null ? 0 : staging.pinnedBytes();
     }
 
     @Override
@@ -84,14 +145,38 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor allocate(Shape shape) {
-        return new CudaTensor(context(), shape);
+        return new CudaTensor(context(), staging, shape);
     }
 
-    /** Waits for all work queued on the device. */
+    /**
+     * Waits for the work queued by this backend's ops: an executor's stream, or (for the shared
+     * instance) all work on the device.
+     */
     @Override
     public void synchronize() {
         context().makeCurrent();
-        JCudaDriver.cuCtxSynchronize();
+        if (executor) {
+            JCudaDriver.cuStreamSynchronize(stream);
+        } else {
+            JCudaDriver.cuCtxSynchronize();
+        }
+    }
+
+    /**
+     * An executor: waits for its stream, then releases the stream and its pinned buffer; ops and
+     * tensors built on it must not be used afterwards. The shared {@link #instance()}: nothing (it
+     * lives as long as the process). Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!executor || closed) {
+            return;
+        }
+        ctx.makeCurrent();
+        JCudaDriver.cuStreamSynchronize(stream);
+        closed = true;
+        JCudaDriver.cuStreamDestroy(stream);
+        staging.close();
     }
 
     CudaTensor requireDevice(Tensor t, String what) {
@@ -108,7 +193,7 @@ public final class CudaBackend implements Backend {
     void afterLaunch(String kernel, String problem) {
         if (syncAfterLaunch) {
             try {
-                JCudaDriver.cuCtxSynchronize();
+                JCudaDriver.cuStreamSynchronize(stream);
             } catch (RuntimeException e) {
                 throw new IllegalStateException("kernel " + kernel + " failed on " + problem + ": " + e.getMessage(), e);
             }
@@ -122,19 +207,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public UnaryOp patternResidualBlock(PrbDesc d, PatternWeights pattern, ConvWeights pointwise, Activation act) {
-        CudaContext c = context();
+        context();
         Checks.requirePrbWeights(d, pattern, pointwise);
         float[] bias = Checks.prbBias(pattern, pointwise);
         UnaryOp fused = CudaConvs.residualBlock(this, d, pattern, pointwise, bias, act);
         if (fused != null) {
             return fused;
         }
-        // Neither branch's grouping divides the other's: one thread per output, both branches.
-        DeviceArray[] weights = {DeviceArray.of(c, pattern.bits()), DeviceArray.of(c, pattern.alpha()),
-                DeviceArray.of(c, pointwise.weights())};
-        DeviceArray[] biasArray = {DeviceArray.ofNullable(c, bias)};
-        return new CudaConvKernelOp(this, "sepnet_prb_conv2d", d.problem(), d.pattern(), s -> d.pattern().outputShape(s),
-                weights, biasArray, d.pointwise().groups(), act == Activation.RELU ? 1 : 0);
+        return CudaConvs.residualBlockDirect(this, d, pattern, pointwise, bias, act);
     }
 
     @Override

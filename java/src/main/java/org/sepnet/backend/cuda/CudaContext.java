@@ -34,7 +34,7 @@ final class CudaContext {
     final CUcontext context;
     final CUmodule module;
     final String description;
-    /** The stream every op of this context launches on; it orders with the legacy default stream. */
+    /** The stream of the shared backend's ops; like every executor's stream, it orders with the legacy default stream. */
     final CUstream stream;
 
     private CudaContext(int ordinal, CUdevice device, CUcontext context, CUmodule module, String description) {
@@ -48,17 +48,14 @@ final class CudaContext {
     }
 
     /**
-     * Launches {@code function} on this context's stream. {@code args} are the kernel's parameters in
-     * order, each a pointer to its value (see {@link Args}).
+     * Launches {@code function} on stream {@code on} with a 3-D grid, a 2-D block and dynamic shared
+     * memory. {@code args} are the kernel's parameters in order, each a pointer to its value (see
+     * {@link Args}).
      */
-    void launch(CUfunction function, int gridX, int gridY, int block, Pointer... args) {
-        launch(function, gridX, gridY, 1, block, 1, 0, args);
-    }
-
-    /** {@link #launch} with a 3-D grid, a 2-D block and dynamic shared memory. */
-    void launch(CUfunction function, int gridX, int gridY, int gridZ, int blockX, int blockY, int sharedBytes, Pointer... args) {
+    void launch(CUstream on, CUfunction function, int gridX, int gridY, int gridZ, int blockX, int blockY, int sharedBytes,
+                Pointer... args) {
         makeCurrent();
-        JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, 1, sharedBytes, stream, Pointer.to(args), null);
+        JCudaDriver.cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, 1, sharedBytes, on, Pointer.to(args), null);
     }
 
     /** Streaming multiprocessors of the device. */

@@ -23,6 +23,7 @@ final class CudaConvs {
 
     static final int GEMM_BLOCK = 128;
     static final int GEMM_BN = 64;
+    /** Threads per block of the one-thread-per-output kernels (depthwise, non-nesting residual blocks). */
     static final int DEPTHWISE_BLOCK = 256;
     private static final int MAX_GRID_Y = 65535;
 
@@ -139,7 +140,7 @@ final class CudaConvs {
         return new CudaKernelOp(backend, kernel, problem, outputShape, owned, (in, out) -> {
             int batch = in.shape().dim(0);
             int gridX = Math.toIntExact((batch * pixels + DIRECT_BLOCK - 1) / DIRECT_BLOCK);
-            c.launch(f, gridX, (int) gridY, 1, DIRECT_BLOCK, 1, shared, Args.of(in), Args.of(dW), Args.of(dBits), Args.of(dAlpha),
+            backend.launch(f, gridX, (int) gridY, 1, DIRECT_BLOCK, 1, shared, Args.of(in), Args.of(dW), Args.of(dBits), Args.of(dAlpha),
                     Args.of(dW1), Args.of(dBias), Args.of(out), Args.struct(params(d, batch)), Args.i32(tileGroups),
                     Args.i32(groups1), Args.i32(relu));
         });
@@ -203,12 +204,12 @@ final class CudaConvs {
             if (s * outTotal > capacity) {
                 s = 1;
             }
-            c.launch(f, Math.toIntExact(gridX), (int) gridY, s, GEMM_BLOCK, 1, 0, Args.of(in), Args.of(dWt), Args.of(dBits),
+            backend.launch(f, Math.toIntExact(gridX), (int) gridY, s, GEMM_BLOCK, 1, 0, Args.of(in), Args.of(dWt), Args.of(dBits),
                     Args.of(dAlpha), Args.of(dW1t), Args.of(dTaps), Args.of(dBias), Args.of(out),
                     Args.struct(params(d, batch)), Args.i32(tileGroups), Args.i32(groups1), Args.i32(relu), Args.of(dWs),
                     Args.i32(s));
             if (s > 1) {
-                c.launch(reduce, Args.gridFor(outTotal, REDUCE_BLOCK), 1, REDUCE_BLOCK, Args.of(dWs),
+                backend.launch(reduce, Args.gridFor(outTotal, REDUCE_BLOCK), 1, REDUCE_BLOCK, Args.of(dWs),
                         Args.of(mode == Mode.PATTERN ? dAlpha : null), Args.of(dBias), Args.of(out), Args.i32((int) outTotal),
                         Args.i32(s), Args.i32(d.outChannels()), Args.i32((int) pixels), Args.i32(relu));
             }
@@ -274,6 +275,31 @@ final class CudaConvs {
                 tileGroups, act, s -> d.outputShape(s));
     }
 
+    /**
+     * A residual block whose branches' groupings do not nest (e.g. 2 and 3): {@code sepnet_prb_conv2d},
+     * one thread per output computing both branches.
+     */
+    static UnaryOp residualBlockDirect(CudaBackend backend, PrbDesc p, PatternWeights pattern, ConvWeights pointwise,
+                                       float[] bias, Activation act) {
+        CudaContext c = backend.context();
+        ConvDesc d = p.pattern();
+        CUfunction f = c.function("sepnet_prb_conv2d");
+        List<DeviceArray> owned = new ArrayList<>();
+        DeviceArray dBits = add(owned, DeviceArray.of(c, pattern.bits()));
+        DeviceArray dAlpha = add(owned, DeviceArray.of(c, pattern.alpha()));
+        DeviceArray dW1 = add(owned, DeviceArray.of(c, pointwise.weights()));
+        DeviceArray dBias = add(owned, DeviceArray.ofNullable(c, bias));
+        int groups1 = p.pointwise().groups();
+        int relu = act == Activation.RELU ? 1 : 0;
+        long perSample = (long) d.outChannels() * d.outHeight() * d.outWidth();
+        return new CudaKernelOp(backend, "prb_conv2d", p.problem(), s -> d.outputShape(s), owned, (in, out) -> {
+            int batch = in.shape().dim(0);
+            int grid = Math.toIntExact((batch * perSample + DEPTHWISE_BLOCK - 1) / DEPTHWISE_BLOCK);
+            backend.launch(f, grid, 1, DEPTHWISE_BLOCK, Args.of(in), Args.of(dBits), Args.of(dAlpha), Args.of(dW1), Args.of(dBias),
+                    Args.of(out), Args.struct(params(d, batch)), Args.i32(groups1), Args.i32(relu));
+        });
+    }
+
     /** Fully connected: a 1×1 convolution of an N × IN × 1 × 1 input. */
     static UnaryOp fullyConnected(CudaBackend backend, FcDesc f, ConvWeights w, Activation act) {
         f.requireWeights(w);
@@ -293,10 +319,10 @@ final class CudaConvs {
             int batch = in.shape().dim(0);
             int grid = Args.gridFor(batch * perSample, DEPTHWISE_BLOCK);
             if (pattern) {
-                c.launch(f, grid, 1, DEPTHWISE_BLOCK, Args.of(in), Args.of(first), Args.of(alpha), Args.of(bias), Args.of(out),
+                backend.launch(f, grid, 1, DEPTHWISE_BLOCK, Args.of(in), Args.of(first), Args.of(alpha), Args.of(bias), Args.of(out),
                         Args.struct(params(d, batch)), Args.i32(relu));
             } else {
-                c.launch(f, grid, 1, DEPTHWISE_BLOCK, Args.of(in), Args.of(first), Args.of(bias), Args.of(out),
+                backend.launch(f, grid, 1, DEPTHWISE_BLOCK, Args.of(in), Args.of(first), Args.of(bias), Args.of(out),
                         Args.struct(params(d, batch)), Args.i32(relu));
             }
         });

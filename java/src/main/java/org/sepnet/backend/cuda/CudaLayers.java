@@ -41,7 +41,7 @@ final class CudaLayers {
         return new CudaKernelOp(backend, "scale_shift", "batchnorm_" + maxShape.toDimsString(), in -> Checks.sameShape(maxShape, in),
                 List.of(ds, dt), (in, out) -> {
                     long count = in.shape().size();
-                    c.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(ds), Args.of(dt), Args.of(out),
+                    backend.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(ds), Args.of(dt), Args.of(out),
                             Args.i32((int) count), Args.i32(channels), Args.i32(inner), Args.i32(relu));
                 });
     }
@@ -53,7 +53,7 @@ final class CudaLayers {
         return new CudaKernelOp(backend, "activation", act.name().toLowerCase() + "_" + maxShape.toDimsString(),
                 in -> Checks.sameShape(maxShape, in), List.of(), (in, out) -> {
                     long count = in.shape().size();
-                    c.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.i32((int) count), Args.i32(relu));
+                    backend.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.i32((int) count), Args.i32(relu));
                 });
     }
 
@@ -66,7 +66,7 @@ final class CudaLayers {
             return new CudaKernelOp(backend, "global_pool", d.problem(), d::outputShape, List.of(), (in, out) -> {
                 long planes = (long) in.shape().dim(0) * d.channels();
                 int warpsPerBlock = BLOCK / 32;
-                c.launch(f, Math.toIntExact((planes + warpsPerBlock - 1) / warpsPerBlock), 1, BLOCK, Args.of(in), Args.of(out),
+                backend.launch(f, Math.toIntExact((planes + warpsPerBlock - 1) / warpsPerBlock), 1, BLOCK, Args.of(in), Args.of(out),
                         Args.i32((int) planes), Args.i32(hw), Args.i32(max));
             });
         }
@@ -75,7 +75,7 @@ final class CudaLayers {
             int[] p = {in.shape().dim(0), d.channels(), d.inHeight(), d.inWidth(), d.kernelHeight(), d.kernelWidth(),
                     d.strideHeight(), d.strideWidth(), d.padHeight(), d.padWidth(), d.outHeight(), d.outWidth(),
                     d.kind() == PoolDesc.Kind.MAX ? 1 : 0, d.countIncludePad() ? 1 : 0};
-            c.launch(f, Args.gridFor(out.shape().size(), BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.struct(p));
+            backend.launch(f, Args.gridFor(out.shape().size(), BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.struct(p));
         });
     }
 
@@ -84,7 +84,7 @@ final class CudaLayers {
         CUfunction f = c.function("sepnet_softmax");
         int classes = (int) (maxShape.size() / maxShape.dim(0));
         return new CudaKernelOp(backend, "softmax", "softmax_" + maxShape.toDimsString(), in -> Checks.sameShape(maxShape, in),
-                List.of(), (in, out) -> c.launch(f, in.shape().dim(0), 1, BLOCK, Args.of(in), Args.of(out), Args.i32(classes)));
+                List.of(), (in, out) -> backend.launch(f, in.shape().dim(0), 1, BLOCK, Args.of(in), Args.of(out), Args.i32(classes)));
     }
 
     static BinaryOp add(CudaBackend backend, Shape maxShape, Activation act) {
@@ -117,7 +117,7 @@ final class CudaLayers {
                 Checks.requireShape(da.shape(), db.shape(), "second input");
                 Checks.requireShape(da.shape(), dout.shape(), "output");
                 long count = da.shape().size();
-                c.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(da), Args.of(db), Args.of(dout), Args.i32((int) count),
+                backend.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(da), Args.of(db), Args.of(dout), Args.i32((int) count),
                         Args.i32(relu));
                 backend.afterLaunch("add", problem);
             }
@@ -174,7 +174,7 @@ final class CudaLayers {
                 for (CudaTensor in : ins) {
                     int block = in.shape().c() * plane;
                     long count = (long) batch * block;
-                    c.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.i32((int) count), Args.i32(block),
+                    backend.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.i32((int) count), Args.i32(block),
                             Args.i32(dstBlock), Args.i32(offset));
                     offset += block;
                 }

@@ -1,5 +1,6 @@
 package org.sepnet.backend.cuda;
 
+import java.nio.FloatBuffer;
 import jcuda.Pointer;
 import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
@@ -8,21 +9,31 @@ import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
-/** A float32 tensor in device memory. Closing frees it; copies synchronize with the device. */
+/**
+ * A float32 tensor in device memory. Closing frees it. Copies to and from the host go through the
+ * pinned transfer buffer of the backend or executor that allocated it ({@code -Dsepnet.cuda.pinned=false}:
+ * directly from pageable memory); they wait for the work queued before them on every stream of the
+ * context and return when the data has arrived.
+ */
 public final class CudaTensor implements Tensor {
+    private static final boolean PINNED = !"false".equals(System.getProperty("sepnet.cuda.pinned"));
+
     private final CudaContext ctx;
+    private final PinnedStaging staging;
     private final Shape shape;
     private final CudaTensor owner;
     private CUdeviceptr ptr;
 
-    private CudaTensor(CudaContext ctx, Shape shape, CudaTensor owner, CUdeviceptr ptr) {
+    private CudaTensor(CudaContext ctx, PinnedStaging staging, Shape shape, CudaTensor owner, CUdeviceptr ptr) {
         this.ctx = ctx;
+        this.staging = staging;
         this.shape = shape;
         this.owner = owner;
         this.ptr = ptr;
     }
 
-    CudaTensor(CudaContext ctx, Shape shape) {
+    CudaTensor(CudaContext ctx, PinnedStaging staging, Shape shape) {
+        this.staging = staging;
         this.owner = null;
         if (shape.size() > Integer.MAX_VALUE / Sizeof.FLOAT) {
             throw new IllegalArgumentException("a device tensor of " + shape.size() + " floats is too large; at most "
@@ -31,7 +42,7 @@ public final class CudaTensor implements Tensor {
         this.ctx = ctx;
         this.shape = shape;
         ctx.makeCurrent();
-        CUdeviceptr p = new CUdeviceptr();
+        CUdeviceptr p = new Address();
         JCudaDriver.cuMemAlloc(p, bytes());
         JCudaDriver.cuMemsetD32(p, 0, shape.size());
         this.ptr = p;
@@ -55,6 +66,21 @@ public final class CudaTensor implements Tensor {
         return ptr;
     }
 
+    /**
+     * The device address of the first element, for passing this tensor to other CUDA libraries (such
+     * as cuDNN) that run on the same device's primary context. Valid until {@link #close()}.
+     */
+    public long address() {
+        return ((Address) pointer()).address();
+    }
+
+    /** A device pointer whose address can be read. */
+    private static final class Address extends CUdeviceptr {
+        long address() {
+            return getNativePointer();
+        }
+    }
+
     private long bytes() {
         return shape.size() * Sizeof.FLOAT;
     }
@@ -63,6 +89,10 @@ public final class CudaTensor implements Tensor {
     public void copyFrom(float[] src) {
         checkLength(src.length, "source array");
         CUdeviceptr p = pointer();
+        if (PINNED) {
+            staging.toDevice(p, FloatBuffer.wrap(src), shape.size());
+            return;
+        }
         ctx.makeCurrent();
         JCudaDriver.cuMemcpyHtoD(p, Pointer.to(src), bytes());
     }
@@ -71,6 +101,10 @@ public final class CudaTensor implements Tensor {
     public void copyTo(float[] dst) {
         checkLength(dst.length, "destination array");
         CUdeviceptr p = pointer();
+        if (PINNED) {
+            staging.toHost(FloatBuffer.wrap(dst), p, shape.size());
+            return;
+        }
         ctx.makeCurrent();
         JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), p, bytes());
     }
@@ -79,6 +113,10 @@ public final class CudaTensor implements Tensor {
     public void copyFrom(HostTensor src) {
         requireSameShape(src);
         CUdeviceptr p = pointer();
+        if (PINNED) {
+            staging.toDevice(p, src.buffer(), shape.size());
+            return;
+        }
         ctx.makeCurrent();
         JCudaDriver.cuMemcpyHtoD(p, Pointer.to(src.buffer()), bytes());
     }
@@ -87,6 +125,10 @@ public final class CudaTensor implements Tensor {
     public void copyTo(HostTensor dst) {
         requireSameShape(dst);
         CUdeviceptr p = pointer();
+        if (PINNED) {
+            staging.toHost(dst.buffer(), p, shape.size());
+            return;
+        }
         ctx.makeCurrent();
         JCudaDriver.cuMemcpyDtoH(Pointer.to(dst.buffer()), p, bytes());
     }
@@ -100,7 +142,7 @@ public final class CudaTensor implements Tensor {
             return this;
         }
         // The first samples start where the tensor starts: the same device pointer, a smaller shape.
-        return new CudaTensor(ctx, shape.withDim0(batch), owner != null ? owner : this, pointer());
+        return new CudaTensor(ctx, staging, shape.withDim0(batch), owner != null ? owner : this, pointer());
     }
 
     @Override

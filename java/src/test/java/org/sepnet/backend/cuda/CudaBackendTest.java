@@ -258,7 +258,7 @@ class CudaBackendTest {
             assertEquals("cuda:conv_direct_prb", f.implementation(), "2 outputs per group: the direct kernel");
             assertEquals("cuda:conv_direct_pattern", g.implementation());
             assertEquals("cuda:conv_direct_float", h.implementation());
-            assertEquals("cuda:sepnet_prb_conv2d", k.implementation(), "groupings 2 and 3 do not nest: one thread per output");
+            assertEquals("cuda:prb_conv2d", k.implementation(), "groupings 2 and 3 do not nest: one thread per output");
         }
     }
 
