@@ -13,10 +13,15 @@
 // Layout: x NCHW float32 (C channels); y N x C x OH x OW. Float weights C x kh x kw; pattern bits:
 // per channel words = ceil(kh*kw / 32) uint32, bit ky*kw + kx, 1 = negative; alpha[C].
 //
+// Variants: sepnet_depthwise_{float,pattern} for any kernel; sepnet_depthwise3_{float,pattern} for
+// 3 x 3 at dilation 1, with the taps unrolled at compile time.
+//
 // Launch: block 256, grid min(ceil(N*C*OH*OW / 256), 2^20), grid-stride.
 #include "common.cuh"
 
-template <bool PATTERN>
+// K > 0: a K x K kernel at dilation 1, taps unrolled at compile time (the 3 x 3 layers of MobileNet
+// and SEP-Nets); K == 0: any kernel from p.
+template <bool PATTERN, int K>
 __device__ __forceinline__ void depthwise(const float* __restrict__ x, const float* __restrict__ w,
                                           const unsigned* __restrict__ bits,
                                           const float* __restrict__ alpha,
@@ -24,7 +29,9 @@ __device__ __forceinline__ void depthwise(const float* __restrict__ x, const flo
                                           const ConvParams& p, int relu) {
   const int ohw = p.oh * p.ow;
   const int total = p.n * p.c * ohw;
-  const int taps = p.kh * p.kw;
+  const int kh = K > 0 ? K : p.kh, kw = K > 0 ? K : p.kw;
+  const int dh = K > 0 ? 1 : p.dh, dw = K > 0 ? 1 : p.dw;
+  const int taps = kh * kw;
   const int hw = p.h * p.w;
   for (int idx = blockIdx.x * blockDim.x + threadIdx.x; idx < total; idx += gridDim.x * blockDim.x) {
     const int plane = idx / ohw;
@@ -38,12 +45,15 @@ __device__ __forceinline__ void depthwise(const float* __restrict__ x, const flo
     if (PATTERN) {
       const unsigned* fb = bits + c * ((taps + 31) >> 5);
       unsigned word = 0;
-      for (int ky = 0, t = 0; ky < p.kh; ++ky) {
-        int iy = iy0 + ky * p.dh;
+#pragma unroll
+      for (int ky = 0; ky < kh; ++ky) {
+        int iy = iy0 + ky * dh;
         bool row = (unsigned)iy < (unsigned)p.h;
-        for (int kx = 0; kx < p.kw; ++kx, ++t) {
+#pragma unroll
+        for (int kx = 0; kx < kw; ++kx) {
+          const int t = ky * kw + kx;
           if ((t & 31) == 0) word = __ldg(fb + (t >> 5));
-          int ix = ix0 + kx * p.dw;
+          int ix = ix0 + kx * dw;
           if (row && (unsigned)ix < (unsigned)p.w)
             acc += apply_sign(__ldg(xc + iy * p.w + ix), (word >> (t & 31)) & 1u);
         }
@@ -51,11 +61,14 @@ __device__ __forceinline__ void depthwise(const float* __restrict__ x, const flo
       acc *= __ldg(alpha + c);
     } else {
       const float* wc = w + c * taps;
-      for (int ky = 0, t = 0; ky < p.kh; ++ky) {
-        int iy = iy0 + ky * p.dh;
+#pragma unroll
+      for (int ky = 0; ky < kh; ++ky) {
+        int iy = iy0 + ky * dh;
         bool row = (unsigned)iy < (unsigned)p.h;
-        for (int kx = 0; kx < p.kw; ++kx, ++t) {
-          int ix = ix0 + kx * p.dw;
+#pragma unroll
+        for (int kx = 0; kx < kw; ++kx) {
+          const int t = ky * kw + kx;
+          int ix = ix0 + kx * dw;
           if (row && (unsigned)ix < (unsigned)p.w) acc = fmaf(__ldg(wc + t), __ldg(xc + iy * p.w + ix), acc);
         }
       }
@@ -68,11 +81,23 @@ __device__ __forceinline__ void depthwise(const float* __restrict__ x, const flo
 extern "C" __global__ void __launch_bounds__(256) sepnet_depthwise_float(
     const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias,
     float* __restrict__ y, ConvParams p, int relu) {
-  depthwise<false>(x, w, nullptr, nullptr, bias, y, p, relu);
+  depthwise<false, 0>(x, w, nullptr, nullptr, bias, y, p, relu);
+}
+
+extern "C" __global__ void __launch_bounds__(256) sepnet_depthwise3_float(
+    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias,
+    float* __restrict__ y, ConvParams p, int relu) {
+  depthwise<false, 3>(x, w, nullptr, nullptr, bias, y, p, relu);
 }
 
 extern "C" __global__ void __launch_bounds__(256) sepnet_depthwise_pattern(
     const float* __restrict__ x, const unsigned* __restrict__ bits, const float* __restrict__ alpha,
     const float* __restrict__ bias, float* __restrict__ y, ConvParams p, int relu) {
-  depthwise<true>(x, nullptr, bits, alpha, bias, y, p, relu);
+  depthwise<true, 0>(x, nullptr, bits, alpha, bias, y, p, relu);
+}
+
+extern "C" __global__ void __launch_bounds__(256) sepnet_depthwise3_pattern(
+    const float* __restrict__ x, const unsigned* __restrict__ bits, const float* __restrict__ alpha,
+    const float* __restrict__ bias, float* __restrict__ y, ConvParams p, int relu) {
+  depthwise<true, 3>(x, nullptr, bits, alpha, bias, y, p, relu);
 }

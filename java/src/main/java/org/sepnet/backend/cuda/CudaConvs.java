@@ -311,6 +311,9 @@ final class CudaConvs {
     private static UnaryOp depthwiseOp(CudaBackend backend, String kernel, ConvDesc d, List<DeviceArray> owned,
                                        DeviceArray first, DeviceArray alpha, DeviceArray bias, Activation act) {
         CudaContext c = backend.context();
+        if (d.kernelHeight() == 3 && d.kernelWidth() == 3 && d.dilationHeight() == 1 && d.dilationWidth() == 1) {
+            kernel = kernel.replace("depthwise_", "depthwise3_");  // taps unrolled at compile time
+        }
         CUfunction f = c.function("sepnet_" + kernel);
         int relu = act == Activation.RELU ? 1 : 0;
         boolean pattern = alpha != null;

@@ -252,8 +252,8 @@ class CudaBackendTest {
                      Data.weights(18, 4, 1, 1, false, r), Activation.NONE)) {
             assertEquals("cuda:conv_gemm_pattern_m16", a.implementation());
             assertEquals("cuda:conv_gemm_float_m64", b.implementation());
-            assertEquals("cuda:depthwise_pattern", c.implementation());
-            assertEquals("cuda:depthwise_float", d.implementation());
+            assertEquals("cuda:depthwise3_pattern", c.implementation());
+            assertEquals("cuda:depthwise3_float", d.implementation());
             assertEquals("cuda:conv_gemm_prb_m64", e.implementation());
             assertEquals("cuda:conv_direct_prb", f.implementation(), "2 outputs per group: the direct kernel");
             assertEquals("cuda:conv_direct_pattern", g.implementation());
