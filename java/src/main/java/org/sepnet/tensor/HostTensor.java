@@ -16,6 +16,7 @@ public final class HostTensor implements Tensor {
     private final HostTensor owner;
     private ByteBuffer raw;
     private FloatBuffer data;
+    private Runnable release;  // memory from wrap(): how to give it back
 
     private HostTensor(Shape shape, HostTensor owner, FloatBuffer data) {
         this.shape = shape;
@@ -30,6 +31,27 @@ public final class HostTensor implements Tensor {
         ByteBuffer bytes = DirectMemory.allocate(shape.size(), holder);
         this.raw = holder[0];
         this.data = bytes.asFloatBuffer();
+    }
+
+    /**
+     * A tensor over memory the caller allocated (for example page-locked memory from a GPU driver):
+     * {@code memory} is a direct buffer of at least {@code shape.size()} floats in native byte order,
+     * from its position on; {@link #close()} runs {@code release} once. The contents are not cleared.
+     *
+     * @throws IllegalArgumentException when the buffer is not direct or too small
+     */
+    public static HostTensor wrap(Shape shape, ByteBuffer memory, Runnable release) {
+        if (!memory.isDirect()) {
+            throw new IllegalArgumentException("a host tensor needs direct (off-heap) memory; got a heap buffer");
+        }
+        if (memory.remaining() / Float.BYTES < shape.size()) {
+            throw new IllegalArgumentException("buffer of " + memory.remaining() + " bytes for shape " + shape + "; expected at least "
+                    + shape.size() * Float.BYTES);
+        }
+        FloatBuffer f = memory.slice().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().slice(0, (int) shape.size());
+        HostTensor t = new HostTensor(shape, null, f);
+        t.release = release;
+        return t;
     }
 
     /** A zero-filled tensor. */
@@ -150,8 +172,15 @@ public final class HostTensor implements Tensor {
             return;  // a view owns no memory
         }
         ByteBuffer r = raw;
+        boolean open = data != null;
         data = null;
         raw = null;
+        if (release != null) {
+            if (open) {
+                release.run();
+            }
+            return;
+        }
         DirectMemory.free(r);
     }
 

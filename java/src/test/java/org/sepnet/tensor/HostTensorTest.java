@@ -87,4 +87,27 @@ class HostTensorTest {
         }
         org.junit.jupiter.api.Assertions.fail("close() did not return 16 MiB of direct memory: " + last);
     }
+
+    @Test
+    void wrapsCallerMemoryAndReleasesItOnce() {
+        java.nio.ByteBuffer mem = java.nio.ByteBuffer.allocateDirect(4 * 7 + 8).order(ByteOrder.nativeOrder());
+        mem.position(8);  // from the buffer's position on
+        int[] released = new int[1];
+        HostTensor t = HostTensor.wrap(Shape.of(7), mem, () -> released[0]++);
+        t.copyFrom(new float[] {1, 2, 3, 4, 5, 6, 7});
+        assertEquals(3f, mem.getFloat(8 + 2 * 4), "writes land in the caller's memory");
+        assertEquals(7f, t.narrowBatch(7).get(6));
+        t.narrowBatch(3).close();  // a view releases nothing
+        assertEquals(0, released[0]);
+        t.close();
+        t.close();
+        assertEquals(1, released[0]);
+        assertThrows(IllegalStateException.class, () -> t.get(0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HostTensor.wrap(Shape.of(7), java.nio.ByteBuffer.allocate(28), () -> {}));
+        assertTrue(e.getMessage().contains("direct"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> HostTensor.wrap(Shape.of(8), java.nio.ByteBuffer.allocateDirect(28), () -> {}));
+        assertTrue(e.getMessage().contains("expected at least 32"), e.getMessage());
+    }
 }

@@ -241,22 +241,26 @@ public final class GpuCheck {
 
     /**
      * Host↔device copies of a CIFAR batch (32×3×32×32) and an ImageNet batch (32×3×224×224), from and
-     * to Java arrays and host tensors, each checked for exactness: one table row per copy, labelled
-     * with the path ({@code -Dsepnet.cuda.pinned=false}: pageable).
+     * to Java arrays, ordinary (pageable) host tensors and page-locked host tensors
+     * ({@link CudaBackend#allocateHost}), each checked for exactness: one table row per copy.
      */
     private void transfers() {
-        String path = "false".equals(System.getProperty("sepnet.cuda.pinned")) ? "pageable" : "pinned staging";
-        System.out.println("| copy (" + path + ") | shape | µs | GB/s | exact |");
+        System.out.println("| copy | shape | µs | GB/s | exact |");
         System.out.println("|---|---|---:|---:|---|");
         for (Shape s : List.of(Shape.nchw(32, 3, 32, 32), Shape.nchw(32, 3, 224, 224))) {
             float[] v = input(s, 5);
             float[] back = new float[v.length];
-            try (Tensor d = gpu.allocate(s); HostTensor h = HostTensor.of(s, v); HostTensor h2 = HostTensor.allocate(s)) {
+            try (Tensor d = gpu.allocate(s); HostTensor h = HostTensor.of(s, v); HostTensor h2 = HostTensor.allocate(s);
+                 HostTensor p = gpu.allocateHost(s); HostTensor p2 = gpu.allocateHost(s)) {
+                p.copyFrom(v);
                 double bytes = s.size() * 4.0;
                 transferRow("float[] to device", s, time(() -> d.copyFrom(v)), bytes, true);
                 transferRow("device to float[]", s, time(() -> d.copyTo(back)), bytes, java.util.Arrays.equals(v, back));
                 transferRow("HostTensor to device", s, time(() -> d.copyFrom(h)), bytes, true);
                 transferRow("device to HostTensor", s, time(() -> d.copyTo(h2)), bytes, java.util.Arrays.equals(v, h2.toArray()));
+                transferRow("page-locked HostTensor to device", s, time(() -> d.copyFrom(p)), bytes, true);
+                transferRow("device to page-locked HostTensor", s, time(() -> d.copyTo(p2)), bytes,
+                        java.util.Arrays.equals(v, p2.toArray()));
             }
         }
     }

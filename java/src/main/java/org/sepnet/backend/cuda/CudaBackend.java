@@ -1,5 +1,7 @@
 package org.sepnet.backend.cuda;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 import jcuda.Pointer;
 import jcuda.driver.CUfunction;
@@ -19,18 +21,18 @@ import org.sepnet.ops.PrbDesc;
 import org.sepnet.ops.UnaryOp;
 import org.sepnet.pattern.PatternWeights;
 import org.sepnet.tensor.ConvWeights;
+import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
 /**
  * The CUDA backend: every op launches kernels from {@code cuda/} on the device's primary context.
  * Ops built by {@link #instance()} share one stream; {@link #newExecutor()} returns a backend with a
- * stream and transfer buffer of its own, so that networks run by different threads overlap on the
- * GPU. Convolutions (float, pattern, 1×1, group, fully connected, fused
+ * stream of its own, so that networks run by different threads overlap on the GPU. Convolutions (float, pattern, 1×1, group, fully connected, fused
  * residual block) run as implicit GEMMs, depthwise convolutions as direct kernels, the other layers
  * as element-wise, pooling and softmax kernels. Weights are uploaded once when an op is built; a
  * run launches kernels and allocates no device memory. Tensors from {@link #allocate} live in
- * device memory; their host copies travel through page-locked (pinned) memory.
+ * device memory; {@link #allocateHost} gives page-locked host tensors, the fastest to copy from and to.
  *
  * <p>{@code -Dsepnet.cuda.sync=true} synchronizes after every launch so that an asynchronous error
  * names the kernel that caused it (the tests set it); {@code -Dsepnet.cuda.device=N} picks a device.
@@ -46,7 +48,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final boolean syncAfterLaunch = Boolean.getBoolean("sepnet.cuda.sync");
     /** The stream this backend's ops launch on (null when unavailable). */
     private final CUstream stream;
-    private final PinnedStaging staging;
     /** Whether this is an executor from {@link #newExecutor()} (it owns its stream). */
     private final boolean executor;
     private volatile boolean closed;
@@ -55,7 +56,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
         this.ctx = probe.context();
         this.availability = probe.availability();
         this.stream = ctx == null ? null : ctx.stream;
-        this.staging = ctx == null ? null : new PinnedStaging(ctx);
         this.executor = false;
     }
 
@@ -66,14 +66,13 @@ public final class CudaBackend implements Backend, AutoCloseable {
         CUstream s = new CUstream();
         JCudaDriver.cuStreamCreate(s, 0);  // blocking: ordered with the legacy default stream
         this.stream = s;
-        this.staging = new PinnedStaging(ctx);
         this.executor = true;
     }
 
     /**
-     * A backend on the same device with its own stream and pinned transfer buffer: one per thread
-     * that runs networks concurrently. Its ops launch on its stream, {@link #synchronize()} waits for
-     * that stream only, and {@link #close()} releases the stream and buffer (close the ops and
+     * A backend on the same device with its own stream: one per thread that runs networks
+     * concurrently. Its ops launch on its stream, {@link #synchronize()} waits for that stream only,
+     * and {@link #close()} releases the stream (close the ops and
      * networks built on it first). Tensors may be shared between executors; a tensor written on one
      * stream and read on another needs the writer's {@code synchronize()} in between.
      *
@@ -133,9 +132,31 @@ public final class CudaBackend implements Backend, AutoCloseable {
         context().launch(stream, function, gridX, gridY, gridZ, blockX, blockY, sharedBytes, args);
     }
 
-    /** Bytes of page-locked host memory this backend's transfer buffer holds now (0 before the first copy). */
-    public long pinnedBytes() {
-        return staging == null ? 0 : staging.pinnedBytes();
+    /**
+     * A zero-filled host tensor in page-locked (pinned) memory: copies between it and device tensors
+     * run as direct DMA instead of being staged by the driver through its own pinned buffer. Page-
+     * locked memory is a scarce system resource: use it for the tensors that travel every batch (a
+     * network's input and output), and close it when done.
+     *
+     * @throws IllegalStateException when the backend is unavailable
+     */
+    public HostTensor allocateHost(Shape shape) {
+        CudaContext c = context();
+        long bytes = shape.size() * Float.BYTES;
+        if (bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a page-locked tensor of " + shape.size() + " floats is too large; at most "
+                    + Integer.MAX_VALUE / Float.BYTES);
+        }
+        c.makeCurrent();
+        Pointer p = new Pointer();
+        JCudaDriver.cuMemAllocHost(p, Math.max(bytes, 4));
+        ByteBuffer memory = p.getByteBuffer(0, Math.max(bytes, 4)).order(ByteOrder.nativeOrder());
+        HostTensor t = HostTensor.wrap(shape, memory, () -> {
+            c.makeCurrent();
+            JCudaDriver.cuMemFreeHost(p);
+        });
+        t.copyFrom(new float[(int) shape.size()]);
+        return t;
     }
 
     @Override
@@ -145,7 +166,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     @Override
     public Tensor allocate(Shape shape) {
-        return new CudaTensor(context(), staging, shape);
+        return new CudaTensor(context(), shape);
     }
 
     /**
@@ -163,7 +184,7 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     /**
-     * An executor: waits for its stream, then releases the stream and its pinned buffer; ops and
+     * An executor: waits for its stream, then releases it; ops and
      * tensors built on it must not be used afterwards. The shared {@link #instance()}: nothing (it
      * lives as long as the process). Idempotent.
      */
@@ -176,7 +197,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
         JCudaDriver.cuStreamSynchronize(stream);
         closed = true;
         JCudaDriver.cuStreamDestroy(stream);
-        staging.close();
     }
 
     CudaTensor requireDevice(Tensor t, String what) {

@@ -1,6 +1,5 @@
 package org.sepnet.backend.cuda;
 
-import java.nio.FloatBuffer;
 import jcuda.Pointer;
 import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
@@ -10,30 +9,24 @@ import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
 /**
- * A float32 tensor in device memory. Closing frees it. Copies to and from the host go through the
- * pinned transfer buffer of the backend or executor that allocated it ({@code -Dsepnet.cuda.pinned=false}:
- * directly from pageable memory); they wait for the work queued before them on every stream of the
- * context and return when the data has arrived.
+ * A float32 tensor in device memory. Closing frees it. Copies to and from the host wait for the work
+ * queued before them on every stream of the context and return when the data has arrived; from and
+ * to page-locked host tensors ({@link CudaBackend#allocateHost}) they run at full DMA speed.
  */
 public final class CudaTensor implements Tensor {
-    private static final boolean PINNED = !"false".equals(System.getProperty("sepnet.cuda.pinned"));
-
     private final CudaContext ctx;
-    private final PinnedStaging staging;
     private final Shape shape;
     private final CudaTensor owner;
     private CUdeviceptr ptr;
 
-    private CudaTensor(CudaContext ctx, PinnedStaging staging, Shape shape, CudaTensor owner, CUdeviceptr ptr) {
+    private CudaTensor(CudaContext ctx, Shape shape, CudaTensor owner, CUdeviceptr ptr) {
         this.ctx = ctx;
-        this.staging = staging;
         this.shape = shape;
         this.owner = owner;
         this.ptr = ptr;
     }
 
-    CudaTensor(CudaContext ctx, PinnedStaging staging, Shape shape) {
-        this.staging = staging;
+    CudaTensor(CudaContext ctx, Shape shape) {
         this.owner = null;
         if (shape.size() > Integer.MAX_VALUE / Sizeof.FLOAT) {
             throw new IllegalArgumentException("a device tensor of " + shape.size() + " floats is too large; at most "
@@ -89,10 +82,6 @@ public final class CudaTensor implements Tensor {
     public void copyFrom(float[] src) {
         checkLength(src.length, "source array");
         CUdeviceptr p = pointer();
-        if (PINNED) {
-            staging.toDevice(p, FloatBuffer.wrap(src), shape.size());
-            return;
-        }
         ctx.makeCurrent();
         JCudaDriver.cuMemcpyHtoD(p, Pointer.to(src), bytes());
     }
@@ -101,10 +90,6 @@ public final class CudaTensor implements Tensor {
     public void copyTo(float[] dst) {
         checkLength(dst.length, "destination array");
         CUdeviceptr p = pointer();
-        if (PINNED) {
-            staging.toHost(FloatBuffer.wrap(dst), p, shape.size());
-            return;
-        }
         ctx.makeCurrent();
         JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), p, bytes());
     }
@@ -113,10 +98,6 @@ public final class CudaTensor implements Tensor {
     public void copyFrom(HostTensor src) {
         requireSameShape(src);
         CUdeviceptr p = pointer();
-        if (PINNED) {
-            staging.toDevice(p, src.buffer(), shape.size());
-            return;
-        }
         ctx.makeCurrent();
         JCudaDriver.cuMemcpyHtoD(p, Pointer.to(src.buffer()), bytes());
     }
@@ -125,10 +106,6 @@ public final class CudaTensor implements Tensor {
     public void copyTo(HostTensor dst) {
         requireSameShape(dst);
         CUdeviceptr p = pointer();
-        if (PINNED) {
-            staging.toHost(dst.buffer(), p, shape.size());
-            return;
-        }
         ctx.makeCurrent();
         JCudaDriver.cuMemcpyDtoH(Pointer.to(dst.buffer()), p, bytes());
     }
@@ -142,7 +119,7 @@ public final class CudaTensor implements Tensor {
             return this;
         }
         // The first samples start where the tensor starts: the same device pointer, a smaller shape.
-        return new CudaTensor(ctx, staging, shape.withDim0(batch), owner != null ? owner : this, pointer());
+        return new CudaTensor(ctx, shape.withDim0(batch), owner != null ? owner : this, pointer());
     }
 
     @Override
