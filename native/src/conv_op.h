@@ -67,14 +67,14 @@ class ConvOp : public Op {
     std::vector<float> src, planes, acc, pw;
     std::vector<const float*> rows;  // depthwise: the kh padded rows of one output row
   };
-  void run_unit(const float* x, float* y, int64_t unit, int thread);
+  void run_unit(const float* x, float* y, int64_t unit, int thread, bool stream);
   void setup_depthwise(const ConvSpec& spec);
   void run_depthwise(const float* x, float* y, long first, long last, int thread);
   void run_depthwise_cv(const float* x, float* y, int64_t unit, int thread);
   void fill_source(float* src, const float* xg, int c0, int cn, int t0, int len) const;
   void accumulate_block(int b, int cn, int oa, int no, Scratch& s) const;
   void add_pointwise(const float* xn, int oa, int no, int t0, int len, Scratch& s) const;
-  void write_outputs(float* yn, int oa, int no, int t0, int len, const Scratch& s) const;
+  void write_outputs(float* yn, int oa, int no, int t0, int len, bool stream, const Scratch& s) const;
 
   ConvProblem p_;
   ConvProblem p1_;  // the 1x1 branch of a PRB

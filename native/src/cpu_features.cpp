@@ -1,10 +1,20 @@
 // cpu_features.cpp: CPU feature detection and the choice of a kernel table.
 #include <string>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "context.h"
 #include "sepnet_native.h"
 
 namespace sepnet {
+
+void store_fence() {
+#if defined(__x86_64__)
+  _mm_sfence();
+#endif
+}
+
 namespace {
 
 bool supports(const char* isa) {

@@ -17,11 +17,12 @@ struct Kernels {
   int lanes;        // floats per vector
 
   // GEMM on m outputs at once (1 <= m <= gemm_max), row r of the input being base + offs[r]:
-  // acc[i][j] += sum_r w[i][r] * row_r[j] for i < m, j < tp (tp % kTileQuantum == 0). The
+  // acc[i][j] (+)= sum_r w[i][r] * row_r[j] for i < m, j < tp (tp % kTileQuantum == 0); with init
+  // the accumulators start from zero instead of acc's contents (which are then not read). The
   // register tile is gemm_max outputs x a few vectors, sized to the ISA's register file.
   int gemm_max;
   void (*gemm[kMaxGemmRows + 1])(float* const* acc, int tp, const float* base, const int32_t* offs, int rows,
-                                  const float* const* w);
+                                  const float* const* w, int init);
   // For outputs i < no (accumulator acc + i*tp, entry list + i*list_stride = {start, npos, nneg}):
   // acc[j] += sum of planes[idx[e] + j] over its npos positive entries - sum over its nneg negative
   // ones. Lane chunks are the outer loop, so one chunk of the planes stays in cache for all outputs.
@@ -42,10 +43,15 @@ struct Kernels {
   // zero-padded, so every tap is inside it).
   void (*depthwise16)(float* y, const float* x, const float* w, int kh, int kw, int oh, int ow, int sh, int sw, int dh,
                       int dw, int cols);
+  // dst[j] = src[2*j] for j < n, where src[0 .. avail-1] may be read (avail >= 2n - 1).
+  void (*gather2)(float* dst, const float* src, int n, int avail);
   // acc[j] *= s for j < tp.
   void (*scale)(float* acc, int tp, float s);
   // y[j] = act(alpha * acc[j] + bias) for j < n (any n).
   void (*epilogue)(float* y, const float* acc, int n, float alpha, float bias, int relu);
+  // The same with stores that bypass the caches (for outputs too large to stay in them; the writes
+  // need no read of the old lines). Same values. Call store_fence() before other threads read them.
+  void (*epilogue_nt)(float* y, const float* acc, int n, float alpha, float bias, int relu);
   // y[j] = act(scale * x[j] + shift) for j < n.
   void (*affine)(float* y, const float* x, long n, float scale, float shift, int relu);
   // y[j] = act(a[j] + b[j]) for j < n.
@@ -60,6 +66,9 @@ struct Kernels {
   // returns a value that depends on all of them: the peak-throughput probe.
   float (*fma_probe)(long n, float m);
 };
+
+// Orders earlier non-temporal stores before later stores (sfence on x86-64; nothing elsewhere).
+void store_fence();
 
 // Tables of the instruction sets compiled into this library (nullptr when not compiled).
 const Kernels* kernels_avx512();

@@ -98,7 +98,10 @@ class NativeBackendTest {
     }
 
     static Stream<ConvDesc> sweep() {
-        return ShapeSweep.convolutions().stream();
+        // Plus an output over 1 MiB (written with non-temporal stores), rows of an odd length so that
+        // row starts are unaligned.
+        return Stream.concat(ShapeSweep.convolutions().stream(),
+                Stream.of(ConvDesc.builder().batch(1).channels(3, 32).input(190, 190).kernel(3).pad(1).stride(2).build()));
     }
 
     static Stream<Arguments> blocks() {
