@@ -57,6 +57,9 @@ struct ConvSpec {
 // weights, otherwise.
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k);
 
+// Whether the output-vectorized GEMM (Kernels::gemm_ov) runs a convolution: see conv_op.cpp.
+bool choose_ov(const ConvProblem& p, const Kernels& k);
+
 class ConvOp : public Op {
  public:
   ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& spec);
@@ -66,6 +69,8 @@ class ConvOp : public Op {
   struct Scratch {
     std::vector<float> src, planes, acc, pw;
     std::vector<const float*> rows;  // depthwise: the kh padded rows of one output row
+    std::vector<int32_t> pos, out;   // output-vectorized GEMM: a tile's valid positions, their output offsets
+    int npos = 0;
   };
   void run_unit(const float* x, float* y, int64_t unit, int thread, bool stream);
   void setup_depthwise(const ConvSpec& spec);
@@ -75,6 +80,7 @@ class ConvOp : public Op {
   void accumulate_block(int b, int cn, int oa, int no, Scratch& s) const;
   void add_pointwise(const float* xn, int oa, int no, int t0, int len, Scratch& s) const;
   void write_outputs(float* yn, int oa, int no, int t0, int len, bool stream, const Scratch& s) const;
+  int tile_positions(int t0, int len, Scratch& s) const;
 
   ConvProblem p_;
   ConvProblem p1_;  // the 1x1 branch of a PRB
@@ -99,6 +105,8 @@ class ConvOp : public Op {
   int cb1_;              // and of the 1x1 branch
   int chunk_, chunks_;   // output chunking within a group
   std::vector<float> w_, w1_, alpha_, bias_;
+  bool ov_ = false;        // output-vectorized GEMM (see Kernels::gemm_ov): outputs in vector lanes
+  std::vector<float> wv_;  // ov: weights as [output vector][row][lane]
   std::vector<int32_t> row_offs_;  // source offset of row (c, ky, kx) within a block
   std::vector<int32_t> pw_offs_;   // source offset of channel c in the 1x1 scratch
   std::vector<int32_t> idx_;       // pattern modes: offsets, positives first, per (o, block)

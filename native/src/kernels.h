@@ -23,6 +23,12 @@ struct Kernels {
   int gemm_max;
   void (*gemm[kMaxGemmRows + 1])(float* const* acc, int tp, const float* base, const int32_t* offs, int rows,
                                   const float* const* w, int init);
+  // Output-vectorized GEMM on nb (1..4) vectors of `lanes` outputs and the n positions pos[]: for
+  // p < n, v < nb, lane < lanes: acc[pos[p]*ld + v*lanes + lane] (+)= sum_r
+  // wv[(v*wstride + r)*lanes + lane] * base[offs[r] + pos[p]] (init: from zero). Same sums, in the
+  // same order, as gemm, laid out position-major.
+  void (*gemm_ov[5])(float* acc, int ld, const float* base, const int32_t* offs, int rows, const float* wv, long wstride,
+                     const int32_t* pos, int n, int init);
   // For outputs i < no (accumulator acc + i*tp, entry list + i*list_stride = {start, npos, nneg}):
   // acc[j] += sum of planes[idx[e] + j] over its npos positive entries - sum over its nneg negative
   // ones. Lane chunks are the outer loop, so one chunk of the planes stays in cache for all outputs.

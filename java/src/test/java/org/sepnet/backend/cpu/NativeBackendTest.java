@@ -99,9 +99,16 @@ class NativeBackendTest {
 
     static Stream<ConvDesc> sweep() {
         // Plus an output over 1 MiB (written with non-temporal stores), rows of an odd length so that
-        // row starts are unaligned.
-        return Stream.concat(ShapeSweep.convolutions().stream(),
-                Stream.of(ConvDesc.builder().batch(1).channels(3, 32).input(190, 190).kernel(3).pad(1).stride(2).build()));
+        // row starts are unaligned; and groups of 32 to 96 outputs, where AVX-512 runs the
+        // output-vectorized GEMM: odd sizes, stride 2, 5x5, two groups, a partial last output
+        // vector pair (48), a batch, and 300 channels (two channel blocks).
+        return Stream.concat(ShapeSweep.convolutions().stream(), Stream.of(
+                ConvDesc.builder().batch(1).channels(3, 32).input(190, 190).kernel(3).pad(1).stride(2).build(),
+                ConvDesc.builder().batch(1).channels(40, 64).input(9, 11).kernel(3).pad(1).build(),
+                ConvDesc.builder().batch(3).channels(24, 96).input(13, 10).kernel(5).pad(2).stride(2).build(),
+                ConvDesc.builder().batch(2).channels(20, 64).input(7, 9).kernel(3).pad(1).groups(2).build(),
+                ConvDesc.builder().batch(1).channels(17, 48).input(6, 6).kernel(3).pad(1).stride(2).build(),
+                ConvDesc.builder().batch(1).channels(300, 32).input(15, 15).kernel(3).pad(1).build()));
     }
 
     static Stream<Arguments> blocks() {
@@ -274,7 +281,9 @@ class NativeBackendTest {
              UnaryOp s3 = b.patternConv2d(stride3, wMany, Activation.NONE)) {
             if (!best.equals("generic")) {
                 assertEquals("native:pattern_conv_depthwise_" + best, dw.implementation(), "depthwise: its own path");
-                assertEquals("native:pattern_conv_gemm_" + best, s2.implementation(), "stride 2: the phase layout, no im2col");
+                // 64 outputs per group: AVX-512 vectorizes over outputs (gemm_ov), the others over positions.
+                String gemm = best.equals("avx512") ? "gemm_ov_" : "gemm_";
+                assertEquals("native:pattern_conv_" + gemm + best, s2.implementation(), "stride 2: the phase layout, no im2col");
             }
             assertTrue(s3.implementation().contains("_im2col_"), "stride 3 builds im2col tiles: " + s3.implementation());
         }
