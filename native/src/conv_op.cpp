@@ -151,12 +151,18 @@ const char* mode_name(ConvMode m) {
 }  // namespace
 
 bool choose_ov(const ConvProblem& p, const Kernels& k) {
-  // AVX-512 only (where it was measured), and at least two vectors of outputs per group: with one,
-  // every multiply-add needs its own broadcast load (16->16 32x32 at batch 32: 2161 against 826 us).
-  // Not for outputs too large for the caches (per sample), which the position-major GEMM writes with
-  // non-temporal stores (SEP-Net stem, 1.6 MB: 294 us here against 185-205 us).
+  // Measured on AVX-512 only (2-vCPU EPYC, 2026-11-26, 2 threads, us, position-major -> ov):
+  //  - 32+ outputs per group: 3x3 16->32 32x32 s2 23.3 -> 15.8, 32->64 16x16 s2 32.0 -> 19.1, batch 32
+  //    737 -> 509 and 608 -> 374; 1x1 32->64 28x28 43.0 -> 36.7, 128->64 14x14 35.9 -> 31.6.
+  //  - one output vector (16 outputs): every multiply-add needs its own broadcast load (3x3 16->16
+  //    32x32 at batch 32: 826 -> 2161). Few rows (1x1 with 16 or 64 inputs and 32 outputs: 69.2 ->
+  //    80.3, 34.4 -> 36.9): the position-by-position epilogue costs more than the GEMM saves.
+  //  - outputs too large for the caches (per sample), which the position-major GEMM writes with
+  //    non-temporal stores (SEP-Net stem, 1.6 MB: 185-205 -> 294).
+  const long rows = static_cast<long>(p.cpg()) * p.kh * p.kw;
   const long sample_bytes = static_cast<long>(p.o) * p.oh * p.ow * static_cast<long>(sizeof(float));
-  return std::string(k.isa) == "avx512" && p.opg() % k.lanes == 0 && p.opg() >= 2 * k.lanes && sample_bytes < kStreamBytes;
+  return std::string(k.isa) == "avx512" && p.opg() % k.lanes == 0 && sample_bytes < kStreamBytes && rows >= 32 &&
+         (p.opg() >= 4 * k.lanes || (p.opg() >= 2 * k.lanes && rows >= 128));
 }
 
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k) {
@@ -188,6 +194,20 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     tiles = round_up(tiles, std::max(1, static_cast<int>(ctx_->threads() / std::min<long>(per_image_units, ctx_->threads()))));
   }
   tp_ = round_up((positions_ + tiles - 1) / tiles, kTileQuantum);
+  ov_ = implicit_ && !prb_ && (mode_ == ConvMode::kFloat || mode_ == ConvMode::kPatternGemm) && choose_ov(p, ctx_->k());
+  if (ov_) {
+    // The output-vectorized GEMM takes any positions: tiles are whole output rows (up to kMaxTile
+    // positions), and when the images give fewer units than threads, the rows are split between
+    // the threads instead of the outputs, so no thread builds the other's source rows (ResNet-20's
+    // 32->64 16x16 s2 at batch 1: each thread built all 8 rows for 32 outputs).
+    int rows = std::max(1, kMaxTile / wp_);
+    int row_tiles = (p.oh + rows - 1) / rows;
+    if (per_image_units * row_tiles < ctx_->threads()) {
+      row_tiles = static_cast<int>(std::min<long>(p.oh, (ctx_->threads() + per_image_units - 1) / per_image_units));
+    }
+    rows = (p.oh + row_tiles - 1) / row_tiles;  // balanced: 16 rows in 2 tiles of 8, not 15 + 1
+    tp_ = rows * wp_;
+  }
   tiles_ = (positions_ + tp_ - 1) / tp_;
   planes_ = mode_ == ConvMode::kPatternLookup ? 1 << (p.kw - 1) : 0;
   // implicit: plane rows below the tile that taps reach
@@ -228,8 +248,6 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   }
   // Even chunks (gemm_outputs splits each into register tiles as even as possible): 64 outputs on
   // 2 threads are 32 + 32, not 36 + 28.
-  ov_ = implicit_ && !prb_ && (mode_ == ConvMode::kFloat || mode_ == ConvMode::kPatternGemm) &&
-        opg % ctx_->k().lanes == 0 && choose_ov(p, ctx_->k());
   chunk_ = (opg + chunks_ - 1) / chunks_;
   if (ov_) chunk_ = round_up(chunk_, 2 * ctx_->k().lanes);  // whole pairs of output vectors (see choose_ov)
   chunks_ = (opg + chunk_ - 1) / chunk_;
