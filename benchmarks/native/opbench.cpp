@@ -4,8 +4,8 @@
 // reference for published numbers.
 //
 //   cmake --build java/target/cmake --target sepnet_native      # after one mvn build
-//   g++ -O2 -std=c++17 benchmarks/native/opbench.cpp -Inative/include java/target/cmake/libsepnet_native.a \
-//       -lpthread -o opbench
+//   g++ -O2 -std=c++17 benchmarks/native/opbench.cpp -Inative/include
+//       java/target/cmake/libsepnet_native.a -lpthread -o opbench       (one command line)
 //   ./opbench KIND THREADS REPS n c h w o groups kh kw sh sw ph pw dh dw
 //
 // KIND: pattern (auto algorithm; PATTERN_ALGORITHM=1|2|3 forces xor|lookup|gemm), conv (float), or
