@@ -49,8 +49,14 @@ public interface Backend {
     /** Pattern convolution: y = α·(B ∗ x) + bias, + activation. */
     UnaryOp patternConv2d(ConvDesc desc, PatternWeights weights, Activation activation);
 
-    /** 1×1 float convolution (a GEMM per group), + bias, + activation. */
-    UnaryOp pointwiseConv2d(ConvDesc desc, ConvWeights weights, Activation activation);
+    /**
+     * 1×1 float convolution (a GEMM per group), + bias, + activation: {@link #conv2d} after checking
+     * that the descriptor is 1×1 with stride 1 and no padding.
+     */
+    default UnaryOp pointwiseConv2d(ConvDesc desc, ConvWeights weights, Activation activation) {
+        Checks.requirePointwise(desc);
+        return conv2d(desc, weights, activation);
+    }
 
     /**
      * Fused pattern residual block: y = α·(B ∗ x) + W₁ ∗ x + biases, + activation. Both branches'

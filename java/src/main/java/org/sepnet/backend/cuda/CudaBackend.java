@@ -243,12 +243,6 @@ public final class CudaBackend implements Backend, AutoCloseable {
     }
 
     @Override
-    public UnaryOp pointwiseConv2d(ConvDesc d, ConvWeights w, Activation act) {
-        Checks.requirePointwise(d);
-        return CudaConvs.conv(this, d, w, act);
-    }
-
-    @Override
     public UnaryOp batchNorm(Shape maxShape, BatchNormParams params, Activation act) {
         return CudaLayers.batchNorm(this, maxShape, params, act);
     }

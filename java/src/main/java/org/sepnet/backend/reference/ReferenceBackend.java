@@ -74,12 +74,6 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public UnaryOp pointwiseConv2d(ConvDesc d, ConvWeights w, Activation act) {
-        Checks.requirePointwise(d);
-        return conv2d(d, w, act);
-    }
-
-    @Override
     public UnaryOp patternResidualBlock(PrbDesc d, PatternWeights pattern, ConvWeights pointwise, Activation act) {
         Checks.requirePrbWeights(d, pattern, pointwise);
         int[] bits = pattern.bits();
