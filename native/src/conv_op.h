@@ -11,6 +11,8 @@
 //  - float:          acc[o] += sum_r W[o][r] * row_r          (4-output register-blocked GEMM)
 //  - pattern_xor:    acc[o] += sum(+rows) - sum(-rows)        (signs by add/subtract, no multiplies)
 //  - pattern_gemm:   the float GEMM on the signs unpacked to +-1, alpha applied in the epilogue
+//  (float and pattern_gemm run output-vectorized on AVX-512 where choose_ov says so: the vector
+//  lanes hold outputs, only a tile's valid positions are computed, acc is position-major)
 //  - pattern_lookup: the 2^(kw-1) signed sums R0 +- R1 +- ... of each channel's kw shifted rows are
 //                    built once (implicit: once per padded row, shared by every ky), and each output
 //                    adds or subtracts one of them per (channel, ky): kh terms per channel instead of
