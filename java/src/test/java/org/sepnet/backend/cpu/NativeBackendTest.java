@@ -112,7 +112,13 @@ class NativeBackendTest {
     }
 
     static Stream<Arguments> blocks() {
-        return ShapeSweep.residualBlocks().stream().flatMap(d -> {
+        // Plus blocks with 32+ outputs per group: 1x1 branch in 1, 2, 4 and 8 groups (the last finer
+        // than the k x k's 4), stride 2, a batch.
+        ConvDesc wide = ConvDesc.builder().batch(2).channels(40, 64).input(9, 11).kernel(3).pad(1).build();
+        ConvDesc grouped = ConvDesc.builder().batch(1).channels(64, 128).input(8, 9).kernel(3).pad(1).stride(2).groups(4).build();
+        Stream<Arguments> ov = Stream.of(Arguments.of(wide, 1), Arguments.of(wide, 2), Arguments.of(grouped, 4),
+                Arguments.of(grouped, 8));
+        return Stream.concat(ov, ShapeSweep.residualBlocks().stream().flatMap(d -> {
             Stream.Builder<Arguments> s = Stream.builder();
             s.add(Arguments.of(d, 1));
             if (d.groups() > 1) {
@@ -121,7 +127,7 @@ class NativeBackendTest {
                 s.add(Arguments.of(d, 2));
             }
             return s.build();
-        });
+        }));
     }
 
     private static long convTerms(ConvDesc d) {
