@@ -317,6 +317,7 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     for (int o = 0; o < p.o; ++o) {
       for (long r = 0; r < filter; ++r) wv_[(static_cast<long>(o / lanes) * filter + r) * lanes + o % lanes] = w_[o * filter + r];
     }
+    std::vector<float>().swap(w_);  // only the packed copy is read from here on
   }
   cb1_ = 0;
   if (prb_) {
