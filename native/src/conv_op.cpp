@@ -168,7 +168,7 @@ bool choose_ov(const ConvProblem& p, const Kernels& k) {
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k) {
   const bool lookup_saves = p.kw >= 2 && p.kw <= 7 && static_cast<long>(p.opg()) * (p.kw - 1) > (1L << p.kw);
   if (std::string(k.isa) == "generic") return lookup_saves ? ConvMode::kPatternLookup : ConvMode::kPatternXor;
-  return lookup_saves && p.kw >= 5 ? ConvMode::kPatternLookup : ConvMode::kPatternGemm;
+  return lookup_saves && p.kw >= 5 && !choose_ov(p, k) ? ConvMode::kPatternLookup : ConvMode::kPatternGemm;
 }
 
 ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)

@@ -54,7 +54,8 @@ struct ConvSpec {
 
 // The "auto" rule, from measurements (docs/native-backend.md). With FMA (AVX2, AVX-512) the
 // register-blocked GEMM on +-1 is fastest for kw <= 3 and the lookup for kw >= 5 when it does fewer
-// additions (outputs per group * (kw - 1) > 2^kw). On the portable kernels (no FMA) the lookup wins
+// additions (outputs per group * (kw - 1) > 2^kw), unless the output-vectorized GEMM runs the layer
+// (choose_ov), which beat the lookup on 5x5 too. On the portable kernels (no FMA) the lookup wins
 // whenever it does fewer additions, and xor, which matches the GEMM there with 32x smaller
 // weights, otherwise.
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k);

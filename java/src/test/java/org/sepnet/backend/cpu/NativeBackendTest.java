@@ -284,8 +284,13 @@ class NativeBackendTest {
         try (NativeBackend b = NativeBackend.create(1, best, PatternAlgorithm.AUTO);
              UnaryOp dw = b.patternConv2d(depthwise, wDw, Activation.NONE);
              UnaryOp s2 = b.patternConv2d(strided, wMany, Activation.NONE);
-             UnaryOp s3 = b.patternConv2d(stride3, wMany, Activation.NONE)) {
+             UnaryOp s3 = b.patternConv2d(stride3, wMany, Activation.NONE);
+             UnaryOp five = b.patternConv2d(many.toBuilder().kernel(5).pad(2).build(), Data.pattern(64, 16, 5, 5, false, new SplittableRandom(4)),
+                     Activation.NONE)) {
             if (!best.equals("generic")) {
+                // 5x5, 64 outputs: the output-vectorized GEMM beat the lookup where it runs; elsewhere the lookup.
+                assertEquals(best.equals("avx512") ? "native:pattern_conv_gemm_ov_avx512" : "native:pattern_conv_lookup_" + best,
+                        five.implementation(), "5x5 with 64 outputs");
                 assertEquals("native:pattern_conv_depthwise_" + best, dw.implementation(), "depthwise: its own path");
                 // 64 outputs per group: AVX-512 vectorizes over outputs (gemm_ov), the others over positions.
                 String gemm = best.equals("avx512") ? "gemm_ov_" : "gemm_";
