@@ -150,7 +150,10 @@ const char* mode_name(ConvMode m) {
 
 }  // namespace
 
-bool choose_ov(const ConvProblem& p, const Kernels& k) {
+namespace {
+
+// The output-vectorized kernels' conditions; `any_size` drops the one on the output's size.
+bool ov_fits(const ConvProblem& p, const Kernels& k, bool any_size) {
   // Measured on AVX-512 only (2-vCPU EPYC, 2026-11-26, 2 threads, us, position-major -> ov):
   //  - 32+ outputs per group: 3x3 16->32 32x32 s2 23.3 -> 15.8, 32->64 16x16 s2 32.0 -> 19.1, batch 32
   //    737 -> 509 and 608 -> 374; 1x1 32->64 28x28 43.0 -> 36.7, 128->64 14x14 35.9 -> 31.6.
@@ -161,11 +164,30 @@ bool choose_ov(const ConvProblem& p, const Kernels& k) {
   //    non-temporal stores (SEP-Net stem, 1.6 MB: 185-205 -> 294).
   const long rows = static_cast<long>(p.cpg()) * p.kh * p.kw;
   const long sample_bytes = static_cast<long>(p.o) * p.oh * p.ow * static_cast<long>(sizeof(float));
-  return std::string(k.isa) == "avx512" && p.opg() % k.lanes == 0 && sample_bytes < kStreamBytes && rows >= 32 &&
+  return std::string(k.isa) == "avx512" && p.opg() % k.lanes == 0 && (any_size || sample_bytes < kStreamBytes) && rows >= 32 &&
          (p.opg() >= 4 * k.lanes || (p.opg() >= 2 * k.lanes && rows >= 128));
 }
 
+// AUTO takes the output-vectorized lookup from this many outputs per group (measured 2026-11-26,
+// benchmarks/native/opbench.cpp, 2 threads, us, gemm_ov -> lookup_ov, two alternated runs): 192+
+// outputs gain (128->192 28x28 963/991 -> 909/917, 144->288 14x14 471/487 -> 329/322, 192->384 7x7
+// 202/208 -> 165/194; batch 32: 128->256 14x14 10288/10115 -> 8013/7092), 128 and fewer do not
+// (96->128 28x28 488/500 -> 510/518, 64->64 8x8 28.0/29.2 -> 21.3/26.7, batch 32 517/518 -> 537/514,
+// 32->32 16x16 24.7/28.0 -> 33.0/32.4): the row tables cost the same whatever the outputs.
+constexpr int kLookupOvMinOutputs = 160;
+
+}  // namespace
+
+bool choose_ov(const ConvProblem& p, const Kernels& k) { return ov_fits(p, k, false); }
+
+bool lookup_ov_fits(const ConvProblem& p, const Kernels& k) {
+  // Any output size: outputs too large for the caches measured 64->192 56x56 2093/2085 us with the
+  // position-major GEMM and non-temporal stores against 1441-2061 us output-vectorized.
+  return p.kh == 3 && p.kw == 3 && k.lookup3_rows != nullptr && p.sh <= 2 && p.sw <= 2 && ov_fits(p, k, true);
+}
+
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k) {
+  if (lookup_ov_fits(p, k) && p.opg() >= kLookupOvMinOutputs) return ConvMode::kPatternLookup;
   const bool lookup_saves = p.kw >= 2 && p.kw <= 7 && static_cast<long>(p.opg()) * (p.kw - 1) > (1L << p.kw);
   if (std::string(k.isa) == "generic") return lookup_saves ? ConvMode::kPatternLookup : ConvMode::kPatternXor;
   return lookup_saves && p.kw >= 5 && !choose_ov(p, k) ? ConvMode::kPatternLookup : ConvMode::kPatternGemm;
@@ -183,7 +205,9 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   }
   // The phase layout for strides 1 and 2; the lookup's row sums need a tap row's kx taps in one
   // source row, so a strided lookup uses im2col.
-  implicit_ = p.sh <= 2 && p.sw <= 2 && ((p.sh == 1 && p.sw == 1) || mode_ != ConvMode::kPatternLookup);
+  // The output-vectorized lookup reads each tap by its offset, as the GEMM does: any layout works.
+  ovl_ = !prb_ && mode_ == ConvMode::kPatternLookup && lookup_ov_fits(p, ctx_->k());
+  implicit_ = p.sh <= 2 && p.sw <= 2 && ((p.sh == 1 && p.sw == 1) || mode_ != ConvMode::kPatternLookup || ovl_);
   wp_ = implicit_ ? (p.w + 2 * p.pw + p.sw - 1) / p.sw : p.ow;
   positions_ = p.oh * wp_;
   // Tiles of at most kMaxTile positions; when there are few, as many as a multiple of the thread
@@ -194,7 +218,7 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     tiles = round_up(tiles, std::max(1, static_cast<int>(ctx_->threads() / std::min<long>(per_image_units, ctx_->threads()))));
   }
   tp_ = round_up((positions_ + tiles - 1) / tiles, kTileQuantum);
-  ov_ = implicit_ && !prb_ && (mode_ == ConvMode::kFloat || mode_ == ConvMode::kPatternGemm) && choose_ov(p, ctx_->k());
+  ov_ = ovl_ || (implicit_ && !prb_ && (mode_ == ConvMode::kFloat || mode_ == ConvMode::kPatternGemm) && choose_ov(p, ctx_->k()));
   if (ov_) {
     // The output-vectorized GEMM takes any positions: tiles are whole output rows (up to kMaxTile
     // positions), and when the images give fewer units than threads, the rows are split between
@@ -203,7 +227,9 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     // Only where building the source rows is the larger cost (k x k, not 1 x 1) and every thread can
     // keep all the weights in its L2 (each then reads all of them): 1x1 128->256 and 256->640 on
     // 7x7 took 51 and 152 us with the rows split against 31-37 and 85-105 with the outputs split.
-    const bool split_rows = taps > 1 && static_cast<long>(opg) * cpg * taps * static_cast<long>(sizeof(float)) <= kBlockBytes;
+    // (The lookup's packed indices take a quarter of a 3x3 layer's float weights.)
+    const long weight_bytes = static_cast<long>(opg) * cpg * (ovl_ ? 1 : taps) * static_cast<long>(sizeof(float));
+    const bool split_rows = taps > 1 && weight_bytes <= kBlockBytes;
     int rows = std::max(1, kMaxTile / wp_);
     int row_tiles = (p.oh + rows - 1) / rows;
     if (split_rows && per_image_units * row_tiles < ctx_->threads()) {
@@ -213,7 +239,7 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     tp_ = rows * wp_;
   }
   tiles_ = (positions_ + tp_ - 1) / tp_;
-  planes_ = mode_ == ConvMode::kPatternLookup ? 1 << (p.kw - 1) : 0;
+  planes_ = mode_ == ConvMode::kPatternLookup && !ovl_ ? 1 << (p.kw - 1) : 0;
   // implicit: plane rows below the tile that taps reach
   const int halo_rows = implicit_ ? (p.kh - 1) * p.dh / p.sh * wp_ : 0;
   if (implicit_) {
@@ -228,6 +254,9 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   const long per_channel = (src_stride_ + plane_floats) * static_cast<long>(sizeof(float));
   const long block_bytes = s.block_bytes > 0 ? s.block_bytes : kBlockBytes;
   cb_ = static_cast<int>(std::clamp(block_bytes / per_channel, 1L, static_cast<long>(cpg)));
+  if (ovl_) {  // the row tables take 8 floats per source float
+    cb_ = static_cast<int>(std::clamp(block_bytes / (9 * per_channel), 1L, static_cast<long>(cpg)));
+  }
   blocks_ = (cpg + cb_ - 1) / cb_;
 
   // Source offset of row (c, ky, kx) within a block.
@@ -267,6 +296,27 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     w_.resize(static_cast<size_t>(p.o) * filter);
     for (int o = 0; o < p.o; ++o) {
       for (long i = 0; i < filter; ++i) w_[o * filter + i] = sign_bit(s.bits + static_cast<long>(o) * words, static_cast<int>(i)) ? -1.f : 1.f;
+    }
+  } else if (ovl_) {
+    // Lane o % 16 of vector (o / 16, c): the table entries of tap rows 0, 1, 2 in bits 0-4, 5-9,
+    // 10-14 (entry ky*8 + m, bit kx of m set where sign (c, ky, kx) is negative).
+    alpha_.assign(s.alpha, s.alpha + p.o);
+    const int words = p.words_per_filter();
+    const int lanes = ctx_->k().lanes;
+    iv_.assign(static_cast<size_t>(p.o) * cpg, 0);
+    for (int o = 0; o < p.o; ++o) {
+      const uint32_t* fb = s.bits + static_cast<long>(o) * words;
+      for (int c = 0; c < cpg; ++c) {
+        int32_t packed = 0;
+        for (int ky = 0; ky < 3; ++ky) {
+          int m = 0;
+          for (int kx = 0; kx < 3; ++kx) {
+            if (sign_bit(fb, (c * 3 + ky) * 3 + kx)) m |= 1 << kx;
+          }
+          packed |= ((ky == 1 ? 8 : 0) + m) << (5 * ky);
+        }
+        iv_[(static_cast<size_t>(o / lanes) * cpg + c) * lanes + o % lanes] = packed;
+      }
     }
   } else {
     alpha_.assign(s.alpha, s.alpha + p.o);
@@ -310,7 +360,7 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
       }
     }
   }
-  if (ov_) {
+  if (ov_ && !ovl_) {
     const int lanes = ctx_->k().lanes;
     const long filter = static_cast<long>(cpg) * taps;
     wv_.resize(w_.size());
@@ -342,6 +392,10 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     if (ov_) {
       sc.pos.resize(tp_);
       sc.out.resize(tp_);
+    }
+    if (ovl_) {
+      sc.src.resize(sc.src.size() + kTileQuantum + (p.kw - 1) * static_cast<size_t>(span_));  // row tables read past the block
+      sc.tab.resize((static_cast<size_t>(cb_) * src_stride_ + 2) * 8);
     }
   }
   const bool pattern = mode_ != ConvMode::kFloat;
@@ -509,6 +563,28 @@ void ConvOp::accumulate_block(int b, int cn, int oa, int no, Scratch& s) const {
   const ConvProblem& p = p_;
   const int taps = p.kh * p.kw;
   float* acc = s.acc.data();
+  if (ovl_) {
+    const int lanes = k.lanes;
+    const int vectors = (no + lanes - 1) / lanes;
+    const int32_t* iv = iv_.data() + (static_cast<long>(oa / lanes) * p.cpg() + static_cast<long>(b) * cb_) * lanes;
+    // Row tables where tap rows start: the phase planes of the first tap column (b = 0).
+    for (int c = 0; c < cn; ++c) {
+      for (int a = 0; a < p.sh; ++a) {
+        const long i0 = static_cast<long>(c) * src_stride_ + a * p.sw * span_;
+        k.lookup3_rows(s.tab.data() + i0 * 8, s.src.data() + i0, plane_len_, row_offs_[1] - row_offs_[0], row_offs_[2] - row_offs_[0]);
+      }
+    }
+    // Groups of positions outermost: their row tables stay in L1 while every output vector reads them.
+    constexpr int kGroup = 24;
+    for (int p0 = 0; p0 < s.npos; p0 += kGroup) {
+      const int m = std::min(kGroup, s.npos - p0);
+      for (int v = 0; v < vectors; v += 2) {
+        k.lookup3_ov[std::min(2, vectors - v)](acc + v * lanes, chunk_, s.tab.data(), row_offs_.data(), s.pos.data() + p0, m,
+                                               iv + static_cast<long>(v) * p.cpg() * lanes, p.cpg(), cn, b == 0);
+      }
+    }
+    return;
+  }
   if (ov_) {
     const int lanes = k.lanes;
     const long filter = static_cast<long>(p.cpg()) * taps;
@@ -655,7 +731,7 @@ void ConvOp::run_unit(const float* x, float* y, int64_t unit, int thread, bool s
   const int no = ob - oa;
   const int t0 = tile * tp_;
   const int len = std::min(tp_, positions_ - t0);
-  if (mode_ != ConvMode::kFloat && mode_ != ConvMode::kPatternGemm) {  // the GEMM starts from zero itself
+  if (mode_ != ConvMode::kFloat && mode_ != ConvMode::kPatternGemm && !ov_) {  // the GEMMs start from zero themselves
     std::fill(s.acc.begin(), s.acc.begin() + static_cast<long>(no) * tp_, 0.f);
   }
   const float* xn = x + static_cast<long>(n) * p.c * p.h * p.w;

@@ -16,7 +16,10 @@
 //  - pattern_lookup: the 2^(kw-1) signed sums R0 +- R1 +- ... of each channel's kw shifted rows are
 //                    built once (implicit: once per padded row, shared by every ky), and each output
 //                    adds or subtracts one of them per (channel, ky): kh terms per channel instead of
-//                    kh*kw.
+//                    kh*kw. 3x3 on AVX-512 where choose_ov's shapes hold (lookup_ov_fits) runs it
+//                    output-vectorized instead: the 8 signed sums of every tap row of the source
+//                    block (row tables), and per (channel, position) three permutes pick each of
+//                    16 outputs' row sums (Kernels::lookup3_ov).
 // The epilogue writes y = act(alpha*acc + pointwise + bias) once. A pattern residual block scales
 // acc by alpha, adds the 1x1 branch (a GEMM on the centre tap of the same padded input), then the
 // epilogue. Work units are (sample, group, tile of output positions, chunk of outputs); each output
@@ -63,6 +66,10 @@ ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k);
 // Whether the output-vectorized GEMM (Kernels::gemm_ov) runs a convolution: see conv_op.cpp.
 bool choose_ov(const ConvProblem& p, const Kernels& k);
 
+// Whether the lookup algorithm runs output-vectorized (Kernels::lookup3_ov: 3x3, AVX-512, strides
+// up to 2, as choose_ov on outputs per group and channels) instead of on row-sum planes.
+bool lookup_ov_fits(const ConvProblem& p, const Kernels& k);
+
 class ConvOp : public Op {
  public:
   ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& spec);
@@ -71,6 +78,7 @@ class ConvOp : public Op {
  private:
   struct Scratch {
     std::vector<float> src, planes, acc, pw;
+    std::vector<float> tab;          // output-vectorized lookup: row tables of a channel block
     std::vector<const float*> rows;  // depthwise: the kh padded rows of one output row
     std::vector<int32_t> pos, out;   // output-vectorized GEMM: a tile's valid positions, their output offsets
     int npos = 0;
@@ -110,6 +118,8 @@ class ConvOp : public Op {
   std::vector<float> w_, w1_, alpha_, bias_;
   bool ov_ = false;        // output-vectorized GEMM (see Kernels::gemm_ov): outputs in vector lanes
   std::vector<float> wv_;  // ov: weights as [output vector][row][lane]
+  bool ovl_ = false;         // ov lookup (3x3 patterns, see Kernels::lookup3_ov): ov_ is set too
+  std::vector<int32_t> iv_;  // ov lookup: packed table indices as [output vector][channel][lane]
   std::vector<int32_t> row_offs_;  // source offset of row (c, ky, kx) within a block
   std::vector<int32_t> pw_offs_;   // source offset of channel c in the 1x1 scratch
   std::vector<int32_t> idx_;       // pattern modes: offsets, positives first, per (o, block)

@@ -29,6 +29,15 @@ struct Kernels {
   // same order, as gemm, laid out position-major.
   void (*gemm_ov[5])(float* acc, int ld, const float* base, const int32_t* offs, int rows, const float* wv, long wstride,
                      const int32_t* pos, int n, int init);
+  // Output-vectorized lookup for 3x3 patterns (AVX-512 only; nullptr elsewhere). lookup3_rows
+  // writes the row tables R[i*8 + m] (i < n, n even; m < 8) = sum over kx < 3, in that order, of
+  // (bit kx of m ? -1 : 1) * src[i + d_kx], d = (0, d1, d2); src is read up to n + d2.
+  // lookup3_ov[nb] (nb = 1, 2 vectors of 16 outputs): acc[pos[p]*ld + v*16 + lane] (+)= sum over
+  // c < cn, then ky < 3, of entry e_ky = (iv[(v*istride + c)*16 + lane] >> 5*ky) & 31 of position
+  // p's table: R[(offs[(c*3 + e/8)*3] + pos[p])*8 + e%8] (row e/8's table, e = e_ky).
+  void (*lookup3_rows)(float* R, const float* src, int n, int d1, int d2);
+  void (*lookup3_ov[3])(float* acc, int ld, const float* R, const int32_t* offs, const int32_t* pos, int n,
+                        const int32_t* iv, long istride, int cn, int init);
   // For outputs i < no (accumulator acc + i*tp, entry list + i*list_stride = {start, npos, nneg}):
   // acc[j] += sum of planes[idx[e] + j] over its npos positive entries - sum over its nneg negative
   // ones. Lane chunks are the outer loop, so one chunk of the planes stays in cache for all outputs.

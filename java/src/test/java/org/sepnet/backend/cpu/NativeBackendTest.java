@@ -101,8 +101,15 @@ class NativeBackendTest {
         // Plus an output over 1 MiB (written with non-temporal stores), rows of an odd length so that
         // row starts are unaligned; and groups of 32 to 96 outputs, where AVX-512 runs the
         // output-vectorized GEMM: odd sizes, stride 2, 5x5, two groups, a partial last output
-        // vector pair (48), a batch, and 300 channels (two channel blocks).
+        // vector pair (48), a batch, and 300 channels (two channel blocks). And 3x3 pattern layers with
+        // 160+ outputs per group, which AUTO runs with the output-vectorized lookup on AVX-512 (and the
+        // forced lookup on every shape the output-vectorized kernels take): stride 1 and 2 on odd
+        // sizes, 176 outputs (a single output vector after the pairs), dilation 2, two groups, a batch.
         return Stream.concat(ShapeSweep.convolutions().stream(), Stream.of(
+                ConvDesc.builder().batch(1).channels(24, 192).input(9, 7).kernel(3).pad(1).build(),
+                ConvDesc.builder().batch(2).channels(20, 176).input(11, 13).kernel(3).pad(1).stride(2).build(),
+                ConvDesc.builder().batch(1).channels(16, 192).input(10, 10).kernel(3).pad(2).dilation(2).build(),
+                ConvDesc.builder().batch(1).channels(40, 384).input(5, 6).kernel(3).pad(1).groups(2).build(),
                 ConvDesc.builder().batch(1).channels(3, 32).input(190, 190).kernel(3).pad(1).stride(2).build(),
                 ConvDesc.builder().batch(1).channels(40, 64).input(9, 11).kernel(3).pad(1).build(),
                 ConvDesc.builder().batch(3).channels(24, 96).input(13, 10).kernel(5).pad(2).stride(2).build(),
@@ -281,12 +288,17 @@ class NativeBackendTest {
         String best = NativeBackend.instructionSets().get(0);
         ConvDesc strided = many.toBuilder().stride(2).build();
         ConvDesc stride3 = many.toBuilder().stride(3).build();
+        ConvDesc wide = ConvDesc.builder().channels(16, 192).input(8, 8).kernel(3).pad(1).build();
         try (NativeBackend b = NativeBackend.create(1, best, PatternAlgorithm.AUTO);
+             UnaryOp lookupOv = b.patternConv2d(wide, Data.pattern(192, 16, 3, 3, false, new SplittableRandom(5)), Activation.NONE);
              UnaryOp dw = b.patternConv2d(depthwise, wDw, Activation.NONE);
              UnaryOp s2 = b.patternConv2d(strided, wMany, Activation.NONE);
              UnaryOp s3 = b.patternConv2d(stride3, wMany, Activation.NONE);
              UnaryOp five = b.patternConv2d(many.toBuilder().kernel(5).pad(2).build(), Data.pattern(64, 16, 5, 5, false, new SplittableRandom(4)),
                      Activation.NONE)) {
+            if (best.equals("avx512")) {
+                assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv.implementation(), "3x3 with 192 outputs");
+            }
             if (!best.equals("generic")) {
                 // 5x5, 64 outputs: the output-vectorized GEMM beat the lookup where it runs; elsewhere the lookup.
                 assertEquals(best.equals("avx512") ? "native:pattern_conv_gemm_ov_avx512" : "native:pattern_conv_lookup_" + best,
