@@ -168,7 +168,8 @@ bool ov_fits(const ConvProblem& p, const Kernels& k, bool any_size) {
          (p.opg() >= 4 * k.lanes || (p.opg() >= 2 * k.lanes && rows >= 128));
 }
 
-// AUTO takes the output-vectorized lookup from this many outputs per group (measured 2026-11-26,
+// AUTO takes the output-vectorized lookup for 5x5 wherever it fits (measured at or above the GEMM
+// on all 8 SEP-Net 5x5 layers, see docs/native-backend.md) and for 3x3 from this many outputs per group (measured 2026-11-26,
 // benchmarks/native/opbench.cpp, 2 threads, us, gemm_ov -> lookup_ov, two alternated runs): 192+
 // outputs gain (128->192 28x28 963/991 -> 909/917, 144->288 14x14 471/487 -> 329/322, 192->384 7x7
 // 202/208 -> 165/194; batch 32: 128->256 14x14 10288/10115 -> 8013/7092), 128 and fewer do not
@@ -183,11 +184,12 @@ bool choose_ov(const ConvProblem& p, const Kernels& k) { return ov_fits(p, k, fa
 bool lookup_ov_fits(const ConvProblem& p, const Kernels& k) {
   // Any output size: outputs too large for the caches measured 64->192 56x56 2093/2085 us with the
   // position-major GEMM and non-temporal stores against 1441-2061 us output-vectorized.
-  return p.kh == 3 && p.kw == 3 && k.lookup3_rows != nullptr && p.sh <= 2 && p.sw <= 2 && ov_fits(p, k, true);
+  const bool kernel = (p.kh == 3 && p.kw == 3 && k.lookup3_rows) || (p.kh == 5 && p.kw == 5 && k.lookup5_rows);
+  return kernel && p.sh <= 2 && p.sw <= 2 && ov_fits(p, k, true);
 }
 
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k) {
-  if (lookup_ov_fits(p, k) && p.opg() >= kLookupOvMinOutputs) return ConvMode::kPatternLookup;
+  if (lookup_ov_fits(p, k) && (p.kw == 5 || p.opg() >= kLookupOvMinOutputs)) return ConvMode::kPatternLookup;
   const bool lookup_saves = p.kw >= 2 && p.kw <= 7 && static_cast<long>(p.opg()) * (p.kw - 1) > (1L << p.kw);
   if (std::string(k.isa) == "generic") return lookup_saves ? ConvMode::kPatternLookup : ConvMode::kPatternXor;
   return lookup_saves && p.kw >= 5 && !choose_ov(p, k) ? ConvMode::kPatternLookup : ConvMode::kPatternGemm;
@@ -254,8 +256,9 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   const long per_channel = (src_stride_ + plane_floats) * static_cast<long>(sizeof(float));
   const long block_bytes = s.block_bytes > 0 ? s.block_bytes : kBlockBytes;
   cb_ = static_cast<int>(std::clamp(block_bytes / per_channel, 1L, static_cast<long>(cpg)));
-  if (ovl_) {  // the row tables take 8 floats per source float
-    cb_ = static_cast<int>(std::clamp(block_bytes / (9 * per_channel), 1L, static_cast<long>(cpg)));
+  if (ovl_) {  // the row tables take 8 (3x3) or 16 (5x5) floats per source float
+    table_ = p.kw == 3 ? 8 : 16;
+    cb_ = static_cast<int>(std::clamp(block_bytes / ((1 + table_) * per_channel), 1L, static_cast<long>(cpg)));
   }
   blocks_ = (cpg + cb_ - 1) / cb_;
 
@@ -298,8 +301,9 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
       for (long i = 0; i < filter; ++i) w_[o * filter + i] = sign_bit(s.bits + static_cast<long>(o) * words, static_cast<int>(i)) ? -1.f : 1.f;
     }
   } else if (ovl_) {
-    // Lane o % 16 of vector (o / 16, c): the table entries of tap rows 0, 1, 2 in bits 0-4, 5-9,
-    // 10-14 (entry ky*8 + m, bit kx of m set where sign (c, ky, kx) is negative).
+    // Lane o % 16 of vector (o / 16, c): the table entry of tap row ky in bits 5*ky .. 5*ky + 4,
+    // entry m with bit kx set where sign (c, ky, kx) is negative; 3x3 keeps rows 0 and 1 in one
+    // 16-entry vector, so row 1's entries are m + 8.
     alpha_.assign(s.alpha, s.alpha + p.o);
     const int words = p.words_per_filter();
     const int lanes = ctx_->k().lanes;
@@ -308,12 +312,13 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
       const uint32_t* fb = s.bits + static_cast<long>(o) * words;
       for (int c = 0; c < cpg; ++c) {
         int32_t packed = 0;
-        for (int ky = 0; ky < 3; ++ky) {
+        for (int ky = 0; ky < p.kh; ++ky) {
           int m = 0;
-          for (int kx = 0; kx < 3; ++kx) {
-            if (sign_bit(fb, (c * 3 + ky) * 3 + kx)) m |= 1 << kx;
+          for (int kx = 0; kx < p.kw; ++kx) {
+            if (sign_bit(fb, (c * p.kh + ky) * p.kw + kx)) m |= 1 << kx;
           }
-          packed |= ((ky == 1 ? 8 : 0) + m) << (5 * ky);
+          if (p.kw == 5) m = m & 1 ? ((m ^ 31) >> 1) | 16 : m >> 1;  // first sign +, bit 4: negate
+          packed |= ((p.kw == 3 && ky == 1 ? 8 : 0) + m) << (5 * ky);
         }
         iv_[(static_cast<size_t>(o / lanes) * cpg + c) * lanes + o % lanes] = packed;
       }
@@ -395,7 +400,7 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     }
     if (ovl_) {
       sc.src.resize(sc.src.size() + kTileQuantum + (p.kw - 1) * static_cast<size_t>(span_));  // row tables read past the block
-      sc.tab.resize((static_cast<size_t>(cb_) * src_stride_ + 2) * 8);
+      sc.tab.resize((static_cast<size_t>(cb_) * src_stride_ + 2) * table_ + 16);  // + 16: room to align
     }
   }
   const bool pattern = mode_ != ConvMode::kFloat;
@@ -568,19 +573,33 @@ void ConvOp::accumulate_block(int b, int cn, int oa, int no, Scratch& s) const {
     const int vectors = (no + lanes - 1) / lanes;
     const int32_t* iv = iv_.data() + (static_cast<long>(oa / lanes) * p.cpg() + static_cast<long>(b) * cb_) * lanes;
     // Row tables where tap rows start: the phase planes of the first tap column (b = 0).
+    int32_t d[5];
+    for (int kx = 0; kx < p.kw; ++kx) d[kx] = row_offs_[kx] - row_offs_[0];
+    // On a cache line: a row table read across two lines costs two loads (and the two threads'
+    // scratch vectors are aligned differently, which unbalanced them).
+    float* tab = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(s.tab.data()) + 63) & ~static_cast<uintptr_t>(63));
     for (int c = 0; c < cn; ++c) {
       for (int a = 0; a < p.sh; ++a) {
         const long i0 = static_cast<long>(c) * src_stride_ + a * p.sw * span_;
-        k.lookup3_rows(s.tab.data() + i0 * 8, s.src.data() + i0, plane_len_, row_offs_[1] - row_offs_[0], row_offs_[2] - row_offs_[0]);
+        if (p.kw == 3) {
+          k.lookup3_rows(tab + i0 * 8, s.src.data() + i0, plane_len_, d[1], d[2]);
+        } else {
+          k.lookup5_rows(tab + i0 * 16, s.src.data() + i0, plane_len_, d);
+        }
       }
     }
-    // Groups of positions outermost: their row tables stay in L1 while every output vector reads them.
-    constexpr int kGroup = 24;
-    for (int p0 = 0; p0 < s.npos; p0 += kGroup) {
-      const int m = std::min(kGroup, s.npos - p0);
+    // Groups of positions outermost: their row tables stay in L1 while every output vector reads
+    // them. 3x3: 24 positions (8, 16, 24 and 48 measured alike); 5x5 (5 tables of 64 bytes per
+    // position and channel): about 24 KiB, whole register tiles of 6 positions (24 positions
+    // measured up to 2x slower).
+    const long group_bytes = static_cast<long>(cn) * p.kh * table_ * static_cast<long>(sizeof(float));
+    const int group = p.kw == 3 ? 24 : static_cast<int>(std::clamp(24L * 1024 / group_bytes / 6 * 6, 6L, 24L));
+    for (int p0 = 0; p0 < s.npos; p0 += group) {
+      const int m = std::min(group, s.npos - p0);
       for (int v = 0; v < vectors; v += 2) {
-        k.lookup3_ov[std::min(2, vectors - v)](acc + v * lanes, chunk_, s.tab.data(), row_offs_.data(), s.pos.data() + p0, m,
-                                               iv + static_cast<long>(v) * p.cpg() * lanes, p.cpg(), cn, b == 0);
+        const auto kernel = p.kw == 3 ? k.lookup3_ov[std::min(2, vectors - v)] : k.lookup5_ov[std::min(2, vectors - v)];
+        kernel(acc + v * lanes, chunk_, tab, row_offs_.data(), s.pos.data() + p0, m,
+               iv + static_cast<long>(v) * p.cpg() * lanes, p.cpg(), cn, b == 0);
       }
     }
     return;

@@ -16,10 +16,10 @@
 //  - pattern_lookup: the 2^(kw-1) signed sums R0 +- R1 +- ... of each channel's kw shifted rows are
 //                    built once (implicit: once per padded row, shared by every ky), and each output
 //                    adds or subtracts one of them per (channel, ky): kh terms per channel instead of
-//                    kh*kw. 3x3 on AVX-512 where choose_ov's shapes hold (lookup_ov_fits) runs it
-//                    output-vectorized instead: the 8 signed sums of every tap row of the source
-//                    block (row tables), and per (channel, position) three permutes pick each of
-//                    16 outputs' row sums (Kernels::lookup3_ov).
+//                    kh*kw. 3x3 and 5x5 on AVX-512 where choose_ov's shapes hold (lookup_ov_fits)
+//                    run it output-vectorized instead: the signed sums of every tap row of the
+//                    source block (row tables), and per (channel, position) one permute per tap
+//                    row picks each of 16 outputs' row sum (Kernels::lookup3_ov, lookup5_ov).
 // The epilogue writes y = act(alpha*acc + pointwise + bias) once. A pattern residual block scales
 // acc by alpha, adds the 1x1 branch (a GEMM on the centre tap of the same padded input), then the
 // epilogue. Work units are (sample, group, tile of output positions, chunk of outputs); each output
@@ -66,8 +66,9 @@ ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k);
 // Whether the output-vectorized GEMM (Kernels::gemm_ov) runs a convolution: see conv_op.cpp.
 bool choose_ov(const ConvProblem& p, const Kernels& k);
 
-// Whether the lookup algorithm runs output-vectorized (Kernels::lookup3_ov: 3x3, AVX-512, strides
-// up to 2, as choose_ov on outputs per group and channels) instead of on row-sum planes.
+// Whether the lookup algorithm runs output-vectorized (Kernels::lookup3_ov / lookup5_ov: 3x3 or 5x5,
+// AVX-512, strides up to 2, as choose_ov on outputs per group and channels) instead of on row-sum
+// planes.
 bool lookup_ov_fits(const ConvProblem& p, const Kernels& k);
 
 class ConvOp : public Op {
@@ -120,6 +121,7 @@ class ConvOp : public Op {
   std::vector<float> wv_;  // ov: weights as [output vector][row][lane]
   bool ovl_ = false;         // ov lookup (3x3 patterns, see Kernels::lookup3_ov): ov_ is set too
   std::vector<int32_t> iv_;  // ov lookup: packed table indices as [output vector][channel][lane]
+  int table_ = 0;            // ov lookup: floats per row table (2^kw)
   std::vector<int32_t> row_offs_;  // source offset of row (c, ky, kx) within a block
   std::vector<int32_t> pw_offs_;   // source offset of channel c in the 1x1 scratch
   std::vector<int32_t> idx_;       // pattern modes: offsets, positives first, per (o, block)

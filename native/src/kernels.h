@@ -38,6 +38,14 @@ struct Kernels {
   void (*lookup3_rows)(float* R, const float* src, int n, int d1, int d2);
   void (*lookup3_ov[3])(float* acc, int ld, const float* R, const int32_t* offs, const int32_t* pos, int n,
                         const int32_t* iv, long istride, int cn, int init);
+  // The same for 5x5 (AVX-512 only): lookup5_rows writes R[i*16 + e] (i < n; e < 16) = src[i] +
+  // sum over kx = 1..4, in that order, of (bit kx-1 of e ? -1 : 1) * src[i + d[kx]] (the sums whose
+  // first sign is +); lookup5_ov[nb]: acc[pos[p]*ld + v*16 + lane] (+)= sum over c < cn, then
+  // ky < 5, of s * R[(offs[(c*5 + ky)*5] + pos[p])*16 + (f & 15)], f = (iv[(v*istride + c)*16 + lane]
+  // >> 5*ky) & 31, s = -1 where bit 4 of f is set.
+  void (*lookup5_rows)(float* R, const float* src, int n, const int32_t* d);
+  void (*lookup5_ov[3])(float* acc, int ld, const float* R, const int32_t* offs, const int32_t* pos, int n,
+                        const int32_t* iv, long istride, int cn, int init);
   // For outputs i < no (accumulator acc + i*tp, entry list + i*list_stride = {start, npos, nneg}):
   // acc[j] += sum of planes[idx[e] + j] over its npos positive entries - sum over its nneg negative
   // ones. Lane chunks are the outer loop, so one chunk of the planes stays in cache for all outputs.

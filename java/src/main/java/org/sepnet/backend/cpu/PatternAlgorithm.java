@@ -9,14 +9,15 @@ package org.sepnet.backend.cpu;
  *       c·kh·kw additions per output, no multiplications.</li>
  *   <li>{@link #LOOKUP}: for each input channel the 2^(kw−1) signed row sums R₀ ± R₁ ± … are built
  *       once; each output then adds or subtracts one of them per kernel row: c·kh additions per
- *       output, plus about 2^kw per input position shared by all outputs. On AVX-512, 3×3 layers
- *       whose outputs per group are a multiple of 16 (at least 32) run it with the vector lanes
- *       holding 16 outputs: the 8 signed sums of every tap row in a table, 3 permutes and 3
- *       additions per 16 outputs, channel and position.</li>
+ *       output, plus about 2^kw per input position shared by all outputs. On AVX-512, 3×3 and 5×5
+ *       layers whose outputs per group are a multiple of 16 (at least 32) run it with the vector
+ *       lanes holding 16 outputs: the signed sums of every tap row in a table, one permute and
+ *       one addition per tap row, 16 outputs, channel and position.</li>
  *   <li>{@link #GEMM}: the signs unpacked once to ±1 floats and run through the register-blocked
  *       float GEMM, α applied in the epilogue: c·kh·kw fused multiply-adds per output.</li>
  *   <li>{@link #AUTO} (default), by measurement: on AVX-512, LOOKUP for 3×3 layers with 160 or
- *       more outputs per group (output-vectorized, 1.2–1.5× the GEMM on SEP-Net's layers); where
+ *       more outputs per group and for 5×5 layers (output-vectorized, 1.2–1.5× the GEMM on SEP-Net's
+ *       3×3 layers); where
  *       the CPU has FMA (AVX2, AVX-512), otherwise GEMM for kernels up to 3 wide and LOOKUP for
  *       wider ones when it does fewer additions — (outputs per group)·(kw − 1) &gt; 2^kw — except
  *       on AVX-512 where the output-vectorized GEMM runs the layer; on the portable kernels, LOOKUP
