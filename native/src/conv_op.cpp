@@ -696,15 +696,7 @@ void ConvOp::write_outputs(float* yn, int oa, int no, int t0, int len, bool stre
     const bool scale_here = mode_ != ConvMode::kFloat;
     const float* alpha = scale_here ? alpha_.data() + oa : nullptr;
     const float* bias = bias_.data() + oa;
-    float* y0 = yn + oa * plane;
-    for (int q = 0; q < s.npos; ++q) {
-      const float* a = s.acc.data() + static_cast<long>(s.pos[q]) * chunk_;
-      float* yq = y0 + s.out[q];
-      for (int i = 0; i < no; ++i) {
-        const float v = (alpha ? alpha[i] : 1.f) * a[i] + bias[i];
-        yq[i * plane] = relu_ && v < 0.f ? 0.f : v;
-      }
-    }
+    k.ov_store(yn + oa * plane, plane, s.acc.data(), chunk_, s.pos.data(), s.out.data(), s.npos, no, alpha, bias, relu_ ? 1 : 0);
     return;
   }
   const auto epilogue = stream ? k.epilogue_nt : k.epilogue;

@@ -46,6 +46,11 @@ struct Kernels {
   void (*lookup5_rows)(float* R, const float* src, int n, const int32_t* d);
   void (*lookup5_ov[3])(float* acc, int ld, const float* R, const int32_t* offs, const int32_t* pos, int n,
                         const int32_t* iv, long istride, int cn, int init);
+  // The output-vectorized kernels' epilogue (AVX-512 only): for q < n, i < no,
+  // y[i*plane + out[q]] = act(fma(alpha[i], acc[pos[q]*lda + i], bias[i])) (alpha null: 1; relu:
+  // max with 0); runs of 16 positions with adjacent outputs are transposed to vector stores.
+  void (*ov_store)(float* y, long plane, const float* acc, int lda, const int32_t* pos, const int32_t* out, int n, int no,
+                   const float* alpha, const float* bias, int relu);
   // For outputs i < no (accumulator acc + i*tp, entry list + i*list_stride = {start, npos, nneg}):
   // acc[j] += sum of planes[idx[e] + j] over its npos positive entries - sum over its nneg negative
   // ones. Lane chunks are the outer loop, so one chunk of the planes stays in cache for all outputs.
