@@ -27,6 +27,7 @@ public final class Network implements AutoCloseable {
     private final Value input;
     private final Value output;
     private final List<Step> steps = new ArrayList<>();
+    private final List<String> stepOps = new ArrayList<>();  // the plan line of each step's op
     private final List<AutoCloseable> owned = new ArrayList<>();
     private final List<String> plan = new ArrayList<>();
     private Tensor hostStagingIn;
@@ -146,6 +147,47 @@ public final class Network implements AutoCloseable {
         return output.at(n);
     }
 
+    /** One op's share of a forward pass: its plan line and the median time it took. */
+    public record OpTime(String op, double micros) {}
+
+    /**
+     * Times every op of a forward pass on {@code in} (as {@link #forward(Tensor)} takes it): the pass is
+     * run {@code repetitions} times after one untimed pass, each op waited for
+     * ({@link Backend#synchronize()}) before its clock stops, and each op's median is returned, in
+     * plan order. The waits make the sum of the ops somewhat larger than a forward pass on a GPU.
+     *
+     * @throws IllegalArgumentException when {@code repetitions} is below 1 or the input does not fit
+     */
+    public List<OpTime> profile(Tensor in, int repetitions) {
+        if (repetitions < 1) {
+            throw new IllegalArgumentException("repetitions is " + repetitions + "; expected 1 or more");
+        }
+        forward(in);  // validates the input and warms every op
+        int n = in.shape().dim(0);
+        long[][] t = new long[steps.size()][repetitions];
+        input.bound = in;
+        try {
+            for (int r = 0; r < repetitions; r++) {
+                for (int i = 0; i < steps.size(); i++) {
+                    long t0 = System.nanoTime();
+                    steps.get(i).run(n);
+                    backend.synchronize();
+                    t[i][r] = System.nanoTime() - t0;
+                }
+            }
+        } finally {
+            input.bound = null;
+        }
+        List<OpTime> out = new ArrayList<>(steps.size());
+        for (int i = 0; i < steps.size(); i++) {
+            long[] v = t[i].clone();
+            java.util.Arrays.sort(v);
+            double median = repetitions % 2 == 1 ? v[repetitions / 2] : (v[repetitions / 2 - 1] + v[repetitions / 2]) / 2.0;
+            out.add(new OpTime(stepOps.get(i), median / 1e3));
+        }
+        return out;
+    }
+
     /** Runs the network on a host tensor and copies the result into {@code out} (copies to and from the device if needed). */
     public void forward(HostTensor in, HostTensor out) {
         Tensor x = in;
@@ -189,9 +231,15 @@ public final class Network implements AutoCloseable {
         return op;
     }
 
+    /** Adds a step running the op owned last (its plan line labels the step in {@link #profile}). */
+    private void addStep(Step step) {
+        steps.add(step);
+        stepOps.add(plan.get(plan.size() - 1));
+    }
+
     private Value unary(UnaryOp op, Value x, Shape feature) {
         Value y = allocate(feature);
-        steps.add(n -> op.run(x.at(n), y.at(n)));
+        addStep(n -> op.run(x.at(n), y.at(n)));
         return y;
     }
 
@@ -208,7 +256,7 @@ public final class Network implements AutoCloseable {
             Activation a = r.relu() || relu ? Activation.RELU : Activation.NONE;
             BinaryOp add = own(backend.add(batched(out), a), r.name());
             Value y = allocate(out);
-            steps.add(n -> add.run(body.at(n), shortcut.at(n), y.at(n)));
+            addStep(n -> add.run(body.at(n), shortcut.at(n), y.at(n)));
             return y;
         }
         if (l instanceof Concat c) {
@@ -222,7 +270,7 @@ public final class Network implements AutoCloseable {
             ConcatOp op = own(backend.concat(shapes), c.name());
             Value y = allocate(out);
             List<Tensor> scratch = new ArrayList<>(parts.size());
-            steps.add(n -> {
+            addStep(n -> {
                 scratch.clear();
                 for (Value v : parts) {
                     scratch.add(v.at(n));
@@ -272,7 +320,7 @@ public final class Network implements AutoCloseable {
         Value p = unary(own(backend.pointwiseConv2d(d.pointwise(), b.pointwise(), Activation.NONE), b.name() + ".1x1"), x, out);
         BinaryOp add = own(backend.add(batched(out), act), b.name());
         Value y = allocate(out);
-        steps.add(n -> add.run(k.at(n), p.at(n), y.at(n)));
+        addStep(n -> add.run(k.at(n), p.at(n), y.at(n)));
         return y;
     }
 

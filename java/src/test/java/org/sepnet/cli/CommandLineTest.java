@@ -54,6 +54,18 @@ class CommandLineTest {
     }
 
     @Test
+    void profileListsEveryOpWithItsTime() {
+        Run r = run("profile", "resnet20", "--binarize", "--backend", "reference", "--repetitions", "1");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("resnet20+binarized on reference (--backend reference), batch 1"), r.out());
+        assertTrue(r.out().contains("stage3.block3.conv2: reference n1_g1_ic64oc64_ih8iw8_kh3kw3") && r.out().contains("fc: reference n1_in64_out10"), r.out());
+        assertTrue(r.out().contains("sum of the ops: ") && r.out().contains("a whole forward pass: "), r.out());
+        r = run("profile", "resnet20", "--repetitions", "0");
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertTrue(r.err().contains("--repetitions 0; expected 1 or more"), r.err());
+    }
+
+    @Test
     void demoChecksEveryAvailableBackend() {
         Run r = run("demo", "--model", "resnet20", "--batch", "4", "--seconds", "0.05");
         assertEquals(0, r.code(), r.out() + r.err());

@@ -170,4 +170,24 @@ class NetworkTest {
                 () -> Network.compile(m.graph(), Shape.of(1, 32, 32), ReferenceBackend.instance(), 1));
         assertTrue(e.getMessage().contains("layer conv1 expects 3 input channels"), e.getMessage());
     }
+
+    @Test
+    void profileTimesEveryPlannedOpAndLeavesTheOutputAsForwardDoes() {
+        Model m = Zoo.build("resnet20", 1);
+        try (Network net = Network.compile(m.graph(), m.input(), Backends.select().backend(), 2);
+             HostTensor x = HostTensor.of(Shape.of(2, 3, 32, 32), Data.uniform(2 * 3 * 32 * 32, new SplittableRandom(7)));
+             HostTensor y = HostTensor.allocate(2, 10);
+             Tensor in = net.backend().allocate(Shape.of(2, 3, 32, 32))) {
+            in.copyFrom(x);
+            net.forward(in).copyTo(y);
+            float[] expected = y.toArray();
+            List<Network.OpTime> ops = net.profile(in, 3);
+            assertEquals(net.plan(), ops.stream().map(Network.OpTime::op).toList(), "one time per op, in plan order");
+            assertTrue(ops.stream().allMatch(o -> o.micros() > 0), ops.toString());
+            net.forward(in).copyTo(y);
+            assertTrue(java.util.Arrays.equals(expected, y.toArray()), "the profiled passes compute what forward does");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> net.profile(in, 0));
+            assertTrue(e.getMessage().contains("repetitions is 0"), e.getMessage());
+        }
+    }
 }
