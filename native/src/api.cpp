@@ -49,9 +49,9 @@ bool parse_conv(const int32_t* problem, ConvProblem* p, std::string* error) {
   return true;
 }
 
-int mode_of(int32_t algorithm, const ConvProblem& p, const Kernels& k, ConvMode* mode, std::string* error) {
+int mode_of(int32_t algorithm, const ConvProblem& p, const Kernels& k, bool prb, ConvMode* mode, std::string* error) {
   switch (algorithm) {
-    case SEPNET_PATTERN_AUTO: *mode = choose_pattern_mode(p, k); return 1;
+    case SEPNET_PATTERN_AUTO: *mode = choose_pattern_mode(p, k, prb); return 1;
     case SEPNET_PATTERN_GEMM: *mode = ConvMode::kPatternGemm; return 1;
     case SEPNET_PATTERN_XOR: *mode = ConvMode::kPatternXor; return 1;
     case SEPNET_PATTERN_LOOKUP:
@@ -122,7 +122,7 @@ extern "C" int64_t sepnet_pattern_conv_create(int64_t ctx, const int32_t* proble
                                               int32_t algorithm) {
   return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
     ConvSpec s;
-    if (!parse_conv(problem, &s.p, error) || !mode_of(algorithm, s.p, c->k(), &s.mode, error)) return nullptr;
+    if (!parse_conv(problem, &s.p, error) || !mode_of(algorithm, s.p, c->k(), false, &s.mode, error)) return nullptr;
     if (!bits || !alpha) {
       *error = "null sign bits or alpha";
       return nullptr;
@@ -140,7 +140,7 @@ extern "C" int64_t sepnet_prb_create(int64_t ctx, const int32_t* problem, const 
                                      int32_t algorithm) {
   return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
     ConvSpec s;
-    if (!parse_conv(problem, &s.p, error) || !mode_of(algorithm, s.p, c->k(), &s.mode, error)) return nullptr;
+    if (!parse_conv(problem, &s.p, error) || !mode_of(algorithm, s.p, c->k(), true, &s.mode, error)) return nullptr;
     const ConvProblem& p = s.p;
     if (!bits || !alpha || !w1) {
       *error = "null sign bits, alpha or 1x1 weights";

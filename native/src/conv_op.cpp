@@ -176,6 +176,11 @@ bool ov_fits(const ConvProblem& p, const Kernels& k, bool any_size) {
 // (96->128 28x28 488/500 -> 510/518, 64->64 8x8 28.0/29.2 -> 21.3/26.7, batch 32 517/518 -> 537/514,
 // 32->32 16x16 24.7/28.0 -> 33.0/32.4): the row tables cost the same whatever the outputs.
 constexpr int kLookupOvMinOutputs = 160;
+// Since the row tables were aligned and the epilogue transposed, it also wins from 64 outputs when
+// there are 64+ input channels (same tool, lookup forced -> gemm, two runs: 64->64 8x8 16.3/16.7 ->
+// 20.9/20.6, batch 32 366/429 -> 498/489; 96->128 28x28 482/479 -> 500/504, batch 32 15541/15479 ->
+// 16552/16515), not with 32 (32->64 16x16 s2 23.1/22.8 -> 20.3/17.3 at batch 1; 32 outputs: 16->32
+// 32x32 s2 at batch 32 546/537 -> 462/469).
 
 }  // namespace
 
@@ -188,11 +193,14 @@ bool lookup_ov_fits(const ConvProblem& p, const Kernels& k) {
   return kernel && p.sh <= 2 && p.sw <= 2 && ov_fits(p, k, true);
 }
 
-ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k) {
-  if (lookup_ov_fits(p, k) && (p.kw == 5 || p.opg() >= kLookupOvMinOutputs)) return ConvMode::kPatternLookup;
+ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
+  // (A residual block runs neither output-vectorized kernel: the 1x1 branch's GEMM is position-major.)
+  if (!prb && lookup_ov_fits(p, k) && (p.kw == 5 || p.opg() >= kLookupOvMinOutputs || (p.opg() >= 64 && p.cpg() >= 64))) {
+    return ConvMode::kPatternLookup;
+  }
   const bool lookup_saves = p.kw >= 2 && p.kw <= 7 && static_cast<long>(p.opg()) * (p.kw - 1) > (1L << p.kw);
   if (std::string(k.isa) == "generic") return lookup_saves ? ConvMode::kPatternLookup : ConvMode::kPatternXor;
-  return lookup_saves && p.kw >= 5 && !choose_ov(p, k) ? ConvMode::kPatternLookup : ConvMode::kPatternGemm;
+  return lookup_saves && p.kw >= 5 && (prb || !choose_ov(p, k)) ? ConvMode::kPatternLookup : ConvMode::kPatternGemm;
 }
 
 ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)

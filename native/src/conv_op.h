@@ -61,7 +61,7 @@ struct ConvSpec {
 // (choose_ov), which beat the lookup on 5x5 too. On the portable kernels (no FMA) the lookup wins
 // whenever it does fewer additions, and xor, which matches the GEMM there with 32x smaller
 // weights, otherwise.
-ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k);
+ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb);
 
 // Whether the output-vectorized GEMM (Kernels::gemm_ov) runs a convolution: see conv_op.cpp.
 bool choose_ov(const ConvProblem& p, const Kernels& k);

@@ -294,8 +294,12 @@ class NativeBackendTest {
         ConvDesc strided = many.toBuilder().stride(2).build();
         ConvDesc stride3 = many.toBuilder().stride(3).build();
         ConvDesc wide = ConvDesc.builder().channels(16, 192).input(8, 8).kernel(3).pad(1).build();
+        ConvDesc square = ConvDesc.builder().channels(64, 64).input(8, 8).kernel(3).pad(1).build();
         try (NativeBackend b = NativeBackend.create(1, best, PatternAlgorithm.AUTO);
              UnaryOp lookupOv = b.patternConv2d(wide, Data.pattern(192, 16, 3, 3, false, new SplittableRandom(5)), Activation.NONE);
+             UnaryOp lookupOv64 = b.patternConv2d(square, Data.pattern(64, 64, 3, 3, false, new SplittableRandom(6)), Activation.NONE);
+             UnaryOp block = b.patternResidualBlock(PrbDesc.of(wide, 1), Data.pattern(192, 16, 3, 3, true, new SplittableRandom(7)),
+                     Data.weights(192, 16, 1, 1, false, new SplittableRandom(8)), Activation.NONE);
              UnaryOp dw = b.patternConv2d(depthwise, wDw, Activation.NONE);
              UnaryOp s2 = b.patternConv2d(strided, wMany, Activation.NONE);
              UnaryOp s3 = b.patternConv2d(stride3, wMany, Activation.NONE);
@@ -303,6 +307,9 @@ class NativeBackendTest {
                      Activation.NONE)) {
             if (best.equals("avx512")) {
                 assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv.implementation(), "3x3 with 192 outputs");
+                assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv64.implementation(), "3x3 with 64 inputs and outputs");
+                // A residual block runs neither output-vectorized kernel: the GEMM, not the position-vectorized lookup.
+                assertEquals("native:prb_gemm_avx512", block.implementation(), "residual block with 192 outputs");
             }
             if (!best.equals("generic")) {
                 // 5x5, 64 outputs: the lookup, output-vectorized on AVX-512.
