@@ -16,8 +16,8 @@ package org.sepnet.backend.cpu;
  *   <li>{@link #GEMM}: the signs unpacked once to ±1 floats and run through the register-blocked
  *       float GEMM, α applied in the epilogue: c·kh·kw fused multiply-adds per output.</li>
  *   <li>{@link #AUTO} (default), by measurement: on AVX-512, LOOKUP for 3×3 layers with 160 or
- *       more outputs per group and for 5×5 layers (output-vectorized, 1.2–1.5× the GEMM on SEP-Net's
- *       3×3 layers); where
+ *       more outputs per group or 64 or more inputs and outputs per group, and for 5×5 layers
+ *       (output-vectorized, 1.2–1.5× the GEMM on SEP-Net's 3×3 layers; not in residual blocks); where
  *       the CPU has FMA (AVX2, AVX-512), otherwise GEMM for kernels up to 3 wide and LOOKUP for
  *       wider ones when it does fewer additions — (outputs per group)·(kw − 1) &gt; 2^kw — except
  *       on AVX-512 where the output-vectorized GEMM runs the layer; on the portable kernels, LOOKUP
