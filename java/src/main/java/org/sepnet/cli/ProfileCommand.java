@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.sepnet.backend.Backend;
-import org.sepnet.backend.Backends;
 import org.sepnet.layers.Network;
 import org.sepnet.models.Model;
 import org.sepnet.tensor.HostTensor;
@@ -22,8 +21,8 @@ final class ProfileCommand extends FileCommand {
     @Mixin
     ModelOptions options;
 
-    @Option(names = "--backend", paramLabel = "NAME", description = "cuda, native or reference (default: the best available).")
-    String backend;
+    @Mixin
+    BackendOption backend;
 
     @Option(names = "--batch", defaultValue = "1", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
@@ -39,19 +38,9 @@ final class ProfileCommand extends FileCommand {
         if (repetitions < 1) {
             throw new IllegalArgumentException("--repetitions " + repetitions + "; expected 1 or more");
         }
-        Backend b;
-        String why;
-        if (backend != null) {
-            b = Backends.byName(backend);
-            if (!b.availability().available()) {
-                throw new IllegalStateException("backend " + b.name() + " is unavailable: " + b.availability().detail());
-            }
-            why = "--backend " + backend;
-        } else {
-            Backends.Selection s = Backends.select();
-            b = s.backend();
-            why = s.reason();
-        }
+        BackendOption.Choice choice = backend.choose();
+        Backend b = choice.backend();
+        String why = choice.why();
         Model m = options.build();
         Shape feature = m.input();
         int[] dims = new int[feature.rank() + 1];

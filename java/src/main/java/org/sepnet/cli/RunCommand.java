@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.sepnet.backend.Backend;
-import org.sepnet.backend.Backends;
 import org.sepnet.layers.Network;
 import org.sepnet.models.Model;
 import org.sepnet.tensor.HostTensor;
@@ -28,8 +27,8 @@ final class RunCommand extends FileCommand {
     @Option(names = "--output", required = true, paramLabel = "y.npy", description = "Where to write the outputs.")
     String output;
 
-    @Option(names = "--backend", paramLabel = "NAME", description = "cuda, native or reference (default: the best available).")
-    String backend;
+    @Mixin
+    BackendOption backend;
 
     @Option(names = "--batch", defaultValue = "32", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
@@ -40,19 +39,9 @@ final class RunCommand extends FileCommand {
             throw new IllegalArgumentException("--batch " + batch + "; expected 1 to 4096");
         }
         Path out = Sources.output(output, ".npy");
-        Backend b;
-        String why;
-        if (backend != null) {
-            b = Backends.byName(backend);
-            if (!b.availability().available()) {
-                throw new IllegalStateException("backend " + b.name() + " is unavailable: " + b.availability().detail());
-            }
-            why = "--backend " + backend;
-        } else {
-            Backends.Selection s = Backends.select();
-            b = s.backend();
-            why = s.reason();
-        }
+        BackendOption.Choice choice = backend.choose();
+        Backend b = choice.backend();
+        String why = choice.why();
         Model m = source.load(null);
         float[] x;
         Shape xs;
