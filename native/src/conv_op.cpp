@@ -169,12 +169,13 @@ bool ov_fits(const ConvProblem& p, const Kernels& k, bool any_size) {
 }
 
 // AUTO takes the output-vectorized lookup for 5x5 wherever it fits (measured at or above the GEMM
-// on all 8 SEP-Net 5x5 layers, see docs/native-backend.md) and for 3x3 from this many outputs per group (measured 2026-11-26,
-// benchmarks/native/opbench.cpp, 2 threads, us, gemm_ov -> lookup_ov, two alternated runs): 192+
-// outputs gain (128->192 28x28 963/991 -> 909/917, 144->288 14x14 471/487 -> 329/322, 192->384 7x7
-// 202/208 -> 165/194; batch 32: 128->256 14x14 10288/10115 -> 8013/7092), 128 and fewer do not
-// (96->128 28x28 488/500 -> 510/518, 64->64 8x8 28.0/29.2 -> 21.3/26.7, batch 32 517/518 -> 537/514,
-// 32->32 16x16 24.7/28.0 -> 33.0/32.4): the row tables cost the same whatever the outputs.
+// on all 8 SEP-Net 5x5 layers, see docs/native-backend.md) and for 3x3 from this many outputs per
+// group. First measurement (2026-11-26, benchmarks/native/opbench.cpp, 2 threads, us, gemm_ov ->
+// lookup_ov, two alternated runs, before the row tables were aligned): 192+ outputs gained
+// (128->192 28x28 963/991 -> 909/917, 144->288 14x14 471/487 -> 329/322, 192->384 7x7 202/208 ->
+// 165/194; batch 32: 128->256 14x14 10288/10115 -> 8013/7092), 128 and fewer did not (96->128 28x28
+// 488/500 -> 510/518, 64->64 8x8 28.0/29.2 -> 21.3/26.7, batch 32 517/518 -> 537/514, 32->32 16x16
+// 24.7/28.0 -> 33.0/32.4): the row tables cost the same whatever the outputs.
 constexpr int kLookupOvMinOutputs = 160;
 // Since the row tables were aligned and the epilogue transposed, it also wins from 64 outputs when
 // there are 64+ input channels (same tool, lookup forced -> gemm, two runs: 64->64 8x8 16.3/16.7 ->
@@ -237,7 +238,7 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     // Only where building the source rows is the larger cost (k x k, not 1 x 1) and every thread can
     // keep all the weights in its L2 (each then reads all of them): 1x1 128->256 and 256->640 on
     // 7x7 took 51 and 152 us with the rows split against 31-37 and 85-105 with the outputs split.
-    // (The lookup's packed indices take a quarter of a 3x3 layer's float weights.)
+    // (The lookup's packed indices take one int per output and channel, not kh*kw floats.)
     const long weight_bytes = static_cast<long>(opg) * cpg * (ovl_ ? 1 : taps) * static_cast<long>(sizeof(float));
     const bool split_rows = taps > 1 && weight_bytes <= kBlockBytes;
     int rows = std::max(1, kMaxTile / wp_);
