@@ -395,6 +395,17 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
                                        static_cast<long>(cpg1)));
     pw_offs_.resize(cb1_);
     for (int c = 0; c < cb1_; ++c) pw_offs_[c] = c * tp_;
+    // The 1x1 branch reads the k x k branch's source rows when they hold its inputs: every channel
+    // of the group in one block (so they are all still in the scratch) and 1x1 groups inside the
+    // k x k groups. Its input at position t is then the centre tap (see add_pointwise), found at a
+    // constant offset per channel: no copy of its own.
+    reuse_src_ = implicit_ && blocks_ == 1 && s.groups1 % p.groups == 0;
+    if (reuse_src_) {
+      const int phase = (p.ph % p.sh) * p.sw + p.pw % p.sw;
+      const int centre = p.ph / p.sh * wp_ + p.pw / p.sw;
+      src1_offs_.resize(cpg1);
+      for (int c = 0; c < cpg1; ++c) src1_offs_[c] = c * src_stride_ + phase * span_ + centre;
+    }
   }
 
   scratch_.resize(ctx_->threads());
@@ -665,6 +676,13 @@ void ConvOp::add_pointwise(const float* xn, int oa, int no, int t0, int len, Scr
   for (int o = oa; o < end;) {
     const int g1 = o / opg1;
     const int stop = std::min(end, (g1 + 1) * opg1);
+    if (reuse_src_) {  // the group's inputs are in the k x k source rows (see the constructor)
+      const float* base = s.src.data() + static_cast<long>(g1 * cpg1 % p_.cpg()) * src_stride_;
+      gemm_outputs(k, acc + static_cast<long>(o - oa) * tp_, tp_, base, src1_offs_.data(), cpg1,
+                   w1_.data() + static_cast<long>(o) * cpg1, cpg1, stop - o, false);
+      o = stop;
+      continue;
+    }
     const float* x1 = xn + static_cast<long>(g1) * cpg1 * hw;
     for (int c0 = 0; c0 < cpg1; c0 += cb1_) {
       const int cn = std::min(cb1_, cpg1 - c0);

@@ -124,6 +124,8 @@ class ConvOp : public Op {
   int table_ = 0;            // ov lookup: floats per row table (2^kw)
   std::vector<int32_t> row_offs_;  // source offset of row (c, ky, kx) within a block
   std::vector<int32_t> pw_offs_;   // source offset of channel c in the 1x1 scratch
+  bool reuse_src_ = false;         // PRB: the 1x1 branch reads the k x k source rows (add_pointwise)
+  std::vector<int32_t> src1_offs_; // and there its input channel c's centre tap
   std::vector<int32_t> idx_;       // pattern modes: offsets, positives first, per (o, block)
   std::vector<int32_t> list_;      // per (o, block): start, positives, negatives
   std::vector<Scratch> scratch_;
