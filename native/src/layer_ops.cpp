@@ -5,12 +5,22 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 #include "sepnet_native.h"
 
 namespace sepnet {
 namespace {
 constexpr long kChunk = 1L << 14;  // floats per element-wise work item
+
+// Runs of whole planes, about 4 per thread: one work item per plane made the threads contend for the
+// pool's item counter (global average pooling of 640 planes of 7x7 took 108 us).
+void for_planes(Context* ctx, long planes, const std::function<void(long)>& fn) {
+  const long per = std::max(1L, (planes + ctx->threads() * 4L - 1) / (ctx->threads() * 4L));
+  ctx->pool().parallel_for((planes + per - 1) / per, [&](int64_t u, int) {
+    for (long i = u * per, end = std::min(planes, (u + 1) * per); i < end; ++i) fn(i);
+  });
+}
 }
 
 FcOp::FcOp(std::shared_ptr<Context> ctx, int batch, int in, int out, const float* w, const float* bias, bool relu)
@@ -91,8 +101,7 @@ int PoolOp::run(const float* x, float* y, int batch) {
   if (batch < 1 || batch > n_) return SEPNET_E_SHAPE;
   const long in_plane = static_cast<long>(ih_) * iw_;
   const long out_plane = static_cast<long>(oh_) * ow_;
-  ctx_->pool().parallel_for(static_cast<int64_t>(batch) * c_,
-                            [&](int64_t u, int) { plane(x + u * in_plane, y + u * out_plane); });
+  for_planes(ctx_, static_cast<long>(batch) * c_, [&](long u) { plane(x + u * in_plane, y + u * out_plane); });
   return SEPNET_OK;
 }
 
@@ -106,7 +115,7 @@ int AffineOp::run(const float* x, float* y, int batch) {
   if (!x || !y) return SEPNET_E_NULL;
   if (batch < 1 || batch > batch_) return SEPNET_E_SHAPE;
   const Kernels& k = ctx_->k();
-  ctx_->pool().parallel_for(static_cast<int64_t>(batch) * channels_, [&](int64_t u, int) {
+  for_planes(ctx_, static_cast<long>(batch) * channels_, [&](long u) {
     const int c = static_cast<int>(u % channels_);
     k.affine(y + u * inner_, x + u * inner_, inner_, scale_[c], shift_[c], relu_ ? 1 : 0);
   });
