@@ -738,16 +738,9 @@ void ConvOp::write_outputs(float* yn, int oa, int no, int t0, int len, bool stre
       epilogue(yo + t0, acc, len, alpha, bias_[o], relu_ ? 1 : 0);
       continue;
     }
-    // Positions are oy * wp + ox; columns ox >= ow were computed for convenience and are dropped.
-    for (int j = 0; j < len;) {
-      const int t = t0 + j;
-      const int oy = t / wp_;
-      const int ox = t - oy * wp_;
-      const int seg = std::min(len - j, wp_ - ox);
-      const int valid = std::min(seg, p_.ow - ox);
-      if (valid > 0) epilogue(yo + static_cast<long>(oy) * p_.ow + ox, acc + j, valid, alpha, bias_[o], relu_ ? 1 : 0);
-      j += seg;
-    }
+    // Positions are oy * wp + ox; columns ox >= ow were computed for convenience and are dropped
+    // (one kernel call per output walks the rows: a call per row cost more than a short row's work).
+    k.epilogue_rows(yo, acc, t0, len, wp_, p_.ow, alpha, bias_[o], relu_ ? 1 : 0, stream ? 1 : 0);
   }
 }
 

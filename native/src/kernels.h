@@ -80,6 +80,9 @@ struct Kernels {
   // The same with stores that bypass the caches (for outputs too large to stay in them; the writes
   // need no read of the old lines). Same values. Call store_fence() before other threads read them.
   void (*epilogue_nt)(float* y, const float* acc, int n, float alpha, float bias, int relu);
+  // The epilogue of one output's tile in the padded-row layout: acc[j] is position t0 + j = oy*wp + ox
+  // (j < len); positions with ox < ow go to y[oy*ow + ox], the others are dropped. nt: epilogue_nt.
+  void (*epilogue_rows)(float* y, const float* acc, int t0, int len, int wp, int ow, float alpha, float bias, int relu, int nt);
   // y[j] = act(scale * x[j] + shift) for j < n.
   void (*affine)(float* y, const float* x, long n, float scale, float shift, int relu);
   // y[j] = act(a[j] + b[j]) for j < n.
