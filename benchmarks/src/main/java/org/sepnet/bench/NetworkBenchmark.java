@@ -75,10 +75,7 @@ public class NetworkBenchmark {
     }
 
     public static Shape batched(Shape feature, int n) {
-        int[] d = new int[feature.rank() + 1];
-        d[0] = n;
-        System.arraycopy(feature.dims(), 0, d, 1, feature.rank());
-        return Shape.of(d);
+        return feature.withBatch(n);
     }
 
     @Setup(Level.Trial)

@@ -42,13 +42,7 @@ final class ProfileCommand extends FileCommand {
         Backend b = choice.backend();
         String why = choice.why();
         Model m = options.build();
-        Shape feature = m.input();
-        int[] dims = new int[feature.rank() + 1];
-        dims[0] = batch;
-        for (int i = 0; i < feature.rank(); i++) {
-            dims[i + 1] = feature.dim(i);
-        }
-        Shape shape = Shape.of(dims);
+        Shape shape = m.input().withBatch(batch);
         float[] x = new float[(int) shape.size()];
         SplittableRandom r = new SplittableRandom(options.seed);
         for (int i = 0; i < x.length; i++) {

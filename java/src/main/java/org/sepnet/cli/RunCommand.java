@@ -69,26 +69,19 @@ final class RunCommand extends FileCommand {
             y = new float[n * outSize];
             for (int start = 0; start < n; start += chunk) {
                 int k = Math.min(chunk, n - start);
-                try (HostTensor xi = HostTensor.of(batched(feature, k), Arrays.copyOfRange(x, start * inSize, (start + k) * inSize));
-                     HostTensor yi = HostTensor.allocate(batched(outFeature, k))) {
+                try (HostTensor xi = HostTensor.of(feature.withBatch(k), Arrays.copyOfRange(x, start * inSize, (start + k) * inSize));
+                     HostTensor yi = HostTensor.allocate(outFeature.withBatch(k))) {
                     net.forward(xi, yi);
                     float[] part = yi.toArray();
                     System.arraycopy(part, 0, y, start * outSize, part.length);
                 }
             }
         }
-        try (HostTensor result = HostTensor.of(batched(outFeature, n), y)) {
+        try (HostTensor result = HostTensor.of(outFeature.withBatch(n), y)) {
             Npy.write(out, result);
         }
         System.out.printf("ran %s on %d image%s on %s (%s); wrote %s %s%n", m.name(), n, n == 1 ? "" : "s", b.name(), why, output,
-                batched(outFeature, n));
+                outFeature.withBatch(n));
         return 0;
-    }
-
-    private static Shape batched(Shape feature, int n) {
-        int[] d = new int[feature.rank() + 1];
-        d[0] = n;
-        System.arraycopy(feature.dims(), 0, d, 1, feature.rank());
-        return Shape.of(d);
     }
 }

@@ -215,12 +215,7 @@ public final class Network implements AutoCloseable {
     // ---------------------------------------------------------------- compilation
 
     private Value allocate(Shape feature) {
-        int[] d = new int[feature.rank() + 1];
-        d[0] = maxBatch;
-        for (int i = 0; i < feature.rank(); i++) {
-            d[i + 1] = feature.dim(i);
-        }
-        Tensor t = backend.allocate(Shape.of(d));
+        Tensor t = backend.allocate(batched(feature));
         owned.add(t);
         return new Value(feature, t);
     }
@@ -364,12 +359,7 @@ public final class Network implements AutoCloseable {
     }
 
     private Shape batched(Shape feature) {
-        int[] d = new int[feature.rank() + 1];
-        d[0] = maxBatch;
-        for (int i = 0; i < feature.rank(); i++) {
-            d[i + 1] = feature.dim(i);
-        }
-        return Shape.of(d);
+        return feature.withBatch(maxBatch);
     }
 
     /** Closes every op and activation (and only them: the caller's input is not touched). */

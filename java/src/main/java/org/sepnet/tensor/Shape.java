@@ -95,6 +95,14 @@ public final class Shape {
         return this;
     }
 
+    /** This (feature) shape with a batch dimension of {@code n} in front: [n, dims…]. */
+    public Shape withBatch(int n) {
+        int[] d = new int[dims.length + 1];
+        d[0] = n;
+        System.arraycopy(dims, 0, d, 1, dims.length);
+        return new Shape(d);
+    }
+
     /** This shape with dimension 0 replaced (e.g. a smaller batch). */
     public Shape withDim0(int first) {
         int[] d = dims.clone();

@@ -20,6 +20,7 @@ class ShapeTest {
         assertEquals(Shape.of(2, 3, 5, 7), s);
         assertNotEquals(Shape.of(2, 3, 7, 5), s);
         assertEquals(Shape.of(1, 3, 5, 7), s.withDim0(1));
+        assertEquals(Shape.of(4, 3, 5, 7), Shape.of(3, 5, 7).withBatch(4));
     }
 
     @Test
