@@ -35,6 +35,7 @@ extern "C" {
 #define SEPNET_PATTERN_XOR 1    /* input rows added or subtracted by sign, no multiplications */
 #define SEPNET_PATTERN_LOOKUP 2 /* signed row sums built once per channel, gathered per output */
 #define SEPNET_PATTERN_GEMM 3   /* the float GEMM on signs unpacked to +-1, alpha in the epilogue */
+#define SEPNET_PATTERN_WINOGRAD 4 /* Winograd F(2x2, 3x3) where it fits (3x3, stride 1, AVX-512), else AUTO */
 
 int sepnet_native_abi_version(void);
 /* CPU features seen at run time, e.g. "avx512f avx512bw avx2 fma". */

@@ -7,6 +7,7 @@
 
 #include "context.h"
 #include "conv_op.h"
+#include "winograd_op.h"
 #include "layer_ops.h"
 #include "sepnet_native.h"
 
@@ -54,6 +55,9 @@ int mode_of(int32_t algorithm, const ConvProblem& p, const Kernels& k, bool prb,
     case SEPNET_PATTERN_AUTO: *mode = choose_pattern_mode(p, k, prb); return 1;
     case SEPNET_PATTERN_GEMM: *mode = ConvMode::kPatternGemm; return 1;
     case SEPNET_PATTERN_XOR: *mode = ConvMode::kPatternXor; return 1;
+    case SEPNET_PATTERN_WINOGRAD:  // where it fits, else what AUTO runs
+      *mode = !prb && winograd_fits(p, k) ? ConvMode::kPatternWinograd : choose_pattern_mode(p, k, prb);
+      return 1;
     case SEPNET_PATTERN_LOOKUP:
       if (p.kw < 2 || p.kw > 7) {
         *error = "the lookup algorithm needs a kernel width of 2 to 7";
@@ -127,6 +131,7 @@ extern "C" int64_t sepnet_pattern_conv_create(int64_t ctx, const int32_t* proble
       *error = "null sign bits or alpha";
       return nullptr;
     }
+    if (s.mode == ConvMode::kPatternWinograd) return new WinogradOp(c, s.p, bits, alpha, bias, relu != 0);
     s.bits = bits;
     s.alpha = alpha;
     s.bias = bias;

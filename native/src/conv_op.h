@@ -40,7 +40,7 @@
 
 namespace sepnet {
 
-enum class ConvMode { kFloat, kPatternXor, kPatternLookup, kPatternGemm };
+enum class ConvMode { kFloat, kPatternXor, kPatternLookup, kPatternGemm, kPatternWinograd };  // Winograd: WinogradOp
 
 struct ConvSpec {
   ConvProblem p;                     // the k x k problem; p.n is the largest batch

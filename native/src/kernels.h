@@ -51,6 +51,12 @@ struct Kernels {
   // max with 0); runs of 16 positions with adjacent outputs are transposed to vector stores.
   void (*ov_store)(float* y, long plane, const float* acc, int lda, const int32_t* pos, const int32_t* out, int n, int no,
                    const float* alpha, const float* bias, int relu);
+  // Winograd F(2x2, 3x3) transforms (AVX-512 only; see kernels.inc and winograd_op.h): wino_input
+  // writes the 16 transformed values of each tile of a tile row, V[xi*xs + t] for t < tw;
+  // wino_output turns the 16 products of each tile and output vector into its 2x2 outputs,
+  // position-major (Y[(oy*ow + ox)*ldy + output]).
+  void (*wino_input)(float* V, long xs, const float* P, int pitch, int tw);
+  void (*wino_output)(float* Y, int ldy, const float* M, long ms, int lda, int tiles, int tw, int ow, int rows, int nv);
   // For outputs i < no (accumulator acc + i*tp, entry list + i*list_stride = {start, npos, nneg}):
   // acc[j] += sum of planes[idx[e] + j] over its npos positive entries - sum over its nneg negative
   // ones. Lane chunks are the outer loop, so one chunk of the planes stays in cache for all outputs.

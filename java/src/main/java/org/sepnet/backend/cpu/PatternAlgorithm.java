@@ -15,6 +15,12 @@ package org.sepnet.backend.cpu;
  *       one addition per tap row, 16 outputs, channel and position.</li>
  *   <li>{@link #GEMM}: the signs unpacked once to ±1 floats and run through the register-blocked
  *       float GEMM, α applied in the epilogue: c·kh·kw fused multiply-adds per output.</li>
+ *   <li>{@link #WINOGRAD}: Winograd's minimal filtering F(2×2, 3×3) for 3×3 stride-1 layers on
+ *       AVX-512 with outputs per group a multiple of 16: each 2×2 block of outputs from the 4×4 input
+ *       block under it, 16 multiply-adds per channel and output for 4 outputs instead of 36; the
+ *       signs transform exactly (multiples of ¼), α in the epilogue. Its rounding error is bounded
+ *       by 16 times the direct convolution's bound (see {@code docs/native-backend.md}). Layers it
+ *       does not fit run what AUTO chooses.</li>
  *   <li>{@link #AUTO} (default), by measurement: on AVX-512, LOOKUP for 3×3 layers with 160 or
  *       more outputs per group or 64 or more inputs and outputs per group, and for 5×5 layers
  *       (output-vectorized, 1.2–1.5× the GEMM on SEP-Net's 3×3 layers; not in residual blocks); where
@@ -26,7 +32,7 @@ package org.sepnet.backend.cpu;
  * </ul>
  */
 public enum PatternAlgorithm {
-    AUTO(0), XOR(1), LOOKUP(2), GEMM(3);
+    AUTO(0), XOR(1), LOOKUP(2), GEMM(3), WINOGRAD(4);
 
     final int code;
 
@@ -34,13 +40,13 @@ public enum PatternAlgorithm {
         this.code = code;
     }
 
-    /** Parses {@code auto}, {@code xor}, {@code lookup} or {@code gemm} (any case). */
+    /** Parses {@code auto}, {@code xor}, {@code lookup}, {@code gemm} or {@code winograd} (any case). */
     public static PatternAlgorithm parse(String text) {
         for (PatternAlgorithm a : values()) {
             if (a.name().equalsIgnoreCase(text.strip())) {
                 return a;
             }
         }
-        throw new IllegalArgumentException("pattern algorithm '" + text + "' is not recognised; expected auto, xor, lookup or gemm");
+        throw new IllegalArgumentException("pattern algorithm '" + text + "' is not recognised; expected auto, xor, lookup, gemm or winograd");
     }
 }

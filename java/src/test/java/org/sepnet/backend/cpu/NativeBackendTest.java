@@ -70,6 +70,8 @@ class NativeBackendTest {
         add(isas.get(0), 2, PatternAlgorithm.XOR);
         add(isas.get(0), 2, PatternAlgorithm.LOOKUP);
         add(isas.get(0), 2, PatternAlgorithm.GEMM);
+        add(isas.get(0), 1, PatternAlgorithm.WINOGRAD);
+        add(isas.get(0), 2, PatternAlgorithm.WINOGRAD);
         System.out.println("native configurations under test: " + CONFIGS.stream().map(Config::label).toList());
     }
 
@@ -88,7 +90,8 @@ class NativeBackendTest {
     private static void checkEverywhere(Conformance.Expected e, Function<Backend, UnaryOp> build) {
         Map<String, float[]> byKernels = new HashMap<>();
         for (Config c : CONFIGS) {
-            float[] got = e.check(c.backend(), build, c.label());
+            // Winograd's error is bounded by 16 times the direct sum's (docs/native-backend.md).
+            float[] got = e.check(c.backend(), build, c.label(), c.algorithm() == PatternAlgorithm.WINOGRAD ? 16 : 1);
             String kernels = c.isa() + "/" + c.algorithm();
             float[] other = byKernels.putIfAbsent(kernels, got);
             if (other != null) {
@@ -120,7 +123,14 @@ class NativeBackendTest {
                 ConvDesc.builder().batch(3).channels(24, 96).input(13, 10).kernel(5).pad(2).stride(2).build(),
                 ConvDesc.builder().batch(2).channels(20, 64).input(7, 9).kernel(3).pad(1).groups(2).build(),
                 ConvDesc.builder().batch(1).channels(17, 48).input(6, 6).kernel(3).pad(1).stride(2).build(),
-                ConvDesc.builder().batch(1).channels(300, 32).input(15, 15).kernel(3).pad(1).build()));
+                ConvDesc.builder().batch(1).channels(300, 32).input(15, 15).kernel(3).pad(1).build(),
+                // 3x3 stride 1 with outputs per group a multiple of 16, which the Winograd kernels take:
+                // odd output sizes (a last tile half outside), 16 outputs (one vector), 80 (a GEMM call
+                // of 4 vectors and one of 1), no padding, padding 2, a batch, a plane split into bands.
+                ConvDesc.builder().batch(3).channels(7, 16).input(13, 11).kernel(3).pad(1).build(),
+                ConvDesc.builder().batch(1).channels(12, 80).input(10, 9).kernel(3).pad(0).build(),
+                ConvDesc.builder().batch(2).channels(9, 32).input(5, 7).kernel(3).pad(2).build(),
+                ConvDesc.builder().batch(1).channels(8, 16).input(70, 67).kernel(3).pad(1).build()));
     }
 
     static Stream<Arguments> blocks() {
@@ -295,11 +305,13 @@ class NativeBackendTest {
         ConvDesc stride3 = many.toBuilder().stride(3).build();
         ConvDesc wide = ConvDesc.builder().channels(16, 192).input(8, 8).kernel(3).pad(1).build();
         ConvDesc square = ConvDesc.builder().channels(64, 64).input(8, 8).kernel(3).pad(1).build();
+        ConvDesc stage2 = ConvDesc.builder().channels(32, 32).input(16, 16).kernel(3).pad(1).build();
         try (NativeBackend b = NativeBackend.create(1, best, PatternAlgorithm.AUTO);
              UnaryOp lookupOv = b.patternConv2d(wide, Data.pattern(192, 16, 3, 3, false, new SplittableRandom(5)), Activation.NONE);
              UnaryOp lookupOv64 = b.patternConv2d(square, Data.pattern(64, 64, 3, 3, false, new SplittableRandom(6)), Activation.NONE);
              UnaryOp block = b.patternResidualBlock(PrbDesc.of(wide, 1), Data.pattern(192, 16, 3, 3, true, new SplittableRandom(7)),
                      Data.weights(192, 16, 1, 1, false, new SplittableRandom(8)), Activation.NONE);
+             UnaryOp winograd = b.patternConv2d(stage2, Data.pattern(32, 32, 3, 3, false, new SplittableRandom(9)), Activation.NONE);
              UnaryOp dw = b.patternConv2d(depthwise, wDw, Activation.NONE);
              UnaryOp s2 = b.patternConv2d(strided, wMany, Activation.NONE);
              UnaryOp s3 = b.patternConv2d(stride3, wMany, Activation.NONE);
@@ -308,6 +320,7 @@ class NativeBackendTest {
             if (best.equals("avx512")) {
                 assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv.implementation(), "3x3 with 192 outputs");
                 assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv64.implementation(), "3x3 with 64 inputs and outputs");
+                assertEquals("native:pattern_conv_winograd_avx512", winograd.implementation(), "3x3 stride 1, 32 outputs, 16 wide");
                 // A residual block runs neither output-vectorized kernel: the GEMM, not the position-vectorized lookup.
                 assertEquals("native:prb_gemm_avx512", block.implementation(), "residual block with 192 outputs");
             }
@@ -332,7 +345,7 @@ class NativeBackendTest {
         e = assertThrows(IllegalArgumentException.class, () -> NativeBackend.create(0, "auto", PatternAlgorithm.AUTO));
         assertTrue(e.getMessage().contains("threads is 0"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> PatternAlgorithm.parse("fast"));
-        assertTrue(e.getMessage().contains("auto, xor, lookup or gemm"), e.getMessage());
+        assertTrue(e.getMessage().contains("auto, xor, lookup, gemm or winograd"), e.getMessage());
         if (!NativeBackend.instructionSets().contains("avx512")) {
             e = assertThrows(IllegalArgumentException.class, () -> NativeBackend.create(1, "avx512", PatternAlgorithm.AUTO));
             assertTrue(e.getMessage().contains("cannot run avx512"), e.getMessage());

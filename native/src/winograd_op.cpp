@@ -1,0 +1,157 @@
+// winograd_op.cpp: see winograd_op.h.
+#include "winograd_op.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "sepnet_native.h"
+
+namespace sepnet {
+namespace {
+
+// Floats of the transformed input and products a unit keeps (V and M): sized for the core's L2.
+constexpr long kUnitFloats = 64L * 1024;
+
+bool sign_bit(const uint32_t* row, int i) { return (row[i >> 5] >> (i & 31)) & 1u; }
+
+}  // namespace
+
+bool winograd_fits(const ConvProblem& p, const Kernels& k) {
+  return k.wino_input && k.ov_store && p.kh == 3 && p.kw == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 &&
+         p.ph <= 2 && p.pw <= 2 && p.opg() % k.lanes == 0;
+}
+
+WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const uint32_t* bits, const float* alpha,
+                       const float* bias, bool relu)
+    : Op(std::move(ctx)), p_(p), relu_(relu) {
+  const Kernels& k = ctx_->k();
+  const int L = k.lanes;
+  const int cpg = p.cpg(), opg = p.opg();
+  th_ = (p.oh + 1) / 2;
+  tw_ = (p.ow + 1) / 2;
+  // Tile rows per unit: V and M (16 floats per tile and channel or output) within kUnitFloats, and
+  // at least as many units as threads.
+  const long per_row = 16L * tw_ * (cpg + opg);
+  band_ = static_cast<int>(std::clamp(kUnitFloats / per_row, 1L, static_cast<long>(th_)));
+  const long images = static_cast<long>(p.n) * p.groups;
+  if (images * ((th_ + band_ - 1) / band_) < ctx_->threads()) {
+    const long want = std::min<long>(th_, (ctx_->threads() + images - 1) / images);
+    band_ = static_cast<int>((th_ + want - 1) / want);
+  }
+  bands_ = (th_ + band_ - 1) / band_;
+  tiles_ = band_ * tw_;
+  pitch_ = 2 * ((tw_ + L - 1) / L * L) + 2 + 2 * L;
+
+  // U = G g G^T per (output, channel), G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
+  const int words = p.words_per_filter();
+  const int nv = opg / L;
+  u_.assign(static_cast<size_t>(16) * p.groups * nv * cpg * L, 0.f);
+  const float G[4][3] = {{1.f, 0.f, 0.f}, {.5f, .5f, .5f}, {.5f, -.5f, .5f}, {0.f, 0.f, 1.f}};
+  for (int o = 0; o < p.o; ++o) {
+    const uint32_t* fb = bits + static_cast<long>(o) * words;
+    const int g = o / opg, ol = o % opg;
+    for (int c = 0; c < cpg; ++c) {
+      float w[3][3], gw[4][3];
+      for (int i = 0; i < 9; ++i) w[i / 3][i % 3] = sign_bit(fb, c * 9 + i) ? -1.f : 1.f;
+      for (int i = 0; i < 4; ++i) {
+        for (int j = 0; j < 3; ++j) gw[i][j] = G[i][0] * w[0][j] + G[i][1] * w[1][j] + G[i][2] * w[2][j];
+      }
+      for (int i = 0; i < 4; ++i) {
+        for (int j = 0; j < 4; ++j) {
+          const float uij = gw[i][0] * G[j][0] + gw[i][1] * G[j][1] + gw[i][2] * G[j][2];  // exact: multiples of 1/4
+          const size_t at = ((((static_cast<size_t>(i * 4 + j) * p.groups + g) * nv + ol / L) * cpg + c) * L) + ol % L;
+          u_[at] = uij;
+        }
+      }
+    }
+  }
+  alpha_.assign(alpha, alpha + p.o);
+  bias_.assign(p.o, 0.f);
+  if (bias) std::copy(bias, bias + p.o, bias_.begin());
+  // The 16 planes of V and of M apart by a multiple of 4 KiB plus a cache line: at whole multiples
+  // the 16 streams of the transforms fall into the same cache sets (the input transform ran 2x slower).
+  vs_ = (static_cast<long>(cpg) * tiles_ + 1023) / 1024 * 1024 + 16;
+  ms_ = (static_cast<long>(tiles_) * opg + 1023) / 1024 * 1024 + 16;
+  coffs_.resize(cpg);
+  for (int c = 0; c < cpg; ++c) coffs_[c] = c * tiles_;
+  iota_.resize(std::max(tiles_, 2 * band_ * p.ow));
+  for (size_t i = 0; i < iota_.size(); ++i) iota_[i] = static_cast<int32_t>(i);
+  scratch_.resize(ctx_->threads());
+  for (Scratch& s : scratch_) {
+    s.pad.assign(static_cast<size_t>(2 * band_ + 2) * pitch_, 0.f);
+    s.v.resize(static_cast<size_t>(16) * vs_ + L);
+    s.m.resize(static_cast<size_t>(16) * ms_);
+    s.y.resize(static_cast<size_t>(2 * band_) * p.ow * opg);
+  }
+  name_ = std::string("native:pattern_conv_winograd_") + k.isa;
+}
+
+void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int thread) {
+  const ConvProblem& p = p_;
+  const Kernels& k = ctx_->k();
+  const int L = k.lanes;
+  Scratch& s = scratch_[thread];
+  const int band = static_cast<int>(unit % bands_);
+  const int g = static_cast<int>(unit / bands_ % p.groups);
+  const int n = static_cast<int>(unit / bands_ / p.groups);
+  const int cpg = p.cpg(), opg = p.opg(), nv = opg / L;
+  const int ty0 = band * band_;
+  const int rows = std::min(band_, th_ - ty0);  // tile rows of this unit
+  const int tiles = rows * tw_;
+  const int in_rows = 2 * rows + 2;
+  const long hw = static_cast<long>(p.h) * p.w;
+  const float* xg = x + (static_cast<long>(n) * p.c + static_cast<long>(g) * cpg) * hw;
+
+  // 1. Input transform, channel by channel: the band's padded rows, then each tile row.
+  const long vs = vs_;
+  for (int c = 0; c < cpg; ++c) {
+    const float* xc = xg + c * hw;
+    for (int r = 0; r < in_rows; ++r) {
+      float* d = s.pad.data() + static_cast<long>(r) * pitch_;
+      const int iy = 2 * ty0 + r - p.ph;
+      if (iy < 0 || iy >= p.h) {
+        std::memset(d, 0, sizeof(float) * (2 * tw_ + 2));
+        continue;
+      }
+      // Columns: pw zeros, the input row, zeros to the end of the padded row.
+      // Columns: pw zeros, the input row, zeros up to the last column a tile reads (2*tw + 2); what
+      // lies past it only reaches lanes of tiles past tw, which are not stored.
+      std::memset(d, 0, sizeof(float) * p.pw);
+      std::memcpy(d + p.pw, xc + static_cast<long>(iy) * p.w, sizeof(float) * p.w);
+      std::memset(d + p.pw + p.w, 0, sizeof(float) * (2 * tw_ + 2 - p.pw - p.w));
+    }
+    for (int ty = 0; ty < rows; ++ty) {
+      k.wino_input(s.v.data() + static_cast<long>(c) * tiles_ + static_cast<long>(ty) * tw_, vs,
+                   s.pad.data() + static_cast<long>(2 * ty) * pitch_, pitch_, tw_);
+    }
+  }
+  // 2. The 16 GEMMs, output-vectorized: M[xi][tile][output].
+  const long ms = ms_;
+  for (int xi = 0; xi < 16; ++xi) {
+    const float* uw = u_.data() + (static_cast<size_t>(xi) * p.groups + g) * nv * cpg * L;
+    for (int v = 0; v < nv; v += 4) {
+      const int nb = std::min(4, nv - v);
+      k.gemm_ov[nb](s.m.data() + xi * ms + v * L, opg, s.v.data() + xi * vs, coffs_.data(), cpg,
+                    uw + static_cast<long>(v) * cpg * L, cpg, iota_.data(), tiles, 1);
+    }
+  }
+  // 3. Output transform, then the epilogue on the band's output rows.
+  const int oy0 = 2 * ty0;
+  const int out_rows = std::min(2 * rows, p.oh - oy0);
+  k.wino_output(s.y.data(), opg, s.m.data(), ms, opg, tiles, tw_, p.ow, out_rows, nv);
+  const long plane = static_cast<long>(p.oh) * p.ow;
+  float* yb = y + (static_cast<long>(n) * p.o + static_cast<long>(g) * opg) * plane + static_cast<long>(oy0) * p.ow;
+  k.ov_store(yb, plane, s.y.data(), opg, iota_.data(), iota_.data(), out_rows * p.ow, opg, alpha_.data() + g * opg,
+             bias_.data() + g * opg, relu_ ? 1 : 0);
+}
+
+int WinogradOp::run(const float* x, float* y, int batch) {
+  if (!x || !y) return SEPNET_E_NULL;
+  if (batch < 1 || batch > p_.n) return SEPNET_E_SHAPE;
+  const int64_t units = static_cast<int64_t>(batch) * p_.groups * bands_;
+  ctx_->pool().parallel_for(units, [&](int64_t u, int t) { run_unit(x, y, u, t); });
+  return SEPNET_OK;
+}
+
+}  // namespace sepnet

@@ -1,0 +1,58 @@
+// winograd_op.h: 3x3 stride-1 pattern convolution by Winograd's minimal filtering F(2x2, 3x3).
+//
+// Each 2x2 block of outputs (a tile) is computed from the 4x4 input block under it:
+// Y = A^T [ sum_c (G g_c G^T) .* (B^T d_c B) ] A, 16 products per channel and output for 4 outputs
+// instead of 36 multiply-adds. The pattern signs g (+-1) transform exactly (G's entries are 0, +-1/2
+// and 1, so U = G g G^T holds multiples of 1/4), alpha and bias are applied in the epilogue.
+// Per (sample, group, band of tile rows) unit:
+//  1. input transform (Kernels::wino_input): per channel, the band's input rows are copied into a
+//     zero-padded buffer and each tile row transformed, V[xi][c][tile];
+//  2. 16 GEMMs (Kernels::gemm_ov, output-vectorized): M[xi][tile][o] = sum_c U[xi][o][c] V[xi][c][tile];
+//  3. output transform (Kernels::wino_output) into position-major outputs, then the output-vectorized
+//     epilogue (Kernels::ov_store: alpha, bias, ReLU, vector stores).
+// Every output's sums run in a fixed order, so results do not depend on the thread count.
+//
+// Error: for one output, the rounding error is at most 16 * gamma_{K+4} * S (K = 9*cpg products,
+// S = |alpha| * sum of |x| over its 3x3 window and channels): see docs/native-backend.md.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "context.h"
+#include "conv_problem.h"
+
+namespace sepnet {
+
+// Whether the Winograd op runs this pattern convolution: 3x3, stride 1, dilation 1, padding <= 2,
+// outputs per group a multiple of 16, AVX-512 kernels.
+bool winograd_fits(const ConvProblem& p, const Kernels& k);
+
+class WinogradOp : public Op {
+ public:
+  // bits: packed signs (see sepnet_native.h); alpha one per output; bias optional.
+  WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const uint32_t* bits, const float* alpha,
+             const float* bias, bool relu);
+  int run(const float* x, float* y, int batch) override;
+
+ private:
+  struct Scratch {
+    std::vector<float> pad, v, m, y;
+  };
+  void run_unit(const float* x, float* y, int64_t unit, int thread);
+
+  ConvProblem p_;
+  bool relu_;
+  int th_, tw_;        // tile rows and columns
+  int band_, bands_;   // tile rows per unit, units per (sample, group)
+  int tiles_;          // tiles per full band: band_ * tw_
+  int pitch_;          // floats per padded input row
+  long vs_, ms_;       // floats per transform element (xi) in V and in M
+  std::vector<float> u_;         // transformed signs as [xi][output vector][channel][lane]
+  std::vector<float> alpha_, bias_;
+  std::vector<int32_t> coffs_;   // row offsets of the GEMMs: channel c at c * tiles_
+  std::vector<int32_t> iota_;    // 0, 1, 2, ...: GEMM positions and epilogue positions/outputs
+  std::vector<Scratch> scratch_;
+};
+
+}  // namespace sepnet
