@@ -8,7 +8,7 @@
 //       java/target/cmake/libsepnet_native.a -lpthread -o opbench       (one command line)
 //   ./opbench KIND THREADS REPS n c h w o groups kh kw sh sw ph pw dh dw
 //
-// KIND: pattern (auto algorithm; PATTERN_ALGORITHM=1|2|3 forces xor|lookup|gemm), conv (float), or
+// KIND: pattern (auto algorithm; PATTERN_ALGORITHM=1|2|3|4 forces xor|lookup|gemm|winograd), conv (float), or
 // prb:G (fused residual block, 1x1 branch in G groups). Random inputs and signs; ReLU on. Prints
 // the op's implementation and the median of 5 timed loops of REPS calls.
 #include <algorithm>

@@ -35,7 +35,7 @@ import org.sepnet.tensor.Tensor;
  * <p>{@link #instance()} is configured by system properties: {@code sepnet.threads} (default: all
  * cores), {@code sepnet.native.isa} ({@code auto}, {@code avx512}, {@code avx2}, {@code generic})
  * and {@code sepnet.native.pattern} ({@link PatternAlgorithm}: {@code auto}, {@code xor},
- * {@code lookup}). {@link #create} builds a differently configured backend that the caller closes.
+ * {@code lookup}, {@code gemm}, {@code winograd}). {@link #create} builds a differently configured backend that the caller closes.
  */
 public final class NativeBackend implements Backend, AutoCloseable {
     /** Name used by {@code -Dsepnet.backend}. */
