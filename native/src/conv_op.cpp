@@ -199,10 +199,10 @@ bool lookup_ov_fits(const ConvProblem& p, const Kernels& k) {
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
   // Winograd F(2x2, 3x3) where it fits, on planes at least 16 wide and 32+ outputs per group:
   // measured faster there (benchmarks/native/sweep-lookup-ov.sh, two alternated rounds, us, AUTO's
-  // previous choice -> Winograd: 64->192 56x56 1876/1603 -> 1346/1354, 96->128 28x28 589/578 ->
-  // 418/411, 128->192 28x28 894/770 -> 758/754, 32->32 16x16 batch 32 665/668 -> 545/536), slower on
-  // 14x14 and smaller planes (half-empty tile vectors: 144->288 14x14 344/370 -> 505/448, 64->64 8x8
-  // 21.9/15.8 -> 22.8/21.2) and with 16 outputs (16->16 32x32 34.7 -> 43.3 at batch 1).
+  // previous choice -> Winograd: 64->192 56x56 2167/1745 -> 1318/1307, 96->128 28x28 501/539 ->
+  // 331/324, 128->192 28x28 988/981 -> 600/611, 32->32 16x16 batch 32 614/652 -> 464/512), even or
+  // mixed on 14x14 and 8x8 (half-empty tile vectors), slower on 7x7 (192->384 159/148 -> 221/231) and
+  // with 16 outputs (16->16 32x32 34.7 -> 43.3 at batch 1).
   if (!prb && winograd_fits(p, k) && p.ow >= 16 && p.opg() >= 32) return ConvMode::kPatternWinograd;
   // (A residual block runs neither output-vectorized kernel: the 1x1 branch's GEMM is position-major.)
   if (!prb && lookup_ov_fits(p, k) && (p.kw == 5 || p.opg() >= kLookupOvMinOutputs || (p.opg() >= 64 && p.cpg() >= 64))) {

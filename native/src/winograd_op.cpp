@@ -10,8 +10,9 @@
 namespace sepnet {
 namespace {
 
-// Floats of the transformed input and products a unit keeps (V and M): sized for the core's L2.
-constexpr long kUnitFloats = 64L * 1024;
+// Floats of the transformed input and of one output chunk's products a unit keeps (V and M): about
+// 384 KiB, within the core's L2 with the chunk's transformed weights.
+constexpr long kUnitFloats = 96L * 1024;
 
 bool sign_bit(const uint32_t* row, int i) { return (row[i >> 5] >> (i & 31)) & 1u; }
 
@@ -30,9 +31,13 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
   const int cpg = p.cpg(), opg = p.opg();
   th_ = (p.oh + 1) / 2;
   tw_ = (p.ow + 1) / 2;
+  // Outputs are computed in chunks of up to 4 vectors (one GEMM call per transform element), so the
+  // products M of a chunk and the transformed input V, which every chunk reads, stay in L2.
+  oc_ = std::min(opg, 4 * L);
   // Tile rows per unit: V and M (16 floats per tile and channel or output) within kUnitFloats, and
-  // at least as many units as threads.
-  const long per_row = 16L * tw_ * (cpg + opg);
+  // at least as many units as threads. (The first version sized M for all outputs: 7 tiles per
+  // unit on 128->256 14x14, where each GEMM call then read 128 KiB of weights for 7 positions.)
+  const long per_row = 16L * tw_ * (cpg + oc_);
   band_ = static_cast<int>(std::clamp(kUnitFloats / per_row, 1L, static_cast<long>(th_)));
   const long images = static_cast<long>(p.n) * p.groups;
   if (images * ((th_ + band_ - 1) / band_) < ctx_->threads()) {
@@ -72,7 +77,7 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
   // The 16 planes of V and of M apart by a multiple of 4 KiB plus a cache line: at whole multiples
   // the 16 streams of the transforms fall into the same cache sets (the input transform ran 2x slower).
   vs_ = (static_cast<long>(cpg) * tiles_ + 1023) / 1024 * 1024 + 16;
-  ms_ = (static_cast<long>(tiles_) * opg + 1023) / 1024 * 1024 + 16;
+  ms_ = (static_cast<long>(tiles_) * oc_ + 1023) / 1024 * 1024 + 16;
   coffs_.resize(cpg);
   for (int c = 0; c < cpg; ++c) coffs_[c] = c * tiles_;
   iota_.resize(std::max(tiles_, 2 * band_ * p.ow));
@@ -82,7 +87,7 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
     s.pad.assign(static_cast<size_t>(2 * band_ + 2) * pitch_, 0.f);
     s.v.resize(static_cast<size_t>(16) * vs_ + L);
     s.m.resize(static_cast<size_t>(16) * ms_);
-    s.y.resize(static_cast<size_t>(2 * band_) * p.ow * opg);
+    s.y.resize(static_cast<size_t>(2 * band_) * p.ow * oc_);
   }
   name_ = std::string("native:pattern_conv_winograd_") + k.isa;
 }
@@ -126,24 +131,24 @@ void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int thread) {
                    s.pad.data() + static_cast<long>(2 * ty) * pitch_, pitch_, tw_);
     }
   }
-  // 2. The 16 GEMMs, output-vectorized: M[xi][tile][output].
+  // 2. Per chunk of outputs: the 16 GEMMs, output-vectorized (M[xi][tile][output]), the output
+  // transform, and the epilogue on the band's output rows.
   const long ms = ms_;
-  for (int xi = 0; xi < 16; ++xi) {
-    const float* uw = u_.data() + (static_cast<size_t>(xi) * p.groups + g) * nv * cpg * L;
-    for (int v = 0; v < nv; v += 4) {
-      const int nb = std::min(4, nv - v);
-      k.gemm_ov[nb](s.m.data() + xi * ms + v * L, opg, s.v.data() + xi * vs, coffs_.data(), cpg,
-                    uw + static_cast<long>(v) * cpg * L, cpg, iota_.data(), tiles, 1);
-    }
-  }
-  // 3. Output transform, then the epilogue on the band's output rows.
   const int oy0 = 2 * ty0;
   const int out_rows = std::min(2 * rows, p.oh - oy0);
-  k.wino_output(s.y.data(), opg, s.m.data(), ms, opg, tiles, tw_, p.ow, out_rows, nv);
   const long plane = static_cast<long>(p.oh) * p.ow;
   float* yb = y + (static_cast<long>(n) * p.o + static_cast<long>(g) * opg) * plane + static_cast<long>(oy0) * p.ow;
-  k.ov_store(yb, plane, s.y.data(), opg, iota_.data(), iota_.data(), out_rows * p.ow, opg, alpha_.data() + g * opg,
-             bias_.data() + g * opg, relu_ ? 1 : 0);
+  for (int o0 = 0; o0 < opg; o0 += oc_) {
+    const int no = std::min(oc_, opg - o0);
+    const int nb = no / L;
+    for (int xi = 0; xi < 16; ++xi) {
+      const float* uw = u_.data() + ((static_cast<size_t>(xi) * p.groups + g) * nv + o0 / L) * cpg * L;
+      k.gemm_ov[nb](s.m.data() + xi * ms, oc_, s.v.data() + xi * vs, coffs_.data(), cpg, uw, cpg, iota_.data(), tiles, 1);
+    }
+    k.wino_output(s.y.data(), oc_, s.m.data(), ms, oc_, tiles, tw_, p.ow, out_rows, nb);
+    k.ov_store(yb + o0 * plane, plane, s.y.data(), oc_, iota_.data(), iota_.data(), out_rows * p.ow, no,
+               alpha_.data() + g * opg + o0, bias_.data() + g * opg + o0, relu_ ? 1 : 0);
+  }
 }
 
 int WinogradOp::run(const float* x, float* y, int batch) {

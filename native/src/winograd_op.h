@@ -7,9 +7,10 @@
 // Per (sample, group, band of tile rows) unit:
 //  1. input transform (Kernels::wino_input): per channel, the band's input rows are copied into a
 //     zero-padded buffer and each tile row transformed, V[xi][c][tile];
-//  2. 16 GEMMs (Kernels::gemm_ov, output-vectorized): M[xi][tile][o] = sum_c U[xi][o][c] V[xi][c][tile];
-//  3. output transform (Kernels::wino_output) into position-major outputs, then the output-vectorized
-//     epilogue (Kernels::ov_store: alpha, bias, ReLU, vector stores).
+//  2. per chunk of up to 64 outputs: 16 GEMMs (Kernels::gemm_ov, output-vectorized):
+//     M[xi][tile][o] = sum_c U[xi][o][c] V[xi][c][tile]; the output transform (Kernels::wino_output)
+//     into position-major outputs; the output-vectorized epilogue (Kernels::ov_store: alpha, bias,
+//     ReLU, vector stores).
 // Every output's sums run in a fixed order, so results do not depend on the thread count.
 //
 // Error: for one output, the rounding error is at most 16 * gamma_{K+4} * S (K = 9*cpg products,
@@ -47,6 +48,7 @@ class WinogradOp : public Op {
   int band_, bands_;   // tile rows per unit, units per (sample, group)
   int tiles_;          // tiles per full band: band_ * tw_
   int pitch_;          // floats per padded input row
+  int oc_;             // outputs per chunk (up to 4 vectors: one GEMM call per transform element)
   long vs_, ms_;       // floats per transform element (xi) in V and in M
   std::vector<float> u_;         // transformed signs as [xi][output vector][channel][lane]
   std::vector<float> alpha_, bias_;
