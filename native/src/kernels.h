@@ -52,7 +52,8 @@ struct Kernels {
   void (*ov_store)(float* y, long plane, const float* acc, int lda, const int32_t* pos, const int32_t* out, int n, int no,
                    const float* alpha, const float* bias, int relu);
   // Winograd F(2x2, 3x3) transforms (AVX-512 only; see kernels.inc and winograd_op.h): wino_input
-  // writes the 16 transformed values of each tile of a tile row, V[xi*xs + t] for t < tw;
+  // writes the 16 transformed values of each tile of a tile row, V[xi*xs + t] for t < tw (and
+  // garbage up to t < tw rounded up to the vector width);
   // wino_output turns the 16 products of each tile and output vector into its 2x2 outputs,
   // position-major (Y[(oy*ow + ox)*ldy + output]).
   void (*wino_input)(float* V, long xs, const float* P, int pitch, int tw);

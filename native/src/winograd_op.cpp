@@ -76,6 +76,8 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
   if (bias) std::copy(bias, bias + p.o, bias_.begin());
   // The 16 planes of V and of M apart by a multiple of 4 KiB plus a cache line: at whole multiples
   // the 16 streams of the transforms fall into the same cache sets (the input transform ran 2x slower).
+  // (Each tile row's input transform writes whole vectors of tiles: up to L - 1 floats past a
+  // plane's tiles, which the + 16 leaves room for; inside a plane later rows overwrite them.)
   vs_ = (static_cast<long>(cpg) * tiles_ + 1023) / 1024 * 1024 + 16;
   ms_ = (static_cast<long>(tiles_) * oc_ + 1023) / 1024 * 1024 + 16;
   coffs_.resize(cpg);
