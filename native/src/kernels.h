@@ -57,6 +57,9 @@ struct Kernels {
   // wino_output turns the 16 products of each tile and output vector into its 2x2 outputs,
   // position-major (Y[(oy*ow + ox)*ldy + output]).
   void (*wino_input)(float* V, long xs, const float* P, int pitch, int tw);
+  // wino_input2: two tile rows of at most 8 tiles at once (rows P + i*pitch and P + (2 + i)*pitch),
+  // V[xi*xs + t] for t < 2*tw (garbage up to t < 16); reads 18 floats of each row.
+  void (*wino_input2)(float* V, long xs, const float* P, int pitch, int tw);
   void (*wino_output)(float* Y, int ldy, const float* M, long ms, int lda, int tiles, int tw, int ow, int rows, int nv);
   // For outputs i < no (accumulator acc + i*tp, entry list + i*list_stride = {start, npos, nneg}):
   // acc[j] += sum of planes[idx[e] + j] over its npos positive entries - sum over its nneg negative

@@ -128,9 +128,16 @@ void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int thread) {
       std::memcpy(d + p.pw, xc + static_cast<long>(iy) * p.w, sizeof(float) * p.w);
       std::memset(d + p.pw + p.w, 0, sizeof(float) * (2 * tw_ + 2 - p.pw - p.w));
     }
-    for (int ty = 0; ty < rows; ++ty) {
-      k.wino_input(s.v.data() + static_cast<long>(c) * tiles_ + static_cast<long>(ty) * tw_, vs,
-                   s.pad.data() + static_cast<long>(2 * ty) * pitch_, pitch_, tw_);
+    for (int ty = 0; ty < rows;) {
+      float* vt = s.v.data() + static_cast<long>(c) * tiles_ + static_cast<long>(ty) * tw_;
+      const float* pt = s.pad.data() + static_cast<long>(2 * ty) * pitch_;
+      if (tw_ <= 8 && ty + 1 < rows) {  // two tile rows per vector
+        k.wino_input2(vt, vs, pt, pitch_, tw_);
+        ty += 2;
+      } else {
+        k.wino_input(vt, vs, pt, pitch_, tw_);
+        ty += 1;
+      }
     }
   }
   // 2. Per chunk of outputs: the 16 GEMMs, output-vectorized (M[xi][tile][output]), the output
