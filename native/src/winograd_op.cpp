@@ -45,7 +45,17 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
     band_ = static_cast<int>((th_ + want - 1) / want);
   }
   bands_ = (th_ + band_ - 1) / band_;
-  tiles_ = band_ * tw_;
+  // Whole planes that are small take several images per unit (their tiles side by side), so a GEMM
+  // call has more positions and a unit reads the weights once for all of them; as many units as
+  // threads still. (7x7 and 8x8 planes have 16 tiles: a 6-position register tile then leaves a
+  // third of its last group empty and every image read all the transformed weights.)
+  imgs_ = 1;
+  if (bands_ == 1) {
+    const long per_image = per_row * th_;
+    const long most = std::max(1L, static_cast<long>(p.n) * p.groups / ctx_->threads());
+    imgs_ = static_cast<int>(std::clamp(kUnitFloats / per_image, 1L, std::min<long>(p.n, most)));
+  }
+  tiles_ = imgs_ * band_ * tw_;
   pitch_ = 2 * ((tw_ + L - 1) / L * L) + 2 + 2 * L;
 
   // U = G g G^T per (output, channel), G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1].
@@ -94,26 +104,30 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
   name_ = std::string("native:pattern_conv_winograd_") + k.isa;
 }
 
-void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int thread) {
+void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int batch, int thread) {
   const ConvProblem& p = p_;
   const Kernels& k = ctx_->k();
   const int L = k.lanes;
   Scratch& s = scratch_[thread];
   const int band = static_cast<int>(unit % bands_);
   const int g = static_cast<int>(unit / bands_ % p.groups);
-  const int n = static_cast<int>(unit / bands_ / p.groups);
+  const int n0 = static_cast<int>(unit / bands_ / p.groups) * imgs_;
+  const int imgs = std::min(imgs_, batch - n0);
   const int cpg = p.cpg(), opg = p.opg(), nv = opg / L;
   const int ty0 = band * band_;
-  const int rows = std::min(band_, th_ - ty0);  // tile rows of this unit
-  const int tiles = rows * tw_;
+  const int rows = std::min(band_, th_ - ty0);  // tile rows of this unit, per image
+  const int img_tiles = rows * tw_;
+  const int tiles = imgs * img_tiles;
   const int in_rows = 2 * rows + 2;
   const long hw = static_cast<long>(p.h) * p.w;
-  const float* xg = x + (static_cast<long>(n) * p.c + static_cast<long>(g) * cpg) * hw;
 
-  // 1. Input transform, channel by channel: the band's padded rows, then each tile row.
+  // 1. Input transform, channel by channel (outermost: a tile row's whole-vector stores spill into
+  // tiles written later, the next image's or the next channel's), then image by image: the band's
+  // padded rows, then each tile row.
   const long vs = vs_;
   for (int c = 0; c < cpg; ++c) {
-    const float* xc = xg + c * hw;
+   for (int j = 0; j < imgs; ++j) {
+    const float* xc = x + (static_cast<long>(n0 + j) * p.c + static_cast<long>(g) * cpg + c) * hw;
     for (int r = 0; r < in_rows; ++r) {
       float* d = s.pad.data() + static_cast<long>(r) * pitch_;
       const int iy = 2 * ty0 + r - p.ph;
@@ -121,7 +135,6 @@ void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int thread) {
         std::memset(d, 0, sizeof(float) * (2 * tw_ + 2));
         continue;
       }
-      // Columns: pw zeros, the input row, zeros to the end of the padded row.
       // Columns: pw zeros, the input row, zeros up to the last column a tile reads (2*tw + 2); what
       // lies past it only reaches lanes of tiles past tw, which are not stored.
       std::memset(d, 0, sizeof(float) * p.pw);
@@ -129,7 +142,7 @@ void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int thread) {
       std::memset(d + p.pw + p.w, 0, sizeof(float) * (2 * tw_ + 2 - p.pw - p.w));
     }
     for (int ty = 0; ty < rows;) {
-      float* vt = s.v.data() + static_cast<long>(c) * tiles_ + static_cast<long>(ty) * tw_;
+      float* vt = s.v.data() + static_cast<long>(c) * tiles_ + static_cast<long>(j) * img_tiles + static_cast<long>(ty) * tw_;
       const float* pt = s.pad.data() + static_cast<long>(2 * ty) * pitch_;
       if (tw_ <= 8 && ty + 1 < rows) {  // two tile rows per vector
         k.wino_input2(vt, vs, pt, pitch_, tw_);
@@ -139,6 +152,7 @@ void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int thread) {
         ty += 1;
       }
     }
+   }
   }
   // 2. Per chunk of outputs: the 16 GEMMs, output-vectorized (M[xi][tile][output]), the output
   // transform, and the epilogue on the band's output rows.
@@ -146,25 +160,31 @@ void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int thread) {
   const int oy0 = 2 * ty0;
   const int out_rows = std::min(2 * rows, p.oh - oy0);
   const long plane = static_cast<long>(p.oh) * p.ow;
-  float* yb = y + (static_cast<long>(n) * p.o + static_cast<long>(g) * opg) * plane + static_cast<long>(oy0) * p.ow;
-  for (int o0 = 0; o0 < opg; o0 += oc_) {
-    const int no = std::min(oc_, opg - o0);
-    const int nb = no / L;
+  // Chunks as even as possible (13 vectors: 4 + 3 + 3 + 3, not 4 + 4 + 4 + 1: a one-vector GEMM
+  // loads a broadcast per multiply-add).
+  const int chunks = (nv * L + oc_ - 1) / oc_;
+  for (int ci = 0; ci < chunks; ++ci) {
+    const int v0 = ci * nv / chunks, v1 = (ci + 1) * nv / chunks;
+    const int o0 = v0 * L, no = (v1 - v0) * L, nb = v1 - v0;
     for (int xi = 0; xi < 16; ++xi) {
-      const float* uw = u_.data() + ((static_cast<size_t>(xi) * p.groups + g) * nv + o0 / L) * cpg * L;
+      const float* uw = u_.data() + ((static_cast<size_t>(xi) * p.groups + g) * nv + v0) * cpg * L;
       k.gemm_ov[nb](s.m.data() + xi * ms, oc_, s.v.data() + xi * vs, coffs_.data(), cpg, uw, cpg, iota_.data(), tiles, 1);
     }
-    k.wino_output(s.y.data(), oc_, s.m.data(), ms, oc_, tiles, tw_, p.ow, out_rows, nb);
-    k.ov_store(yb + o0 * plane, plane, s.y.data(), oc_, iota_.data(), iota_.data(), out_rows * p.ow, no,
-               alpha_.data() + g * opg + o0, bias_.data() + g * opg + o0, relu_ ? 1 : 0);
+    for (int j = 0; j < imgs; ++j) {
+      float* yb = y + (static_cast<long>(n0 + j) * p.o + static_cast<long>(g) * opg + o0) * plane + static_cast<long>(oy0) * p.ow;
+      k.wino_output(s.y.data(), oc_, s.m.data() + static_cast<long>(j) * img_tiles * oc_, ms, oc_, img_tiles, tw_, p.ow,
+                    out_rows, nb);
+      k.ov_store(yb, plane, s.y.data(), oc_, iota_.data(), iota_.data(), out_rows * p.ow, no, alpha_.data() + g * opg + o0,
+                 bias_.data() + g * opg + o0, relu_ ? 1 : 0);
+    }
   }
 }
 
 int WinogradOp::run(const float* x, float* y, int batch) {
   if (!x || !y) return SEPNET_E_NULL;
   if (batch < 1 || batch > p_.n) return SEPNET_E_SHAPE;
-  const int64_t units = static_cast<int64_t>(batch) * p_.groups * bands_;
-  ctx_->pool().parallel_for(units, [&](int64_t u, int t) { run_unit(x, y, u, t); });
+  const int64_t units = static_cast<int64_t>((batch + imgs_ - 1) / imgs_) * p_.groups * bands_;
+  ctx_->pool().parallel_for(units, [&](int64_t u, int t) { run_unit(x, y, u, batch, t); });
   return SEPNET_OK;
 }
 

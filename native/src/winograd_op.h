@@ -4,7 +4,7 @@
 // Y = A^T [ sum_c (G g_c G^T) .* (B^T d_c B) ] A, 16 products per channel and output for 4 outputs
 // instead of 36 multiply-adds. The pattern signs g (+-1) transform exactly (G's entries are 0, +-1/2
 // and 1, so U = G g G^T holds multiples of 1/4), alpha and bias are applied in the epilogue.
-// Per (sample, group, band of tile rows) unit:
+// Per (group, band of tile rows, one or more samples) unit:
 //  1. input transform (Kernels::wino_input): per channel, the band's input rows are copied into a
 //     zero-padded buffer and each tile row transformed, V[xi][c][tile];
 //  2. per chunk of up to 64 outputs: 16 GEMMs (Kernels::gemm_ov, output-vectorized):
@@ -40,13 +40,14 @@ class WinogradOp : public Op {
   struct Scratch {
     std::vector<float> pad, v, m, y;
   };
-  void run_unit(const float* x, float* y, int64_t unit, int thread);
+  void run_unit(const float* x, float* y, int64_t unit, int batch, int thread);
 
   ConvProblem p_;
   bool relu_;
   int th_, tw_;        // tile rows and columns
   int band_, bands_;   // tile rows per unit, units per (sample, group)
-  int tiles_;          // tiles per full band: band_ * tw_
+  int imgs_;           // images per unit (several only when a band is the whole plane)
+  int tiles_;          // tiles per full unit: imgs_ * band_ * tw_
   int pitch_;          // floats per padded input row
   int oc_;             // outputs per chunk (up to 4 vectors: one GEMM call per transform element)
   long vs_, ms_;       // floats per transform element (xi) in V and in M

@@ -210,6 +210,17 @@ class NativeBackendTest {
     }
 
     @Test
+    void patternConvolutionAtSmallerBatchThanBuiltFor() {
+        // Built for 5 images, run on 3: the Winograd op puts several small planes in one unit (5 with
+        // 1 thread, 2 with 2), so its last unit is partial.
+        ConvDesc d = ConvDesc.builder().batch(5).channels(12, 32).input(8, 8).kernel(3).pad(1).build();
+        PatternWeights w = Data.pattern(32, 12, 3, 3, true, new SplittableRandom(Seeds.of("pattern_small_batch_w")));
+        Function<Backend, UnaryOp> build = b -> b.patternConv2d(d, w, Activation.RELU);
+        checkEverywhere(Conformance.reference("pattern_small_batch", build, b -> b.patternConv2d(d, w.absolute(), Activation.NONE),
+                d.inputShape().withDim0(3), convTerms(d)), build);
+    }
+
+    @Test
     void fullyConnected() {
         int[][] cases = {{1, 64, 10}, {3, 1000, 37}, {2, 5, 3}, {4, 17, 4}};
         for (int[] c : cases) {
