@@ -197,13 +197,19 @@ bool lookup_ov_fits(const ConvProblem& p, const Kernels& k) {
 }
 
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
-  // Winograd F(2x2, 3x3) where it fits, on planes at least 16 wide and 32+ outputs per group:
-  // measured faster there (benchmarks/native/sweep-lookup-ov.sh, two alternated rounds, us, AUTO's
-  // previous choice -> Winograd: 64->192 56x56 2167/1745 -> 1318/1307, 96->128 28x28 501/539 ->
-  // 331/324, 128->192 28x28 988/981 -> 600/611, 32->32 16x16 batch 32 614/652 -> 464/512), even or
-  // mixed on 14x14 and 8x8 (half-empty tile vectors), slower on 7x7 (192->384 159/148 -> 221/231) and
-  // with 16 outputs (16->16 32x32 34.7 -> 43.3 at batch 1).
-  if (!prb && winograd_fits(p, k) && p.ow >= 16 && p.opg() >= 32) return ConvMode::kPatternWinograd;
+  // Winograd F(2x2, 3x3) where it fits with 32+ outputs per group, on planes at least 16 wide, or
+  // at least 8 wide for ops built for 8+ images. Measured (benchmarks/native/sweep-lookup-ov.sh and
+  // opbench, alternated, two rounds, us; AUTO's previous choice -> Winograd; see
+  // docs/native-backend.md): 64->192 56x56 1597/2008 -> 1287/1269, 96->128 28x28 503/342 -> 339/402,
+  // 128->192 28x28 807/682 -> 606/601, 32->32 16x16 21.6/21.8 -> 18.7/18.6 and at batch 32 611/602 ->
+  // 411/417; at batch 32 14x14 and 8x8 too (96->208 4771/4532 -> 4173/4240, 144->288 9007/8843 ->
+  // 8042/8019, 128->256 7007/6908 -> 6272/6251, 64->64 8x8 429/431 -> 332/327), not 7x7 (160->320
+  // 3100/3088 -> 3093/3116); at batch 1 mixed on 14x14 (96->208 165/145 -> 174/169, 144->288 305/265 ->
+  // 262/263) and slower on 7x7 (192->384 134/147 -> 188/202). 16 outputs: slower (16->16 32x32 34.7
+  // -> 43.3 at batch 1).
+  if (!prb && winograd_fits(p, k) && p.opg() >= 32 && (p.ow >= 16 || (p.ow >= 8 && p.n >= 8))) {
+    return ConvMode::kPatternWinograd;
+  }
   // (A residual block runs neither output-vectorized kernel: the 1x1 branch's GEMM is position-major.)
   if (!prb && lookup_ov_fits(p, k) && (p.kw == 5 || p.opg() >= kLookupOvMinOutputs || (p.opg() >= 64 && p.cpg() >= 64))) {
     return ConvMode::kPatternLookup;
