@@ -20,6 +20,8 @@
 //                    run it output-vectorized instead: the signed sums of every tap row of the
 //                    source block (row tables), and per (channel, position) one permute per tap
 //                    row picks each of 16 outputs' row sum (Kernels::lookup3_ov, lookup5_ov).
+//  (3x3 stride-1 pattern convolutions that AUTO or the caller gives to Winograd's F(2x2, 3x3) do not
+//  come here: WinogradOp, winograd_op.h.)
 // The epilogue writes y = act(alpha*acc + pointwise + bias) once. A pattern residual block scales
 // acc by alpha, adds the 1x1 branch (a GEMM on the centre tap of the same padded input), then the
 // epilogue. Work units are (sample, group, tile of output positions, chunk of outputs); each output
