@@ -205,9 +205,10 @@ ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
   // 411/417; at batch 32 14x14 and 8x8 too (96->208 4771/4532 -> 4173/4240, 144->288 9007/8843 ->
   // 8042/8019, 128->256 7007/6908 -> 6272/6251, 64->64 8x8 429/431 -> 332/327), not 7x7 (160->320
   // 3100/3088 -> 3093/3116); at batch 1 mixed on 14x14 (96->208 165/145 -> 174/169, 144->288 305/265 ->
-  // 262/263) and slower on 7x7 (192->384 134/147 -> 188/202). 16 outputs: slower (16->16 32x32 34.7
-  // -> 43.3 at batch 1).
-  if (!prb && winograd_fits(p, k) && p.opg() >= 32 && (p.ow >= 16 || (p.ow >= 8 && p.n >= 8))) {
+  // 262/263) and slower on 7x7 (192->384 134/147 -> 188/202). 16 outputs (position-major GEMMs):
+  // 16->16 32x32 27.8/32.6 -> 22.2/23.3, batch 32 814/876 -> 638/680; 3->16 32x32 18.0/17.6 ->
+  // 14.1/13.0, batch 32 364/374 -> 229/197.
+  if (!prb && winograd_fits(p, k) && (p.ow >= 16 || (p.ow >= 8 && p.n >= 8 && p.opg() >= 32))) {
     return ConvMode::kPatternWinograd;
   }
   // (A residual block runs neither output-vectorized kernel: the 1x1 branch's GEMM is position-major.)

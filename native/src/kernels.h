@@ -61,6 +61,10 @@ struct Kernels {
   // V[xi*xs + t] for t < 2*tw (garbage up to t < 16); reads 18 floats of each row.
   void (*wino_input2)(float* V, long xs, const float* P, int pitch, int tw);
   void (*wino_output)(float* Y, int ldy, const float* M, long ms, int lda, int tiles, int tw, int ow, int rows, int nv);
+  // wino_output_pm: the same for one output with its products position-major over tiles
+  // (M[xi*ms + ty*tw + tx]), the epilogue applied, written straight to the output rows y + oy*ow.
+  void (*wino_output_pm)(float* y, int ow, int out_rows, const float* M, long ms, int tw, int rows, float alpha,
+                         float bias, int relu);
   // For outputs i < no (accumulator acc + i*tp, entry list + i*list_stride = {start, npos, nneg}):
   // acc[j] += sum of planes[idx[e] + j] over its npos positive entries - sum over its nneg negative
   // ones. Lane chunks are the outer loop, so one chunk of the planes stays in cache for all outputs.

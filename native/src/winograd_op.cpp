@@ -19,7 +19,7 @@ bool sign_bit(const uint32_t* row, int i) { return (row[i >> 5] >> (i & 31)) & 1
 }  // namespace
 
 bool winograd_fits(const ConvProblem& p, const Kernels& k) {
-  return k.wino_input && k.ov_store && p.kh == 3 && p.kw == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 &&
+  return k.wino_input && k.ov_store && k.wino_output_pm && p.kh == 3 && p.kw == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 &&
          p.ph <= 2 && p.pw <= 2 && p.opg() % k.lanes == 0;
 }
 
@@ -45,6 +45,7 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
     band_ = static_cast<int>((th_ + want - 1) / want);
   }
   bands_ = (th_ + band_ - 1) / band_;
+  band_ = (th_ + bands_ - 1) / bands_;  // balanced: 16 tile rows in 2 bands are 8 + 8, not 12 + 4
   // Whole planes that are small take several images per unit (their tiles side by side), so a GEMM
   // call has more positions and a unit reads the weights once for all of them; as many units as
   // threads still. (7x7 and 8x8 planes have 16 tiles: a 6-position register tile then leaves a
@@ -81,6 +82,25 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
       }
     }
   }
+  // One output vector per group (16 outputs): the GEMMs run position-major instead (vectors of 16
+  // tiles, the weight broadcast), which needs the weights per output over the channels, and the
+  // output transform then works on vectors of tiles (wino_output_pm). Output-vectorized, a single
+  // output vector costs a broadcast load per multiply-add.
+  pm_ = nv == 1;
+  if (pm_) {
+    upm_.resize(u_.size());
+    for (int xi = 0; xi < 16; ++xi) {
+      for (int g = 0; g < p.groups; ++g) {
+        for (int c = 0; c < cpg; ++c) {
+          for (int ol = 0; ol < opg; ++ol) {
+            upm_[((static_cast<size_t>(xi) * p.groups + g) * opg + ol) * cpg + c] =
+                u_[((static_cast<size_t>(xi) * p.groups + g) * cpg + c) * L + ol];
+          }
+        }
+      }
+    }
+    std::vector<float>().swap(u_);
+  }
   alpha_.assign(alpha, alpha + p.o);
   bias_.assign(p.o, 0.f);
   if (bias) std::copy(bias, bias + p.o, bias_.begin());
@@ -89,7 +109,8 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
   // (Each tile row's input transform writes whole vectors of tiles: up to L - 1 floats past a
   // plane's tiles, which the + 16 leaves room for; inside a plane later rows overwrite them.)
   vs_ = (static_cast<long>(cpg) * tiles_ + 1023) / 1024 * 1024 + 16;
-  ms_ = (static_cast<long>(tiles_) * oc_ + 1023) / 1024 * 1024 + 16;
+  tpm_ = (tiles_ + kTileQuantum - 1) / kTileQuantum * kTileQuantum;  // position-major M: floats per output
+  ms_ = ((pm_ ? static_cast<long>(tpm_) * opg : static_cast<long>(tiles_) * oc_) + 1023) / 1024 * 1024 + 16;
   coffs_.resize(cpg);
   for (int c = 0; c < cpg; ++c) coffs_[c] = c * tiles_;
   iota_.resize(std::max(tiles_, 2 * band_ * p.ow));
@@ -98,7 +119,7 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
   for (Scratch& s : scratch_) {
     s.pad.assign(static_cast<size_t>(2 * band_ + 2) * pitch_, 0.f);
     s.v.resize(static_cast<size_t>(16) * vs_ + L);
-    s.m.resize(static_cast<size_t>(16) * ms_);
+    s.m.resize(static_cast<size_t>(16) * ms_ + kTileQuantum);
     s.y.resize(static_cast<size_t>(2 * band_) * p.ow * oc_);
   }
   name_ = std::string("native:pattern_conv_winograd_") + k.isa;
@@ -154,12 +175,40 @@ void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int batch, int
     }
    }
   }
-  // 2. Per chunk of outputs: the 16 GEMMs, output-vectorized (M[xi][tile][output]), the output
-  // transform, and the epilogue on the band's output rows.
   const long ms = ms_;
   const int oy0 = 2 * ty0;
   const int out_rows = std::min(2 * rows, p.oh - oy0);
   const long plane = static_cast<long>(p.oh) * p.ow;
+  if (pm_) {
+    // 2'. 16 outputs: position-major GEMMs (M[xi][output][tile]) in register tiles of at most
+    // gemm_max outputs, as even as possible, then the output transform and epilogue per output.
+    const int tp = (tiles + kTileQuantum - 1) / kTileQuantum * kTileQuantum;  // V rows are read that far
+    const int groups = (opg + k.gemm_max - 1) / k.gemm_max;
+    for (int xi = 0; xi < 16; ++xi) {
+      for (int q = 0, o0 = 0; q < groups; ++q) {
+        const int m = opg / groups + (q < opg % groups ? 1 : 0);
+        float* acc[kMaxGemmRows];
+        const float* w[kMaxGemmRows];
+        for (int i = 0; i < m; ++i) {
+          acc[i] = s.m.data() + xi * ms + static_cast<long>(o0 + i) * tpm_;
+          w[i] = upm_.data() + ((static_cast<size_t>(xi) * p.groups + g) * opg + o0 + i) * cpg;
+        }
+        k.gemm[m](acc, tp, s.v.data() + xi * vs, coffs_.data(), cpg, w, 1);
+        o0 += m;
+      }
+    }
+    for (int j = 0; j < imgs; ++j) {
+      for (int o = 0; o < opg; ++o) {
+        const int oo = g * opg + o;
+        k.wino_output_pm(y + (static_cast<long>(n0 + j) * p.o + oo) * plane + static_cast<long>(oy0) * p.ow, p.ow, out_rows,
+                         s.m.data() + static_cast<long>(o) * tpm_ + static_cast<long>(j) * img_tiles, ms, tw_, rows,
+                         alpha_[oo], bias_[oo], relu_ ? 1 : 0);
+      }
+    }
+    return;
+  }
+  // 2. Per chunk of outputs: the 16 GEMMs, output-vectorized (M[xi][tile][output]), the output
+  // transform, and the epilogue on the band's output rows.
   // Chunks as even as possible (13 vectors: 4 + 3 + 3 + 3, not 4 + 4 + 4 + 1: a one-vector GEMM
   // loads a broadcast per multiply-add).
   const int chunks = (nv * L + oc_ - 1) / oc_;

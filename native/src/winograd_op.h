@@ -25,6 +25,9 @@
 
 namespace sepnet {
 
+// (With 16 outputs per group the GEMMs run position-major instead and the output transform on
+// vectors of tiles: Kernels::gemm, wino_output_pm.)
+//
 // Whether the Winograd op runs this pattern convolution: 3x3, stride 1, dilation 1, padding <= 2,
 // outputs per group a multiple of 16, AVX-512 kernels.
 bool winograd_fits(const ConvProblem& p, const Kernels& k);
@@ -51,7 +54,10 @@ class WinogradOp : public Op {
   int pitch_;          // floats per padded input row
   int oc_;             // outputs per chunk (up to 4 vectors: one GEMM call per transform element)
   long vs_, ms_;       // floats per transform element (xi) in V and in M
-  std::vector<float> u_;         // transformed signs as [xi][output vector][channel][lane]
+  std::vector<float> u_;         // transformed signs as [xi][group][output vector][channel][lane]
+  bool pm_ = false;              // 16 outputs per group: position-major GEMMs (see winograd_op.cpp)
+  std::vector<float> upm_;       // and their weights as [xi][group][output][channel]
+  int tpm_ = 0;                  // position-major products: floats per output (tiles_ rounded up to 16)
   std::vector<float> alpha_, bias_;
   std::vector<int32_t> coffs_;   // row offsets of the GEMMs: channel c at c * tiles_
   std::vector<int32_t> iota_;    // 0, 1, 2, ...: GEMM positions and epilogue positions/outputs

@@ -21,9 +21,9 @@ package org.sepnet.backend.cpu;
  *       signs transform exactly (multiples of ¼), α in the epilogue. Its rounding error is bounded
  *       by 16 times the direct convolution's bound (see {@code docs/native-backend.md}). Layers it
  *       does not fit run what AUTO chooses.</li>
- *   <li>{@link #AUTO} (default), by measurement: on AVX-512, WINOGRAD for 3×3 stride-1 layers with
- *       32 or more outputs per group on planes at least 16 wide, or at least 8 wide when built for 8
- *       or more images (not residual blocks); LOOKUP for 3×3 layers with 160 or
+ *   <li>{@link #AUTO} (default), by measurement: on AVX-512, WINOGRAD for 3×3 stride-1 layers on
+ *       planes at least 16 wide, or with 32 or more outputs per group on planes at least 8 wide when
+ *       built for 8 or more images (not residual blocks); LOOKUP for 3×3 layers with 160 or
  *       more outputs per group or 64 or more inputs and outputs per group, and for 5×5 layers
  *       (output-vectorized, 1.2–1.5× the GEMM on SEP-Net's 3×3 layers; not in residual blocks); where
  *       the CPU has FMA (AVX2, AVX-512), otherwise GEMM for kernels up to 3 wide and LOOKUP for
