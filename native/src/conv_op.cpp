@@ -118,27 +118,6 @@ void build_col(float* col, int tp, const float* xg, int c0, int cn, int p0, int 
   }
 }
 
-bool sign_bit(const uint32_t* row, int i) { return (row[i >> 5] >> (i & 31)) & 1u; }
-
-// acc[i] (i < count, tp floats apart) += W_i . rows, W_i = w + i * w_stride, in groups as even as
-// possible of at most the kernel's register-tile height (32 outputs: 6+6+5+5+5+5, not 6*5+2: a
-// 2-output call uses a third of the registers and ran at about half speed).
-void gemm_outputs(const Kernels& k, float* acc, int tp, const float* base, const int32_t* offs, int rows,
-                  const float* w, long w_stride, int count, bool init) {
-  const int groups = (count + k.gemm_max - 1) / k.gemm_max;
-  for (int g = 0, i = 0; g < groups; ++g) {
-    const int m = count / groups + (g < count % groups ? 1 : 0);
-    float* a[kMaxGemmRows];
-    const float* wr[kMaxGemmRows];
-    for (int q = 0; q < m; ++q) {
-      a[q] = acc + static_cast<long>(i + q) * tp;
-      wr[q] = w + (i + q) * w_stride;
-    }
-    k.gemm[m](a, tp, base, offs, rows, wr, init ? 1 : 0);
-    i += m;
-  }
-}
-
 const char* mode_name(ConvMode m) {
   switch (m) {
     case ConvMode::kFloat: return "gemm";
@@ -188,6 +167,24 @@ constexpr int kLookupOvMinOutputs = 160;
 }  // namespace
 
 bool choose_ov(const ConvProblem& p, const Kernels& k) { return ov_fits(p, k, false); }
+
+// Groups as even as possible (see conv_op.h): 32 outputs are 6+6+5+5+5+5, not 6*5+2: a 2-output
+// call uses a third of the registers and ran at about half speed.
+void gemm_outputs(const Kernels& k, float* acc, int tp, const float* base, const int32_t* offs, int rows,
+                  const float* w, long w_stride, int count, bool init) {
+  const int groups = (count + k.gemm_max - 1) / k.gemm_max;
+  for (int g = 0, i = 0; g < groups; ++g) {
+    const int m = count / groups + (g < count % groups ? 1 : 0);
+    float* a[kMaxGemmRows];
+    const float* wr[kMaxGemmRows];
+    for (int q = 0; q < m; ++q) {
+      a[q] = acc + static_cast<long>(i + q) * tp;
+      wr[q] = w + (i + q) * w_stride;
+    }
+    k.gemm[m](a, tp, base, offs, rows, wr, init ? 1 : 0);
+    i += m;
+  }
+}
 
 bool lookup_ov_fits(const ConvProblem& p, const Kernels& k) {
   // Any output size: outputs too large for the caches measured 64->192 56x56 2093/2085 us with the

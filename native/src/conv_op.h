@@ -67,6 +67,11 @@ struct ConvSpec {
 // weights, otherwise.
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb);
 
+// acc + i*tp (+)= W_i . rows for outputs i < count, W_i = w + i*w_stride, rows r at base + offs[r]
+// (Kernels::gemm on tp positions), in register tiles of at most gemm_max outputs as even as possible.
+void gemm_outputs(const Kernels& k, float* acc, int tp, const float* base, const int32_t* offs, int rows,
+                  const float* w, long w_stride, int count, bool init);
+
 // Whether the output-vectorized GEMM (Kernels::gemm_ov) runs a convolution: see conv_op.cpp.
 bool choose_ov(const ConvProblem& p, const Kernels& k);
 

@@ -40,4 +40,7 @@ struct ConvProblem {
   }
 };
 
+// Bit i of a filter's packed signs (bit i % 32 of word i / 32; set: -1).
+inline bool sign_bit(const uint32_t* row, int i) { return (row[i >> 5] >> (i & 31)) & 1u; }
+
 }  // namespace sepnet

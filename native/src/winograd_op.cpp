@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "conv_op.h"
 #include "sepnet_native.h"
 
 namespace sepnet {
@@ -13,8 +14,6 @@ namespace {
 // Floats of the transformed input and of one output chunk's products a unit keeps (V and M): about
 // 384 KiB, within the core's L2 with the chunk's transformed weights.
 constexpr long kUnitFloats = 96L * 1024;
-
-bool sign_bit(const uint32_t* row, int i) { return (row[i >> 5] >> (i & 31)) & 1u; }
 
 }  // namespace
 
@@ -182,20 +181,10 @@ void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int batch, int
   if (pm_) {
     // 2'. 16 outputs: position-major GEMMs (M[xi][output][tile]) in register tiles of at most
     // gemm_max outputs, as even as possible, then the output transform and epilogue per output.
-    const int tp = (tiles + kTileQuantum - 1) / kTileQuantum * kTileQuantum;  // V rows are read that far
-    const int groups = (opg + k.gemm_max - 1) / k.gemm_max;
+    // (All tpm_ positions, also on a partial unit: V's rows are read up to 15 floats past tiles_.)
     for (int xi = 0; xi < 16; ++xi) {
-      for (int q = 0, o0 = 0; q < groups; ++q) {
-        const int m = opg / groups + (q < opg % groups ? 1 : 0);
-        float* acc[kMaxGemmRows];
-        const float* w[kMaxGemmRows];
-        for (int i = 0; i < m; ++i) {
-          acc[i] = s.m.data() + xi * ms + static_cast<long>(o0 + i) * tpm_;
-          w[i] = upm_.data() + ((static_cast<size_t>(xi) * p.groups + g) * opg + o0 + i) * cpg;
-        }
-        k.gemm[m](acc, tp, s.v.data() + xi * vs, coffs_.data(), cpg, w, 1);
-        o0 += m;
-      }
+      gemm_outputs(k, s.m.data() + xi * ms, tpm_, s.v.data() + xi * vs, coffs_.data(), cpg,
+                   upm_.data() + (static_cast<size_t>(xi) * p.groups + g) * opg * cpg, cpg, opg, true);
     }
     for (int j = 0; j < imgs; ++j) {
       for (int o = 0; o < opg; ++o) {

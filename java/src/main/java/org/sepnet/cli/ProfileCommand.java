@@ -32,9 +32,7 @@ final class ProfileCommand extends FileCommand {
 
     @Override
     int run() throws IOException {
-        if (batch < 1 || batch > 4096) {
-            throw new IllegalArgumentException("--batch " + batch + "; expected 1 to 4096");
-        }
+        Sources.batch(batch);
         if (repetitions < 1) {
             throw new IllegalArgumentException("--repetitions " + repetitions + "; expected 1 or more");
         }

@@ -35,9 +35,7 @@ final class RunCommand extends FileCommand {
 
     @Override
     int run() throws IOException {
-        if (batch < 1 || batch > 4096) {
-            throw new IllegalArgumentException("--batch " + batch + "; expected 1 to 4096");
-        }
+        Sources.batch(batch);
         Path out = Sources.output(output, ".npy");
         BackendOption.Choice choice = backend.choose();
         Backend b = choice.backend();

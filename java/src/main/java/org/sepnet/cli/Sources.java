@@ -75,4 +75,12 @@ final class Sources {
         }
         return p;
     }
+
+    /** Checks a {@code --batch} value of the commands that run a network ({@code run}, {@code profile}). */
+    static int batch(int batch) {
+        if (batch < 1 || batch > 4096) {
+            throw new IllegalArgumentException("--batch " + batch + "; expected 1 to 4096");
+        }
+        return batch;
+    }
 }
