@@ -587,6 +587,10 @@ void ConvOp::fill_source(float* src, const float* xg, int c0, int cn, int t0, in
         build_padded(dst, xc, t0, src_stride_, p_, wp_);
         continue;
       }
+      if (p_.sh == 2 && p_.sw == 2 && ctx_->k().phases2) {
+        ctx_->k().phases2(dst, span_, xc, p_.h, p_.w, p_.ph, p_.pw, wp_, t0, span_);
+        continue;
+      }
       for (int a = 0; a < p_.sh; ++a) {
         for (int b = 0; b < p_.sw; ++b) build_phase(ctx_->k(), dst + (a * p_.sw + b) * span_, xc, t0, span_, p_, wp_, a, b);
       }

@@ -65,6 +65,10 @@ struct Kernels {
   // (M[xi*ms + ty*tw + tx]), the epilogue applied, written straight to the output rows y + oy*ow.
   void (*wino_output_pm)(float* y, int ow, int out_rows, const float* M, long ms, int tw, int rows, float alpha,
                          float bias, int relu);
+  // Stride 2 x 2 (AVX-512; nullptr elsewhere): the four phase planes (a, b) of one channel's
+  // zero-padded input (h x w, padding ph, pw; planes wq wide) at dst + (2a + b) * pstride, flat
+  // indices z0 .. z0 + len - 1: plane (a, b) at (r, col) holds padded pixel (a + 2r, b + 2col).
+  void (*phases2)(float* dst, long pstride, const float* xc, int h, int w, int ph, int pw, int wq, long z0, int len);
   // For outputs i < no (accumulator acc + i*tp, entry list + i*list_stride = {start, npos, nneg}):
   // acc[j] += sum of planes[idx[e] + j] over its npos positive entries - sum over its nneg negative
   // ones. Lane chunks are the outer loop, so one chunk of the planes stays in cache for all outputs.
@@ -85,7 +89,8 @@ struct Kernels {
   // zero-padded, so every tap is inside it).
   void (*depthwise16)(float* y, const float* x, const float* w, int kh, int kw, int oh, int ow, int sh, int sw, int dh,
                       int dw, int cols);
-  // dst[j] = src[2*j] for j < n, where src[0 .. avail-1] may be read (avail >= 2n - 1).
+  // dst[j] = src[2*j] for j < n, where src[0 .. avail-1] may be read (avail >= 2n - 1); writes no
+  // other float of dst.
   void (*gather2)(float* dst, const float* src, int n, int avail);
   // acc[j] *= s for j < tp.
   void (*scale)(float* acc, int tp, float s);
