@@ -15,7 +15,7 @@ namespace {
 constexpr auto kSpin = std::chrono::microseconds(200);  // spin this long before sleeping
 }
 
-ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads) {
+ThreadPool::ThreadPool(int threads) : threads_(threads < 1 ? 1 : threads), shares_(threads_) {
   for (int i = 1; i < threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i);
 }
 
@@ -30,7 +30,10 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::drain(int thread) {
-  for (int64_t i = next_.fetch_add(1); i < items_; i = next_.fetch_add(1)) (*job_)(i, thread);
+  for (int k = 0; k < threads_; ++k) {
+    Share& s = shares_[(thread + k) % threads_];
+    for (int64_t i = s.next.fetch_add(1); i < s.end; i = s.next.fetch_add(1)) (*job_)(i, thread);
+  }
 }
 
 void ThreadPool::parallel_for(int64_t items, const std::function<void(int64_t, int)>& fn) {
@@ -42,7 +45,10 @@ void ThreadPool::parallel_for(int64_t items, const std::function<void(int64_t, i
   std::lock_guard<std::mutex> call(call_mutex_);
   job_ = &fn;
   items_ = items;
-  next_.store(0);
+  for (int t = 0; t < threads_; ++t) {
+    shares_[t].next.store(items * t / threads_);
+    shares_[t].end = items * (t + 1) / threads_;
+  }
   busy_.store(threads_ - 1);
   generation_.fetch_add(1);  // publishes job_ and items_ to the workers
   if (sleepers_.load() > 0) {
