@@ -44,13 +44,12 @@ void ThreadPool::parallel_for(int64_t items, const std::function<void(int64_t, i
   }
   std::lock_guard<std::mutex> call(call_mutex_);
   job_ = &fn;
-  items_ = items;
   for (int t = 0; t < threads_; ++t) {
     shares_[t].next.store(items * t / threads_);
     shares_[t].end = items * (t + 1) / threads_;
   }
   busy_.store(threads_ - 1);
-  generation_.fetch_add(1);  // publishes job_ and items_ to the workers
+  generation_.fetch_add(1);  // publishes job_ and the shares to the workers
   if (sleepers_.load() > 0) {
     std::lock_guard<std::mutex> lock(sleep_mutex_);  // a sleeper is either waiting or sees the new generation
     wake_.notify_all();

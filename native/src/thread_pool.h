@@ -2,7 +2,7 @@
 // too, so a pool of N threads has N - 1 workers. One loop runs at a time per pool (calls from
 // several threads are serialized). Each thread takes the items of its own contiguous share first,
 // then helps with the others' (atomic counters): a thread that ran items i .. j of one loop runs
-// the same items of the next, so what it wrote stays in its core's caches.
+// the same items of the next loop over as many items, so what it wrote stays in its core's caches.
 //
 // Workers spin for a short while (kSpin) after each loop before sleeping on a condition variable:
 // waking a sleeping thread costs tens of microseconds on virtual machines, more than many
@@ -43,7 +43,6 @@ class ThreadPool {
   std::mutex sleep_mutex_;
   std::condition_variable wake_;
   const std::function<void(int64_t, int)>* job_ = nullptr;
-  int64_t items_ = 0;
   // Per thread: the next item of its own contiguous share and the share's end (a cache line each).
   struct alignas(64) Share {
     std::atomic<int64_t> next{0};

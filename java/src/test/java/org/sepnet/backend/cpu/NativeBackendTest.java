@@ -219,6 +219,36 @@ class NativeBackendTest {
     }
 
     @Test
+    void threadCountsAboveTwo() {
+        // The pool hands each thread a contiguous share of a loop's items first: with 3 and 5 threads
+        // shares are uneven or empty (a single unit, fewer units than threads, 7 samples). Every item
+        // must run once, and the bits must equal one thread's with the same kernels.
+        String isa = CONFIGS.get(0).isa();
+        NativeBackend one = CONFIGS.stream().filter(c -> c.isa().equals(isa) && c.threads() == 1
+                && c.algorithm() == PatternAlgorithm.AUTO).findFirst().orElseThrow().backend();
+        List<ConvDesc> shapes = List.of(
+                ConvDesc.builder().batch(1).channels(4, 8).input(3, 3).kernel(3).pad(1).build(),
+                ConvDesc.builder().batch(1).channels(16, 64).input(9, 9).kernel(3).pad(1).stride(2).build(),
+                ConvDesc.builder().batch(7).channels(12, 32).input(10, 11).kernel(3).pad(1).build(),
+                ConvDesc.builder().batch(7).channels(24, 64).input(16, 16).kernel(3).pad(1).stride(2).build());
+        for (int threads : new int[] {3, 5}) {
+            try (NativeBackend many = NativeBackend.create(threads, isa, PatternAlgorithm.AUTO)) {
+                for (ConvDesc d : shapes) {
+                    String name = "native_threads_" + threads + "_" + d.problem();
+                    PatternWeights w = Data.pattern(d.outChannels(), d.inChannelsPerGroup(), 3, 3, true,
+                            new SplittableRandom(Seeds.of(name + "_w")));
+                    Function<Backend, UnaryOp> build = b -> b.patternConv2d(d, w, Activation.RELU);
+                    Conformance.Expected e = Conformance.reference(name, build,
+                            b -> b.patternConv2d(d, w.absolute(), Activation.NONE), d.inputShape(), convTerms(d));
+                    float[] got = e.check(many, build, isa + "/" + threads + "t/auto");
+                    assertArrayEquals(e.check(one, build, isa + "/1t/auto"), got,
+                            threads + " threads differ from 1 " + Seeds.replay(e.name()));
+                }
+            }
+        }
+    }
+
+    @Test
     void patternConvolutionAtSmallerBatchThanBuiltFor() {
         // Built for 5 images, run on 3: the Winograd op puts several small planes in one unit (5 with
         // 1 thread, 2 with 2), so its last unit is partial.
