@@ -131,7 +131,7 @@ class NativeBackendTest {
                 ConvDesc.builder().batch(1).channels(12, 80).input(10, 9).kernel(3).pad(0).build(),
                 ConvDesc.builder().batch(2).channels(9, 32).input(5, 7).kernel(3).pad(2).build(),
                 ConvDesc.builder().batch(1).channels(8, 16).input(70, 67).kernel(3).pad(1).build(),
-                // Stride 2 on rows a multiple of 16 long, which AVX-512 splits a vector at a time: widths
+                // Stride 2, whose rows AVX-512 splits a vector at a time: widths
                 // 16, 32, 48 and 64 (one, two, three half vectors, two pairs), padding 0, 1 and 2 (the
                 // even elements go to the other column phase when the padding is odd), the output-
                 // vectorized GEMM (whole-row tiles) and the position-major one (tiles starting and
@@ -139,7 +139,11 @@ class NativeBackendTest {
                 ConvDesc.builder().batch(2).channels(8, 16).input(32, 32).kernel(3).pad(1).stride(2).build(),
                 ConvDesc.builder().batch(1).channels(12, 64).input(15, 16).kernel(3).pad(0).stride(2).build(),
                 ConvDesc.builder().batch(1).channels(5, 32).input(48, 48).kernel(3).pad(2).stride(2).build(),
-                ConvDesc.builder().batch(2).channels(16, 32).input(21, 64).kernel(3).pad(1).stride(2).build()));
+                ConvDesc.builder().batch(2).channels(16, 32).input(21, 64).kernel(3).pad(1).stride(2).build(),
+                // and rows not a multiple of 16 long, whose last vector writes zeros past the row (into
+                // the next plane row with no padding, and into padding with some).
+                ConvDesc.builder().batch(2).channels(6, 32).input(13, 14).kernel(3).pad(0).stride(2).build(),
+                ConvDesc.builder().batch(1).channels(9, 48).input(28, 28).kernel(3).pad(1).stride(2).build()));
     }
 
     static Stream<Arguments> blocks() {
