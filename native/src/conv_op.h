@@ -59,9 +59,10 @@ struct ConvSpec {
 
 // The "auto" rule, from measurements (docs/native-backend.md). On AVX-512 Winograd (WinogradOp, see
 // winograd_op.h) for 3x3 stride-1 pattern convolutions on planes 16+ wide (8+ wide with 32+ outputs
-// per group when built for 8+ images), the output-vectorized lookup for 3x3 with many outputs and for 5x5 (lookup_ov_fits). With FMA (AVX2, AVX-512) the
-// register-blocked GEMM on +-1 is fastest for kw <= 3 and the lookup for kw >= 5 when it does fewer
-// additions (outputs per group * (kw - 1) > 2^kw), unless the output-vectorized GEMM runs the layer
+// per group when built for 8+ images), the output-vectorized lookup for 3x3 with many outputs and
+// for 5x5 (lookup_ov_fits). With FMA (AVX2, AVX-512) the register-blocked GEMM on +-1 is fastest
+// for kw <= 3 and the lookup for kw >= 5 when it does fewer additions (outputs per group * (kw - 1)
+// > 2^kw), unless the output-vectorized GEMM runs the layer
 // (choose_ov), which beat the lookup on 5x5 too. On the portable kernels (no FMA) the lookup wins
 // whenever it does fewer additions, and xor, which matches the GEMM there with 32x smaller
 // weights, otherwise.
