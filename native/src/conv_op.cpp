@@ -11,7 +11,9 @@
 namespace sepnet {
 namespace {
 
-constexpr int kMaxTile = 256;               // output positions per tile
+constexpr int kMinTile = 256;               // output positions per tile: at least (where there are as many),
+constexpr int kMaxTile = 1024;              // at most,
+constexpr long kAccBytes = 256L * 1024;     // and as many as keep one group's accumulators within this
 constexpr long kBlockBytes = 256L * 1024;   // default: source rows + lookup planes of one channel block
 constexpr long kDepthwiseCvMaxPlane = 256;
 constexpr long kStreamBytes = 1L << 20;     // outputs at least this large are written with non-temporal stores  // depthwise, strided: output planes up to this size use 16-channel lanes
@@ -234,18 +236,28 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   implicit_ = p.sh <= 2 && p.sw <= 2 && ((p.sh == 1 && p.sw == 1) || mode_ != ConvMode::kPatternLookup || ovl_);
   wp_ = implicit_ ? (p.w + 2 * p.pw + p.sw - 1) / p.sw : p.ow;
   positions_ = p.oh * wp_;
-  // Tiles of at most kMaxTile positions; when there are few, as many as a multiple of the thread
-  // count (per sample and group), so every thread gets the same amount of work.
+  // Tiles of up to `tile` positions: as many as keep a group's accumulators within kAccBytes,
+  // between kMinTile and kMaxTile. Each tile builds its own source rows, including the kh - 1 rows
+  // below it that its taps reach, and rows cut by its ends take the slower partial-row paths: larger
+  // tiles build less (2-vCPU EPYC, 2026-11-26, opbench, one thread pinned, us, 256 -> 1024
+  // positions: SEP-Net stem 3->32 224x224 s2 at batch 32 9919/9633 -> 7975/7818, its 32->64 56x56
+  // s2 block 5252/5265 -> 3262/3258, 1x1 64->128 56x56 19255/19354 -> 16089/16030; two threads, stem
+  // 6381/6083 -> 4316/4410), while 1x1 with 256 outputs, whose accumulators then outgrow the L2,
+  // slowed (256->256 28x28 at batch 1, 698/701 -> 815/814).
+  // When there are few tiles, as many as a multiple of the thread count (per sample and group), so
+  // every thread gets the same amount of work.
   const long per_image_units = static_cast<long>(p.groups) * p.n;
-  int tiles = (positions_ + kMaxTile - 1) / kMaxTile;
-  if (per_image_units * tiles < ctx_->threads() * 4L && tiles > 1) {
+  const int tile = static_cast<int>(
+      std::clamp(kAccBytes / static_cast<long>(sizeof(float)) / opg, static_cast<long>(kMinTile), static_cast<long>(kMaxTile)));
+  int tiles = (positions_ + tile - 1) / tile;
+  if (per_image_units * tiles < ctx_->threads() * 16L && tiles > 1) {
     tiles = round_up(tiles, std::max(1, static_cast<int>(ctx_->threads() / std::min<long>(per_image_units, ctx_->threads()))));
   }
   tp_ = round_up((positions_ + tiles - 1) / tiles, kTileQuantum);
   ov_ = ovl_ || (implicit_ && !prb_ && (mode_ == ConvMode::kFloat || mode_ == ConvMode::kPatternGemm) && choose_ov(p, ctx_->k()));
   if (ov_) {
-    // The output-vectorized GEMM takes any positions: tiles are whole output rows (up to kMaxTile
-    // positions), and when the images give fewer units than threads, the rows are split between
+    // The output-vectorized GEMM takes any positions: tiles are whole output rows (as many as below),
+    // and when the images give fewer units than threads, the rows are split between
     // the threads instead of the outputs, so no thread builds the other's source rows (ResNet-20's
     // 32->64 16x16 s2 at batch 1: each thread built all 8 rows for 32 outputs).
     // Only where building the source rows is the larger cost (k x k, not 1 x 1) and every thread can
@@ -254,7 +266,15 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     // (The lookup's packed indices take one int per output and channel, not kh*kw floats.)
     const long weight_bytes = static_cast<long>(opg) * cpg * (ovl_ ? 1 : taps) * static_cast<long>(sizeof(float));
     const bool split_rows = taps > 1 && weight_bytes <= kBlockBytes;
-    int rows = std::max(1, kMaxTile / wp_);
+    // Tiles of up to `tile` positions where the images alone give each thread 4+ tiles, and
+    // kMinTile otherwise; the 5x5 lookup keeps kMinTile below 64 outputs, since its larger row
+    // tables leave fewer channels per block (measured, two threads, us, kMinTile -> 1024 positions:
+    // 1x1 32->64 28x28 at batch 32 864/858/846 -> 700/762/677 but at batch 1 28.4/31.5/28.7 ->
+    // 34.1/35.5/35.7; 5x5 32->96 28x28 9745/9072/7865 -> 7712/8143/7915 and at batch 1 310/271/324 ->
+    // 260/269/259, but 16->32 2484/2406/2072 -> 2739/2753/2723 and 69.6/69.4/80.3 -> 88.2/81.2/86.5).
+    const int wide = std::max(1, tile / wp_);
+    const bool many = per_image_units * ((p.oh + wide - 1) / wide) >= ctx_->threads() * 4L;
+    int rows = many && (!ovl_ || opg >= 64) ? wide : std::max(1, kMinTile / wp_);
     int row_tiles = (p.oh + rows - 1) / rows;
     if (split_rows && per_image_units * row_tiles < ctx_->threads()) {
       row_tiles = static_cast<int>(std::min<long>(p.oh, (ctx_->threads() + per_image_units - 1) / per_image_units));

@@ -143,7 +143,11 @@ class NativeBackendTest {
                 // and rows not a multiple of 16 long, whose last vector writes zeros past the row (into
                 // the next plane row with no padding, and into padding with some).
                 ConvDesc.builder().batch(2).channels(6, 32).input(13, 14).kernel(3).pad(0).stride(2).build(),
-                ConvDesc.builder().batch(1).channels(9, 48).input(28, 28).kernel(3).pad(1).stride(2).build()));
+                ConvDesc.builder().batch(1).channels(9, 48).input(28, 28).kernel(3).pad(1).stride(2).build(),
+                // and planes of more than one position-major tile (up to 1024 positions): tiles
+                // starting and ending inside rows of whole vectors (64 wide) and of gather2 (48 wide).
+                ConvDesc.builder().batch(1).channels(8, 16).input(67, 64).kernel(3).pad(1).stride(2).build(),
+                ConvDesc.builder().batch(2).channels(5, 16).input(90, 48).kernel(3).pad(2).stride(2).build()));
     }
 
     static Stream<Arguments> blocks() {
