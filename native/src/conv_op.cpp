@@ -15,8 +15,9 @@ constexpr int kMinTile = 256;               // output positions per tile: at lea
 constexpr int kMaxTile = 1024;              // at most,
 constexpr long kAccBytes = 256L * 1024;     // and as many as keep one group's accumulators within this
 constexpr long kBlockBytes = 256L * 1024;   // default: source rows + lookup planes of one channel block
-constexpr long kDepthwiseCvMaxPlane = 256;
-constexpr long kStreamBytes = 1L << 20;     // outputs at least this large are written with non-temporal stores  // depthwise, strided: output planes up to this size use 16-channel lanes
+constexpr long kDepthwiseCvMaxPlane = 256;  // depthwise, strided: output planes up to this size use 16-channel lanes
+constexpr long kStreamBytes = 1L << 20;     // outputs per sample at least this large are written with non-temporal stores,
+constexpr long kStreamBatchBytes = 8L << 20;  // and outputs of a whole call at least this large (see ConvOp::run)
 
 int round_up(int v, int q) { return (v + q - 1) / q * q; }
 
@@ -170,6 +171,13 @@ constexpr int kLookupOvMinOutputs = 160;
 
 bool choose_ov(const ConvProblem& p, const Kernels& k) { return ov_fits(p, k, false); }
 
+// Four outputs per set (8 class sums) where there are as many. Measured (opbench, xor forced, one
+// thread pinned to one vCPU, us, sets of 1 / 2 / 3 / 4, 2026-11-26): 16->32 32x32 s2 at batch 32
+// 1318 / 821 / 690 / 664, 32->64 16x16 s2 1486 / 711 / 658 / 554, 5x5 16->32 28x28 9423 / 4754 /
+// 3447 / 2727, residual block 128->256 14x14 s2 (4 groups) 5182 / 3051 / 2408 / 2010; the stem
+// (3 inputs, 27 taps for 8 classes) 13436 / 9911 / 9626 / 9624.
+int sign_set_size(const ConvProblem& p) { return std::clamp(p.opg(), 1, 4); }
+
 // Groups as even as possible (see conv_op.h): 32 outputs are 6+6+5+5+5+5, not 6*5+2: a 2-output
 // call uses a third of the registers and ran at about half speed.
 void gemm_outputs(const Kernels& k, float* acc, int tp, const float* base, const int32_t* offs, int rows,
@@ -210,6 +218,17 @@ ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
   if (!prb && winograd_fits(p, k) && (p.ow >= 16 || (p.ow >= 8 && p.n >= 8 && p.opg() >= 32))) {
     return ConvMode::kPatternWinograd;
   }
+  // xor's sign sets (see the ConvOp constructor) for residual blocks with 8+ inputs per group and
+  // for 5x5 with up to 32 outputs per group. Measured (opbench, two threads, min of 3 alternated
+  // runs, us, AUTO's previous choice -> xor, 2026-11-26): blocks 128->64 7x7 14.8 -> 13.6 and at
+  // batch 32 395 -> 335, 64->32 14x14 15.4 -> 13.1 and 385 -> 320, 128->256 14x14 s2 46.0 -> 43.9 and
+  // 1330 -> 1239, 32->32 112x112 s2 5865 -> 5517, 64->128 28x28 s2 1704 -> 1721 and 32->16 28x28
+  // 428 -> 444 (the worst two); with 4 inputs per group slower (16->32 28x28 476 -> 599, 2 inputs
+  // 667 -> 976). 5x5 16->32 28x28 69.2 -> 56.2 and 1957 -> 1546, but 16->48 14x14 and the other 5x5
+  // layers 11-44% slower (one thread), as were 3x3 layers but for a few at batch 1.
+  const bool avx512 = std::string(k.isa) == "avx512";
+  if (avx512 && prb && p.cpg() * p.kh * p.kw >= 72) return ConvMode::kPatternXor;
+  if (avx512 && !prb && p.kh == 5 && p.kw == 5 && p.opg() <= 32 && p.cpg() * 25 >= 72) return ConvMode::kPatternXor;
   // (A residual block runs neither output-vectorized kernel: the 1x1 branch's GEMM is position-major.)
   if (!prb && lookup_ov_fits(p, k) && (p.kw == 5 || p.opg() >= kLookupOvMinOutputs || (p.opg() >= 64 && p.cpg() >= 64))) {
     return ConvMode::kPatternLookup;
@@ -328,6 +347,11 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   // 2 threads are 32 + 32, not 36 + 28.
   chunk_ = (opg + chunks_ - 1) / chunks_;
   if (ov_) chunk_ = round_up(chunk_, 2 * ctx_->k().lanes);  // whole pairs of output vectors (see choose_ov)
+  if (mode_ == ConvMode::kPatternXor) {  // whole sign sets (see below)
+    set_ = sign_set_size(p);
+    classes_ = 1 << (set_ - 1);
+    chunk_ = round_up(chunk_, set_);
+  }
   chunks_ = (opg + chunk_ - 1) / chunk_;
 
   bias_.assign(p.o, 0.f);
@@ -365,6 +389,50 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
         iv_[(static_cast<size_t>(o / lanes) * cpg + c) * lanes + o % lanes] = packed;
       }
     }
+  } else if (mode_ == ConvMode::kPatternXor) {
+    // Sign sets: outputs set_*t .. set_*t + m - 1 of a group (m = set_, or fewer for a group's last
+    // outputs) share their additions. Tap (c, ky, kx) has sign s_i in output i of the set; its class
+    // K has bit i - 1 set where s_i != s_0 (i = 1 .. m-1). Class sum S_K = sum over K's taps of s_0*x
+    // (one list per class and channel block, positives first), then output i = sum over K of
+    // (bit i - 1 of K ? -S_K : S_K) (Kernels::sign_combine, in run_unit): each tap is added once per
+    // set instead of once per output, and 2^(m-1) class sums are combined per position.
+    alpha_.assign(s.alpha, s.alpha + p.o);
+    const int words = p.words_per_filter();
+    const int sets = (opg + set_ - 1) / set_;
+    vpg_ = sets * classes_;
+    list_.assign(static_cast<size_t>(p.groups) * vpg_ * blocks_ * 3, 0);
+    std::vector<int32_t> pos[8], neg[8];
+    for (int g = 0; g < p.groups; ++g) {
+      for (int t = 0; t < sets; ++t) {
+        const int o0 = g * opg + t * set_;
+        const int m = std::min(set_, opg - t * set_);
+        for (int b = 0; b < blocks_; ++b) {
+          const int c0 = b * cb_;
+          const int cn = std::min(cb_, cpg - c0);
+          for (int k = 0; k < classes_; ++k) {
+            pos[k].clear();
+            neg[k].clear();
+          }
+          for (int r = 0; r < cn * taps; ++r) {
+            const int bit = c0 * taps + r;  // the tap's sign bit in each filter
+            const bool s0 = sign_bit(s.bits + static_cast<long>(o0) * words, bit);
+            int k = 0;
+            for (int i = 1; i < m; ++i) {
+              if (sign_bit(s.bits + static_cast<long>(o0 + i) * words, bit) != s0) k |= 1 << (i - 1);
+            }
+            (s0 ? neg : pos)[k].push_back(row_offs_[r]);
+          }
+          for (int k = 0; k < classes_; ++k) {
+            int32_t* entry = &list_[((static_cast<size_t>(g) * vpg_ + t * classes_ + k) * blocks_ + b) * 3];
+            entry[0] = static_cast<int32_t>(idx_.size());
+            entry[1] = static_cast<int32_t>(pos[k].size());
+            entry[2] = static_cast<int32_t>(neg[k].size());
+            idx_.insert(idx_.end(), pos[k].begin(), pos[k].end());
+            idx_.insert(idx_.end(), neg[k].begin(), neg[k].end());
+          }
+        }
+      }
+    }
   } else {
     alpha_.assign(s.alpha, s.alpha + p.o);
     const int words = p.words_per_filter();
@@ -380,22 +448,16 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
         for (int c = 0; c < cn; ++c) {
           for (int ky = 0; ky < p.kh; ++ky) {
             const int first = ((c0 + c) * p.kh + ky) * p.kw;  // bit of tap (c, ky, 0)
-            if (mode_ == ConvMode::kPatternXor) {
-              for (int kx = 0; kx < p.kw; ++kx) {
-                (sign_bit(fb, first + kx) ? neg : pos).push_back(row_offs_[(c * p.kh + ky) * p.kw + kx]);
-              }
-            } else {
-              // Plane m holds R0 + sum_k s_k R_k (s_k = -1 where bit k-1 of m is set); a row whose
-              // first sign is negative is minus the plane with every other sign flipped.
-              const bool first_negative = sign_bit(fb, first);
-              int m = 0;
-              for (int kx = 1; kx < p.kw; ++kx) {
-                if (sign_bit(fb, first + kx) != first_negative) m |= 1 << (kx - 1);
-              }
-              const int32_t off = implicit_ ? (c * planes_ + m) * plane_len_ + ky * p.dh * wp_
-                                            : ((c * p.kh + ky) * planes_ + m) * tp_;
-              (first_negative ? neg : pos).push_back(off);
+            // Plane m holds R0 + sum_k s_k R_k (s_k = -1 where bit k-1 of m is set); a row whose
+            // first sign is negative is minus the plane with every other sign flipped.
+            const bool first_negative = sign_bit(fb, first);
+            int m = 0;
+            for (int kx = 1; kx < p.kw; ++kx) {
+              if (sign_bit(fb, first + kx) != first_negative) m |= 1 << (kx - 1);
             }
+            const int32_t off = implicit_ ? (c * planes_ + m) * plane_len_ + ky * p.dh * wp_
+                                          : ((c * p.kh + ky) * planes_ + m) * tp_;
+            (first_negative ? neg : pos).push_back(off);
           }
         }
         int32_t* entry = &list_[(static_cast<size_t>(o) * blocks_ + b) * 3];
@@ -445,7 +507,7 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   for (Scratch& sc : scratch_) {
     sc.src.resize(static_cast<size_t>(cb_) * src_stride_);
     sc.planes.resize(static_cast<size_t>(cb_) * plane_floats);
-    sc.acc.resize(static_cast<size_t>(chunk_) * tp_);
+    sc.acc.resize(static_cast<size_t>(std::max(chunk_, (chunk_ + set_ - 1) / set_ * classes_)) * tp_);
     sc.pw.resize(static_cast<size_t>(cb1_) * tp_);
     if (ov_) {
       sc.pos.resize(tp_);
@@ -695,7 +757,14 @@ void ConvOp::accumulate_block(int b, int cn, int oa, int no, Scratch& s) const {
     }
     planes = s.planes.data();
   }
-  k.signed_sum(acc, tp_, planes, idx_.data(), &list_[(static_cast<size_t>(oa) * blocks_ + b) * 3], blocks_ * 3, no);
+  if (mode_ == ConvMode::kPatternXor) {  // the unit's sign sets' class sums (see the constructor)
+    const int opg = p.opg();
+    const long va = static_cast<long>(oa / opg) * vpg_ + (oa % opg) / set_ * classes_;
+    k.signed_sum(acc, tp_, planes, idx_.data(), &list_[(va * blocks_ + b) * 3], blocks_ * 3, (no + set_ - 1) / set_ * classes_,
+                 b == 0);
+    return;
+  }
+  k.signed_sum(acc, tp_, planes, idx_.data(), &list_[(static_cast<size_t>(oa) * blocks_ + b) * 3], blocks_ * 3, no, b == 0);
 }
 
 void ConvOp::add_pointwise(const float* xn, int oa, int no, int t0, int len, Scratch& s) const {
@@ -799,9 +868,6 @@ void ConvOp::run_unit(const float* x, float* y, int64_t unit, int thread, bool s
   const int no = ob - oa;
   const int t0 = tile * tp_;
   const int len = std::min(tp_, positions_ - t0);
-  if (mode_ != ConvMode::kFloat && mode_ != ConvMode::kPatternGemm && !ov_) {  // the GEMMs start from zero themselves
-    std::fill(s.acc.begin(), s.acc.begin() + static_cast<long>(no) * tp_, 0.f);
-  }
   const float* xn = x + static_cast<long>(n) * p.c * p.h * p.w;
   const float* xg = xn + static_cast<long>(g) * cpg * p.h * p.w;
   if (ov_) s.npos = tile_positions(t0, len, s);
@@ -810,6 +876,15 @@ void ConvOp::run_unit(const float* x, float* y, int64_t unit, int thread, bool s
     const int cn = std::min(cb_, cpg - c0);
     fill_source(s.src.data(), xg, c0, cn, t0, len);
     accumulate_block(b, cn, oa, no, s);
+  }
+  if (mode_ == ConvMode::kPatternXor) {
+    // Each set's outputs from its class sums, in place: set t's outputs go to rows t*set_ .., at or
+    // before its own class rows t*classes_ .., and each position's class sums are read before its
+    // outputs are written.
+    for (int i = 0, t = 0; i < no; i += set_, ++t) {
+      k.sign_combine(s.acc.data() + static_cast<long>(i) * tp_, s.acc.data() + static_cast<long>(t) * classes_ * tp_, tp_,
+                     std::min(set_, no - i));
+    }
   }
   if (prb_) {
     for (int i = 0; i < no; ++i) k.scale(s.acc.data() + static_cast<long>(i) * tp_, tp_, alpha_[oa + i]);
@@ -838,8 +913,14 @@ int ConvOp::run(const float* x, float* y, int batch) {
   }
   const int64_t units = static_cast<int64_t>(batch) * p_.groups * tiles_ * chunks_;
   // Outputs larger than the caches are written around them: measured on the SEP-Net stem (3->32,
-  // 224x224, stride 2, 1.6 MB out; 2-vCPU EPYC, 2026-11-26) 235 -> 177 us with 2 threads.
-  const bool stream = static_cast<long>(batch) * p_.o * p_.oh * p_.ow * static_cast<long>(sizeof(float)) >= kStreamBytes;
+  // 224x224, stride 2, 1.6 MB out; 2-vCPU EPYC, 2026-11-26) 235 -> 177 us with 2 threads. Calls
+  // whose samples are small but add up to 1-8 MB ran faster with ordinary stores (opbench, two
+  // threads, min of 3 alternated runs, us, batch 32, non-temporal from 1 MB -> from 8 MB): residual
+  // blocks 16->32 28x28 421 -> 371, 32->64 14x14 367 -> 325, 8->16 56x56 555 -> 447, 64->128 28x28
+  // s2 1460 -> 1360, the others alike; at batch 1 the stem and the 32->32 112x112 s2 block kept
+  // the non-temporal stores (125 / 97.4 us against 131 / 100 with ordinary ones).
+  const long sample_bytes = static_cast<long>(p_.o) * p_.oh * p_.ow * static_cast<long>(sizeof(float));
+  const bool stream = sample_bytes >= kStreamBytes || batch * sample_bytes >= kStreamBatchBytes;
   ctx_->pool().parallel_for(units, [&](int64_t u, int t) { run_unit(x, y, u, t, stream); });
   return SEPNET_OK;
 }

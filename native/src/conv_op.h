@@ -59,8 +59,9 @@ struct ConvSpec {
 
 // The "auto" rule, from measurements (docs/native-backend.md). On AVX-512 Winograd (WinogradOp, see
 // winograd_op.h) for 3x3 stride-1 pattern convolutions on planes 16+ wide (8+ wide with 32+ outputs
-// per group when built for 8+ images), the output-vectorized lookup for 3x3 with many outputs and
-// for 5x5 (lookup_ov_fits). With FMA (AVX2, AVX-512) the register-blocked GEMM on +-1 is fastest
+// per group when built for 8+ images), xor's sign sets for residual blocks with 8+ inputs per group
+// (3x3) and 5x5 with up to 32 outputs per group, the output-vectorized lookup for 3x3 with many
+// outputs and for the other 5x5 (lookup_ov_fits). With FMA (AVX2, AVX-512) the register-blocked GEMM on +-1 is fastest
 // for kw <= 3 and the lookup for kw >= 5 when it does fewer additions (outputs per group * (kw - 1)
 // > 2^kw), unless the output-vectorized GEMM runs the layer
 // (choose_ov), which beat the lookup on 5x5 too. On the portable kernels (no FMA) the lookup wins
@@ -75,6 +76,9 @@ void gemm_outputs(const Kernels& k, float* acc, int tp, const float* base, const
 
 // Whether the output-vectorized GEMM (Kernels::gemm_ov) runs a convolution: see conv_op.cpp.
 bool choose_ov(const ConvProblem& p, const Kernels& k);
+
+// The xor algorithm's outputs per sign set (1 to 4; see the ConvOp constructor).
+int sign_set_size(const ConvProblem& p);
 
 // Whether the lookup algorithm runs output-vectorized (Kernels::lookup3_ov / lookup5_ov: 3x3 or 5x5,
 // AVX-512, strides up to 2, as choose_ov on outputs per group and channels) instead of on row-sum
@@ -137,7 +141,10 @@ class ConvOp : public Op {
   bool reuse_src_ = false;         // PRB: the 1x1 branch reads the k x k source rows (add_pointwise)
   std::vector<int32_t> src1_offs_; // and there its input channel c's centre tap
   std::vector<int32_t> idx_;       // pattern modes: offsets, positives first, per (o, block)
-  std::vector<int32_t> list_;      // per (o, block): start, positives, negatives
+  std::vector<int32_t> list_;      // per (o, block): start, positives, negatives (xor: per (class row, block))
+  int set_ = 1;                    // xor: outputs per sign set
+  int classes_ = 1;                // xor: class sums per set, 2^(set_ - 1)
+  int vpg_ = 0;                    // xor: class rows per group
   std::vector<Scratch> scratch_;
 };
 

@@ -71,9 +71,10 @@ struct Kernels {
   void (*phases2)(float* dst, long pstride, const float* xc, int h, int w, int ph, int pw, int wq, long z0, int len);
   // For outputs i < no (accumulator acc + i*tp, entry list + i*list_stride = {start, npos, nneg}):
   // acc[j] += sum of planes[idx[e] + j] over its npos positive entries - sum over its nneg negative
-  // ones. Lane chunks are the outer loop, so one chunk of the planes stays in cache for all outputs.
+  // ones (with init, acc[j] = that sum: acc is not read). Lane chunks are the outer loop, so one
+  // chunk of the planes stays in cache for all outputs.
   void (*signed_sum)(float* acc, int tp, const float* planes, const int32_t* idx, const int32_t* list,
-                     int list_stride, int no);
+                     int list_stride, int no, int init);
   // Builds the 2^(kw-1) signed sums of kw input rows R_k = rows + k*step (n floats each, n a
   // multiple of the vector width): plane m (at planes + m*plane_stride) = R0 + sum_k s_k R_k,
   // s_k = -1 where bit k-1 of m is set; each plane is a left-to-right sum (error gamma_{kw-1}).
@@ -94,6 +95,11 @@ struct Kernels {
   void (*gather2)(float* dst, const float* src, int n, int avail);
   // acc[j] *= s for j < tp.
   void (*scale)(float* acc, int tp, float s);
+  // A sign set's m outputs (1 <= m <= 4) from its 2^(m-1) class sums S_K = cls + K*tp:
+  // out + i*tp = sum over K, in increasing order, of (bit i-1 of K ? -S_K : S_K) (i = 0: all +),
+  // for tp positions (tp % kTileQuantum == 0). out may be cls or below it: each position's sums are
+  // read before its outputs are written.
+  void (*sign_combine)(float* out, const float* cls, int tp, int m);
   // y[j] = act(alpha * acc[j] + bias) for j < n (any n).
   void (*epilogue)(float* y, const float* acc, int n, float alpha, float bias, int relu);
   // The same with stores that bypass the caches (for outputs too large to stay in them; the writes

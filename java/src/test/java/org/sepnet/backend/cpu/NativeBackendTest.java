@@ -67,6 +67,7 @@ class NativeBackendTest {
                 add(isa, threads, PatternAlgorithm.AUTO);
             }
         }
+        add(isas.get(0), 1, PatternAlgorithm.XOR);
         add(isas.get(0), 2, PatternAlgorithm.XOR);
         add(isas.get(0), 2, PatternAlgorithm.LOOKUP);
         add(isas.get(0), 2, PatternAlgorithm.GEMM);
@@ -379,8 +380,8 @@ class NativeBackendTest {
                 assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv.implementation(), "3x3 with 192 outputs");
                 assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv64.implementation(), "3x3 with 64 inputs and outputs");
                 assertEquals("native:pattern_conv_winograd_avx512", winograd.implementation(), "3x3 stride 1, 32 outputs, 16 wide");
-                // A residual block runs neither output-vectorized kernel: the GEMM, not the position-vectorized lookup.
-                assertEquals("native:prb_gemm_avx512", block.implementation(), "residual block with 192 outputs");
+                // A residual block runs neither output-vectorized kernel: with 16 inputs, xor's sign sets.
+                assertEquals("native:prb_xor_avx512", block.implementation(), "residual block with 192 outputs");
             }
             if (!best.equals("generic")) {
                 // 5x5, 64 outputs: the lookup, output-vectorized on AVX-512.
