@@ -463,9 +463,10 @@ public final class ModelFile {
 
         ConvSpec spec(Bytes g) throws CorruptModelException {
             int[] v = new int[11];
-            for (int i = 0; i < v.length; i++) {
+            for (int i = 0; i < v.length - 1; i++) {
                 v[i] = g.u32("convolution geometry");
             }
+            v[10] = positive(g, "convolution groups");
             return new ConvSpec(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]);
         }
 

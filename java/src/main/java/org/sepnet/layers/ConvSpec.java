@@ -8,6 +8,13 @@ import org.sepnet.tensor.Shape;
  * stride, padding, dilation and groups.
  */
 public record ConvSpec(int in, int out, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int groups) {
+    /** Rejects a group count below 1 here (the rest is checked by {@link #desc}): the per-group sizes divide by it. */
+    public ConvSpec {
+        if (groups < 1) {
+            throw new IllegalArgumentException("convolution groups is " + groups + "; expected at least 1");
+        }
+    }
+
     /** A k×k convolution with "same" padding (k − 1)/2 and the given stride. */
     public static ConvSpec same(int in, int out, int k, int stride, int groups) {
         return new ConvSpec(in, out, k, k, stride, stride, (k - 1) / 2, (k - 1) / 2, 1, 1, groups);

@@ -28,6 +28,13 @@ class LayersTest {
     }
 
     @Test
+    void convSpecRejectsGroupsBelowOne() {
+        // inPerGroup() divides by the group count; a damaged model file once reached it with 0.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConvSpec.same(8, 16, 3, 1, 0));
+        assertTrue(e.getMessage().contains("groups is 0"), e.getMessage());
+    }
+
+    @Test
     void containersCheckTheirBranches() {
         Residual r = new Residual("res", conv("body", 8, 16, 3, 2), conv("short", 8, 16, 3, 1), true);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> r.outputShape(Shape.of(8, 8, 8)));
