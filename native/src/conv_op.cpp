@@ -226,9 +226,17 @@ ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
   // 428 -> 444 (the worst two); with 4 inputs per group slower (16->32 28x28 476 -> 599, 2 inputs
   // 667 -> 976). 5x5 16->32 28x28 69.2 -> 56.2 and 1957 -> 1546, but 16->48 14x14 and the other 5x5
   // layers 11-44% slower (one thread), as were 3x3 layers but for a few at batch 1.
+  // And 3x3 stride 2 with up to 32 outputs per group when built for 8+ images, since calls of
+  // 1-8 MB keep ordinary stores (ResNet-20's 16->32 32x32 s2, two threads, min of 5: batch 32 317 ->
+  // 245, batch 8 81.0 -> 57.2, on 28x28 290 -> 277; at batch 1 11.3 -> 13.2, and 32->64 16x16 s2 at
+  // batch 32 267 -> 280).
   const bool avx512 = std::string(k.isa) == "avx512";
-  if (avx512 && prb && p.cpg() * p.kh * p.kw >= 72) return ConvMode::kPatternXor;
-  if (avx512 && !prb && p.kh == 5 && p.kw == 5 && p.opg() <= 32 && p.cpg() * 25 >= 72) return ConvMode::kPatternXor;
+  const bool sets_fill = p.cpg() * p.kh * p.kw >= 72;
+  if (avx512 && prb && sets_fill) return ConvMode::kPatternXor;
+  if (avx512 && !prb && p.kh == 5 && p.kw == 5 && p.opg() <= 32 && sets_fill) return ConvMode::kPatternXor;
+  if (avx512 && !prb && p.kh == 3 && p.kw == 3 && p.sh == 2 && p.sw == 2 && p.opg() <= 32 && p.n >= 8 && sets_fill) {
+    return ConvMode::kPatternXor;
+  }
   // (A residual block runs neither output-vectorized kernel: the 1x1 branch's GEMM is position-major.)
   if (!prb && lookup_ov_fits(p, k) && (p.kw == 5 || p.opg() >= kLookupOvMinOutputs || (p.opg() >= 64 && p.cpg() >= 64))) {
     return ConvMode::kPatternLookup;

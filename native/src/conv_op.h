@@ -60,7 +60,8 @@ struct ConvSpec {
 // The "auto" rule, from measurements (docs/native-backend.md). On AVX-512 Winograd (WinogradOp, see
 // winograd_op.h) for 3x3 stride-1 pattern convolutions on planes 16+ wide (8+ wide with 32+ outputs
 // per group when built for 8+ images), xor's sign sets for residual blocks with 8+ inputs per group
-// (3x3) and 5x5 with up to 32 outputs per group, the output-vectorized lookup for 3x3 with many
+// (3x3), 5x5 with up to 32 outputs per group and 3x3 stride 2 with up to 32 outputs per group
+// when built for 8+ images, the output-vectorized lookup for 3x3 with many
 // outputs and for the other 5x5 (lookup_ov_fits). With FMA (AVX2, AVX-512) the register-blocked GEMM on +-1 is fastest
 // for kw <= 3 and the lookup for kw >= 5 when it does fewer additions (outputs per group * (kw - 1)
 // > 2^kw), unless the output-vectorized GEMM runs the layer

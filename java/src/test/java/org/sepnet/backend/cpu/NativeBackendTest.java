@@ -365,12 +365,14 @@ class NativeBackendTest {
         ConvDesc wide = ConvDesc.builder().channels(16, 192).input(8, 8).kernel(3).pad(1).build();
         ConvDesc square = ConvDesc.builder().channels(64, 64).input(8, 8).kernel(3).pad(1).build();
         ConvDesc stage2 = ConvDesc.builder().channels(32, 32).input(16, 16).kernel(3).pad(1).build();
+        ConvDesc downBatch = ConvDesc.builder().batch(8).channels(16, 32).input(32, 32).kernel(3).pad(1).stride(2).build();
         try (NativeBackend b = NativeBackend.create(1, best, PatternAlgorithm.AUTO);
              UnaryOp lookupOv = b.patternConv2d(wide, Data.pattern(192, 16, 3, 3, false, new SplittableRandom(5)), Activation.NONE);
              UnaryOp lookupOv64 = b.patternConv2d(square, Data.pattern(64, 64, 3, 3, false, new SplittableRandom(6)), Activation.NONE);
              UnaryOp block = b.patternResidualBlock(PrbDesc.of(wide, 1), Data.pattern(192, 16, 3, 3, true, new SplittableRandom(7)),
                      Data.weights(192, 16, 1, 1, false, new SplittableRandom(8)), Activation.NONE);
              UnaryOp winograd = b.patternConv2d(stage2, Data.pattern(32, 32, 3, 3, false, new SplittableRandom(9)), Activation.NONE);
+             UnaryOp down = b.patternConv2d(downBatch, Data.pattern(32, 16, 3, 3, false, new SplittableRandom(10)), Activation.NONE);
              UnaryOp dw = b.patternConv2d(depthwise, wDw, Activation.NONE);
              UnaryOp s2 = b.patternConv2d(strided, wMany, Activation.NONE);
              UnaryOp s3 = b.patternConv2d(stride3, wMany, Activation.NONE);
@@ -382,6 +384,7 @@ class NativeBackendTest {
                 assertEquals("native:pattern_conv_winograd_avx512", winograd.implementation(), "3x3 stride 1, 32 outputs, 16 wide");
                 // A residual block runs neither output-vectorized kernel: with 16 inputs, xor's sign sets.
                 assertEquals("native:prb_xor_avx512", block.implementation(), "residual block with 192 outputs");
+                assertEquals("native:pattern_conv_xor_avx512", down.implementation(), "3x3 stride 2, 32 outputs, 8 images: sign sets");
             }
             if (!best.equals("generic")) {
                 // 5x5, 64 outputs: the lookup, output-vectorized on AVX-512.
