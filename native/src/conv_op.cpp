@@ -271,8 +271,8 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
   // s2 block 5252/5265 -> 3262/3258, 1x1 64->128 56x56 19255/19354 -> 16089/16030; two threads, stem
   // 6381/6083 -> 4316/4410), while 1x1 with 256 outputs, whose accumulators then outgrow the L2,
   // slowed (256->256 28x28 at batch 1, 698/701 -> 815/814).
-  // When there are few tiles, as many as a multiple of the thread count (per sample and group), so
-  // every thread gets the same amount of work.
+  // When there are few tiles (under 16 per thread), as many as a multiple of the thread count (per
+  // sample and group), so every thread gets the same amount of work.
   const long per_image_units = static_cast<long>(p.groups) * p.n;
   const int tile = static_cast<int>(
       std::clamp(kAccBytes / static_cast<long>(sizeof(float)) / opg, static_cast<long>(kMinTile), static_cast<long>(kMaxTile)));
