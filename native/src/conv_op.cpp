@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 #include <string>
 
 #include "sepnet_native.h"
@@ -549,6 +550,8 @@ void ConvOp::setup_depthwise(const ConvSpec& s) {
       for (int i = 0; i < taps; ++i) w_[o * taps + i] = sign_bit(s.bits + static_cast<long>(o) * words, i) ? -1.f : 1.f;
     }
   }
+  name_ = std::string("native:") + (pattern ? "pattern_conv_" : "conv_") + "depthwise_" + ctx_->k().isa;
+  if (setup_depthwise_grid()) return;
   // Every tap of every output is inside the padded plane, and the whole-vector reads of
   // depthwise_row (up to 2 * kTileQuantum * stride floats past the last tap) stay inside its row's
   // slack or, for the last row, the slack after the plane.
@@ -589,6 +592,109 @@ void ConvOp::setup_depthwise(const ConvSpec& s) {
     sc.rows.resize(p.kh);
   }
   name_ = std::string("native:") + (pattern ? "pattern_conv_" : "conv_") + "depthwise_" + ctx_->k().isa;
+}
+
+// The output-grid layout. With stride s (1 or 2), tap (ky, kx) of output (oy, ox) reads image row
+// s*oy + ry, ry = ky*dh - ph = s*qy + a (0 <= a < s), i.e. row oy + qy of the "grid plane" a whose
+// row r is image row s*r + a; columns likewise (qx, b). Grid plane (a, b) holds image pixel
+// (s*r + a, s*c + b) at flat index r*ow + c for c < ow (zero where that pixel is outside the image),
+// so each tap is one grid plane read at the output's own flat index plus qy*ow + qx: a whole plane
+// of outputs is a few vectors, written straight to the output with no padded columns to drop. Where
+// ox + qx leaves [0, ow) the read wraps into the next or previous row, so each class of taps with
+// the same qx != 0 is masked there (those pixels are padding: the layout is used only where columns
+// right of the grid are); rows above and below the planes read zero guards. Stride 1 is one grid
+// plane, the input itself when ow == w; stride 2 is the four phase planes.
+bool ConvOp::setup_depthwise_grid() {
+  const ConvProblem& p = p_;
+  const int s = p.sh;
+  if (p.sw != s || (s != 1 && s != 2)) return false;
+  const auto floor_div = [](int v, int d) { return v >= 0 ? v / d : -((-v + d - 1) / d); };
+  struct Tap {
+    int plane, qy, qx, t;
+  };
+  std::vector<Tap> taps;
+  for (int ky = 0; ky < p.kh; ++ky) {
+    for (int kx = 0; kx < p.kw; ++kx) {
+      const int ry = ky * p.dh - p.ph, rx = kx * p.dw - p.pw;
+      const int qy = floor_div(ry, s), qx = floor_div(rx, s);
+      const int a = ry - qy * s, b = rx - qx * s;
+      if (qx > 0 && static_cast<long>(s) * p.ow + b < p.w) return false;  // would read image columns right of the grid
+      taps.push_back({a * s + b, qy, qx, ky * p.kw + kx});
+    }
+  }
+  std::stable_sort(taps.begin(), taps.end(), [](const Tap& l, const Tap& r) { return l.qx < r.qx; });
+  const long n = static_cast<long>(p.oh) * p.ow;
+  const long rows = (p.h + s - 1) / s;
+  long lo = 0, hi = 0;
+  for (const Tap& t : taps) {
+    lo = std::min(lo, static_cast<long>(t.qy) * p.ow + t.qx);
+    hi = std::max(hi, static_cast<long>(t.qy) * p.ow + t.qx);
+  }
+  const long n_read = (n + kTileQuantum - 1) / kTileQuantum * kTileQuantum;
+  const long guard = std::max({-lo, n_read + hi - rows * p.ow, static_cast<long>(kTileQuantum)});  // grid_fill: 16+
+  const long plane = rows * p.ow + guard;
+  const long total = guard + static_cast<long>(s) * s * plane;
+  if (total > (1L << 30)) return false;
+  grid_ = true;
+  grid_rows_ = static_cast<int>(rows);
+  grid_guard_ = static_cast<int>(guard);
+  grid_period_ = p.ow / std::gcd(p.ow, kTileQuantum) * kTileQuantum;
+  const int ntaps = p.kh * p.kw;
+  grid_off_.clear();
+  grid_end_.clear();
+  grid_mask_of_.clear();
+  grid_masks_.clear();
+  for (int i = 0; i < ntaps; ++i) {
+    const Tap& t = taps[i];
+    grid_off_.push_back(static_cast<int32_t>(guard + t.plane * plane + static_cast<long>(t.qy) * p.ow + t.qx));
+    if (i + 1 < ntaps && taps[i + 1].qx == t.qx) continue;
+    grid_end_.push_back(i + 1);  // the last tap of its class
+    if (t.qx == 0) {
+      grid_mask_of_.push_back(-1);
+      continue;
+    }
+    grid_mask_of_.push_back(static_cast<int32_t>(grid_masks_.size()));
+    for (int q = 0; q < grid_period_; ++q) {
+      const int c = q % p.ow + t.qx;
+      grid_masks_.push_back(c >= 0 && c < p.ow ? -1 : 0);
+    }
+  }
+  // Weights in class order.
+  std::vector<float> w(w_.size());
+  for (int ch = 0; ch < p.o; ++ch) {
+    for (int i = 0; i < ntaps; ++i) w[static_cast<size_t>(ch) * ntaps + i] = w_[static_cast<size_t>(ch) * ntaps + taps[i].t];
+  }
+  w_.swap(w);
+  scratch_.resize(ctx_->threads());
+  for (Scratch& sc : scratch_) {
+    sc.src.assign(static_cast<size_t>(total), 0.f);  // guards and never-written entries stay zero
+    sc.rows.resize(ntaps);
+    for (int i = 0; i < ntaps; ++i) sc.rows[i] = sc.src.data() + grid_off_[i];
+    sc.masks.resize(grid_end_.size());
+    for (size_t g = 0; g < grid_end_.size(); ++g) {
+      sc.masks[g] = grid_mask_of_[g] < 0 ? nullptr : grid_masks_.data() + grid_mask_of_[g];
+    }
+  }
+  return true;
+}
+
+void ConvOp::run_depthwise_grid(const float* x, float* y, long first, long last, int thread) {
+  const ConvProblem& p = p_;
+  const Kernels& k = ctx_->k();
+  Scratch& s = scratch_[thread];
+  const int taps = p.kh * p.kw;
+  const long in_plane = static_cast<long>(p.h) * p.w;
+  const int n = p.oh * p.ow;
+  const long plane = static_cast<long>(grid_rows_) * p.ow + grid_guard_;
+  float* g = s.src.data() + grid_guard_;
+  const bool scale_here = mode_ != ConvMode::kFloat;
+  for (long i = first; i < last; ++i) {
+    const int ch = static_cast<int>(i % p.c);
+    const float* xc = x + i * in_plane;
+    k.grid_fill(g, plane, xc, p.h, p.w, p.sh, p.ow);
+    k.depthwise_grid(y + i * n, n, s.rows.data(), w_.data() + static_cast<long>(ch) * taps, grid_end_.data(), s.masks.data(),
+                     static_cast<int>(grid_end_.size()), grid_period_, scale_here ? alpha_[ch] : 1.f, bias_[ch], relu_ ? 1 : 0);
+  }
 }
 
 void ConvOp::run_depthwise(const float* x, float* y, long first, long last, int thread) {
@@ -916,7 +1022,14 @@ int ConvOp::run(const float* x, float* y, int batch) {
     const long total = static_cast<long>(batch) * p_.c;
     const long per = std::max(1L, (total + ctx_->threads() * 8L - 1) / (ctx_->threads() * 8L));
     const int64_t units = (total + per - 1) / per;
-    ctx_->pool().parallel_for(units, [&](int64_t u, int t) { run_depthwise(x, y, u * per, std::min(total, (u + 1) * per), t); });
+    ctx_->pool().parallel_for(units, [&](int64_t u, int t) {
+      const long first = u * per, last = std::min(total, (u + 1) * per);
+      if (grid_) {
+        run_depthwise_grid(x, y, first, last, t);
+      } else {
+        run_depthwise(x, y, first, last, t);
+      }
+    });
     return SEPNET_OK;
   }
   const int64_t units = static_cast<int64_t>(batch) * p_.groups * tiles_ * chunks_;

@@ -28,10 +28,15 @@
 // sums its channels in a fixed order, so results do not depend on the thread count.
 //
 // Depthwise convolutions (one input and one output channel per group, no 1x1 branch) take their own
-// path whatever the algorithm: a unit is a run of whole (sample, channel) planes; each plane is
-// copied once into a zero-padded buffer and every output row is the kh x kw weighted sum of shifted
-// padded rows (Kernels::depthwise_row; at stride 1 the whole padded plane is one long row),
-// pattern signs applied as +-1 weights with alpha in the epilogue. Per-channel tiles and GEMM calls of one output cost more than the arithmetic there.
+// path whatever the algorithm: a unit is a run of whole (sample, channel) planes. At strides 1 and 2
+// where every tap right of the output grid reads padding (all "same"-padded kernels), each plane is
+// laid out on the output grid (setup_depthwise_grid in conv_op.cpp: the input itself at stride 1,
+// its four phase planes at stride 2, Kernels::grid_fill), so every tap is one read at the output's
+// own flat index plus a constant, with a column mask per shift: a whole plane is a few vectors
+// (Kernels::depthwise_grid) written straight to the output, with alpha and bias applied there.
+// Other depthwise shapes copy each plane into a zero-padded buffer and sum shifted padded rows
+// (Kernels::depthwise_row), or, strided on small planes, 16 channels per vector (depthwise16).
+// Pattern signs are +-1 weights with alpha in the epilogue.
 #pragma once
 
 #include <cstdint>
@@ -95,7 +100,8 @@ class ConvOp : public Op {
   struct Scratch {
     std::vector<float> src, planes, acc, pw;
     std::vector<float> tab;          // output-vectorized lookup: row tables of a channel block
-    std::vector<const float*> rows;  // depthwise: the kh padded rows of one output row
+    std::vector<const float*> rows;  // depthwise: the kh padded rows of one output row (grid: each tap's source)
+    std::vector<const int32_t*> masks;  // depthwise grid: each class's column mask or null
     std::vector<int32_t> pos, out;   // output-vectorized GEMM: a tile's valid positions, their output offsets
     int npos = 0;
   };
@@ -103,6 +109,8 @@ class ConvOp : public Op {
   void setup_depthwise(const ConvSpec& spec);
   void run_depthwise(const float* x, float* y, long first, long last, int thread);
   void run_depthwise_cv(const float* x, float* y, int64_t unit, int thread);
+  bool setup_depthwise_grid();
+  void run_depthwise_grid(const float* x, float* y, long first, long last, int thread);
   void fill_source(float* src, const float* xg, int c0, int cn, int t0, int len) const;
   void accumulate_block(int b, int cn, int oa, int no, Scratch& s) const;
   void add_pointwise(const float* xn, int oa, int no, int t0, int len, Scratch& s) const;
@@ -117,6 +125,14 @@ class ConvOp : public Op {
   bool depthwise_ = false;  // the depthwise path (see above)
   int pitch_ = 0, prows_ = 0;  // depthwise: padded row pitch and padded rows per plane
   bool flat_ = false;          // depthwise stride 1: the plane as one long row
+  bool grid_ = false;          // depthwise on the output grid (setup_depthwise_grid, Kernels::depthwise_grid)
+  int grid_rows_ = 0;          // grid: rows per grid plane
+  int grid_guard_ = 0;         // grid: zero floats before, between and after the grid planes
+  int grid_period_ = 0;        // grid: entries per column mask
+  std::vector<int32_t> grid_off_;    // grid: per tap (class order), its source's offset in the scratch
+  std::vector<int32_t> grid_end_;    // grid: end of each class's taps
+  std::vector<int32_t> grid_masks_;  // grid: the masked classes' column masks, grid_period_ each
+  std::vector<int32_t> grid_mask_of_;  // grid: per class, its mask's offset in grid_masks_ or -1
   bool cv_ = false;            // depthwise on small planes: 16 channels interleaved per vector lane
   int cv_blocks_ = 0;          // depthwise cv: blocks of 16 channels
   std::vector<float> wcv_;     // depthwise cv: weights per block, [block][tap][16]

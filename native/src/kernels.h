@@ -90,6 +90,21 @@ struct Kernels {
   // zero-padded, so every tap is inside it).
   void (*depthwise16)(float* y, const float* x, const float* w, int kh, int kw, int oh, int ow, int sh, int sw, int dh,
                       int dw, int cols);
+  // Depthwise on the output grid, one channel's output plane of n floats (any n): for p < n,
+  // y[p] = act(alpha * (K_0 + K_1 + ... + K_{ncls-1}) + bias), summed in that order, where class g's
+  // taps are t in [end[g-1], end[g]) (end[-1] = 0) and K_g = sum over them, in order, of
+  // w[t] * src[t][p], set to 0 where masks[g] (if not null; 0 or -1 per entry) holds 0 at p % period.
+  // Reads src[t][p] and masks[g][p % period] for p up to n rounded up to the vector width (period is
+  // a multiple of it); writes exactly y[0 .. n-1].
+  void (*depthwise_grid)(float* y, int n, const float* const* src, const float* w, const int32_t* end,
+                         const int32_t* const* masks, int ncls, int period, float alpha, float bias, int relu);
+  // The grid planes of one h x w channel plane x for depthwise_grid, rows wq floats apart: stride 1,
+  // dst[iy*wq + c] = x[iy*w + c] for c < min(w, wq); stride 2, plane (a, b) at dst + (2a + b)*pstride
+  // gets dst[r*wq + c] = x[(2r + a)*w + 2c + b] for 2r + a < h, c < wq, 2c + b < w. Rows are written
+  // in increasing order, each possibly followed by zeros up to kTileQuantum - 1 floats past its
+  // values (AVX-512); nothing else is written, so the layout's zero entries must follow each plane's
+  // rows and its guard must hold at least kTileQuantum floats.
+  void (*grid_fill)(float* dst, long pstride, const float* x, int h, int w, int s, int wq);
   // dst[j] = src[2*j] for j < n, where src[0 .. avail-1] may be read (avail >= 2n - 1); writes no
   // other float of dst.
   void (*gather2)(float* dst, const float* src, int n, int avail);

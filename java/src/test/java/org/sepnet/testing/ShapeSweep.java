@@ -48,6 +48,17 @@ public final class ShapeSweep {
         out.add(ConvDesc.builder().batch(1).channels(9, 9).input(11, 35).kernel(3, 5).pad(1, 2).stride(1, 2).depthwise().build());
         out.add(ConvDesc.builder().batch(1).channels(6, 6).input(10, 50).kernel(3).pad(1).stride(3).depthwise().build());
         out.add(ConvDesc.builder().batch(1).channels(17, 17).input(13, 40).kernel(5).pad(4).dilation(2).depthwise().build());
+        // Depthwise on small planes (whole planes of a few vectors, a short last vector, fewer outputs
+        // than a vector), padding wider than the kernel needs, dilation and 5x5 at stride 2, padding 0, a 2x2 kernel at
+        // stride 2 on odd planes (its last column unused).
+        out.add(ConvDesc.builder().batch(2).channels(40, 40).input(7, 7).kernel(3).pad(1).depthwise().build());
+        out.add(ConvDesc.builder().batch(1).channels(20, 20).input(14, 14).kernel(3).pad(1).stride(2).depthwise().build());
+        out.add(ConvDesc.builder().batch(1).channels(18, 18).input(12, 14).kernel(5).pad(2).stride(2).depthwise().build());
+        out.add(ConvDesc.builder().batch(1).channels(17, 17).input(6, 6).kernel(5).pad(2).stride(2).depthwise().build());
+        out.add(ConvDesc.builder().batch(1).channels(16, 16).input(3, 3).kernel(3).pad(2).depthwise().build());
+        out.add(ConvDesc.builder().batch(1).channels(12, 12).input(10, 12).kernel(3).pad(2).dilation(2).stride(2).depthwise().build());
+        out.add(ConvDesc.builder().batch(1).channels(10, 10).input(9, 9).kernel(3).pad(0).depthwise().build());
+        out.add(ConvDesc.builder().batch(1).channels(8, 8).input(9, 11).kernel(2).stride(2).depthwise().build());
         // Strides differing per dimension (each of 1 and 2 phases), one with dilation.
         out.add(ConvDesc.builder().batch(2).channels(10, 12).input(9, 14).kernel(3).pad(1).stride(1, 2).build());
         out.add(ConvDesc.builder().batch(1).channels(6, 8).input(13, 9).kernel(3).pad(2).dilation(2).stride(2, 1).build());
