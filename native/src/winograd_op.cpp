@@ -22,8 +22,8 @@ bool winograd_fits(const ConvProblem& p, const Kernels& k) {
          p.ph <= 2 && p.pw <= 2 && p.opg() % k.lanes == 0;
 }
 
-WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const uint32_t* bits, const float* alpha,
-                       const float* bias, bool relu)
+WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const uint32_t* bits, const float* weights,
+                       const float* alpha, const float* bias, bool relu)
     : Op(std::move(ctx)), p_(p), relu_(relu) {
   const Kernels& k = ctx_->k();
   const int L = k.lanes;
@@ -64,17 +64,19 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
   u_.assign(static_cast<size_t>(16) * p.groups * nv * cpg * L, 0.f);
   const float G[4][3] = {{1.f, 0.f, 0.f}, {.5f, .5f, .5f}, {.5f, -.5f, .5f}, {0.f, 0.f, 1.f}};
   for (int o = 0; o < p.o; ++o) {
-    const uint32_t* fb = bits + static_cast<long>(o) * words;
+    const uint32_t* fb = bits ? bits + static_cast<long>(o) * words : nullptr;
+    const float* fw = bits ? nullptr : weights + static_cast<long>(o) * cpg * 9;
     const int g = o / opg, ol = o % opg;
     for (int c = 0; c < cpg; ++c) {
       float w[3][3], gw[4][3];
-      for (int i = 0; i < 9; ++i) w[i / 3][i % 3] = sign_bit(fb, c * 9 + i) ? -1.f : 1.f;
+      for (int i = 0; i < 9; ++i) w[i / 3][i % 3] = fb ? (sign_bit(fb, c * 9 + i) ? -1.f : 1.f) : fw[c * 9 + i];
       for (int i = 0; i < 4; ++i) {
         for (int j = 0; j < 3; ++j) gw[i][j] = G[i][0] * w[0][j] + G[i][1] * w[1][j] + G[i][2] * w[2][j];
       }
       for (int i = 0; i < 4; ++i) {
         for (int j = 0; j < 4; ++j) {
-          const float uij = gw[i][0] * G[j][0] + gw[i][1] * G[j][1] + gw[i][2] * G[j][2];  // exact: multiples of 1/4
+          // Signs: exact (multiples of 1/4). Float weights: rounded once per sum of up to 3 terms.
+          const float uij = gw[i][0] * G[j][0] + gw[i][1] * G[j][1] + gw[i][2] * G[j][2];
           const size_t at = ((((static_cast<size_t>(i * 4 + j) * p.groups + g) * nv + ol / L) * cpg + c) * L) + ol % L;
           u_[at] = uij;
         }
@@ -100,7 +102,8 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
     }
     std::vector<float>().swap(u_);
   }
-  alpha_.assign(alpha, alpha + p.o);
+  alpha_.assign(p.o, 1.f);
+  if (alpha) std::copy(alpha, alpha + p.o, alpha_.begin());
   bias_.assign(p.o, 0.f);
   if (bias) std::copy(bias, bias + p.o, bias_.begin());
   // The 16 planes of V and of M apart by a multiple of 4 KiB plus a cache line: at whole multiples
@@ -121,7 +124,7 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
     s.m.resize(static_cast<size_t>(16) * ms_ + kTileQuantum);
     s.y.resize(static_cast<size_t>(2 * band_) * p.ow * oc_);
   }
-  name_ = std::string("native:pattern_conv_winograd_") + k.isa;
+  name_ = std::string("native:") + (bits ? "pattern_conv" : "conv") + "_winograd_" + k.isa;
 }
 
 void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int batch, int thread) {

@@ -34,9 +34,10 @@ bool winograd_fits(const ConvProblem& p, const Kernels& k);
 
 class WinogradOp : public Op {
  public:
-  // bits: packed signs (see sepnet_native.h); alpha one per output; bias optional.
-  WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const uint32_t* bits, const float* alpha,
-             const float* bias, bool relu);
+  // Either bits (packed signs, see sepnet_native.h) with alpha (one per output), or float OIHW
+  // weights (bits and alpha null); bias optional.
+  WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const uint32_t* bits, const float* weights,
+             const float* alpha, const float* bias, bool relu);
   int run(const float* x, float* y, int batch) override;
 
  private:
