@@ -239,7 +239,17 @@ ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
     return ConvMode::kPatternXor;
   }
   // (A residual block runs neither output-vectorized kernel: the 1x1 branch's GEMM is position-major.)
-  if (!prb && lookup_ov_fits(p, k) && (p.kw == 5 || p.opg() >= kLookupOvMinOutputs || (p.opg() >= 64 && p.cpg() >= 64))) {
+  // The output-vectorized lookup also for 3x3 stride 2 with 64+ outputs per group on output planes of
+  // 17 to 64 positions (opbench, two threads, min of 3-5 alternated runs, us, output-vectorized GEMM
+  // -> lookup, 2026-11-26): ResNet-20's 32->64 16x16 s2 batch 32 271.9 -> 251.1, batch 8 67.0 -> 59.1,
+  // batch 1 13.0 -> 12.4; 32->80 16x16 s2 batch 32 380 -> 295; 32->64 15x15 s2 batch 4 33.4 -> 29.9.
+  // 8x8 s2 (4x4 out) alike (85.6 -> 86.5), so not there. On larger planes mixed: 32->64 28x28 s2
+  // batch 32 776 -> 808 but batch 1 31.6 -> 30.5, 24->96 28x28 s2 850 -> 1014 and 39.0 -> 28.4,
+  // 48->64 56x56 s2 batch 1 140 -> 209.
+  const bool small_s2 = p.kh == 3 && p.kw == 3 && p.sh == 2 && p.sw == 2 && p.opg() >= 64 &&
+                        static_cast<long>(p.oh) * p.ow > 16 && static_cast<long>(p.oh) * p.ow <= 64;
+  if (!prb && lookup_ov_fits(p, k) &&
+      (p.kw == 5 || p.opg() >= kLookupOvMinOutputs || (p.opg() >= 64 && p.cpg() >= 64) || small_s2)) {
     return ConvMode::kPatternLookup;
   }
   const bool lookup_saves = p.kw >= 2 && p.kw <= 7 && static_cast<long>(p.opg()) * (p.kw - 1) > (1L << p.kw);

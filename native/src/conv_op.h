@@ -67,7 +67,8 @@ struct ConvSpec {
 // per group when built for 8+ images), xor's sign sets for residual blocks with 8+ inputs per group
 // (3x3), 5x5 with up to 32 outputs per group and 3x3 stride 2 with up to 32 outputs per group
 // when built for 8+ images, the output-vectorized lookup for 3x3 with many
-// outputs and for the other 5x5 (lookup_ov_fits). With FMA (AVX2, AVX-512) the register-blocked GEMM on +-1 is fastest
+// outputs, for 3x3 stride 2 with 64+ outputs on small output planes and for the other 5x5
+// (lookup_ov_fits). With FMA (AVX2, AVX-512) the register-blocked GEMM on +-1 is fastest
 // for kw <= 3 and the lookup for kw >= 5 when it does fewer additions (outputs per group * (kw - 1)
 // > 2^kw), unless the output-vectorized GEMM runs the layer
 // (choose_ov), which beat the lookup on 5x5 too. On the portable kernels (no FMA) the lookup wins

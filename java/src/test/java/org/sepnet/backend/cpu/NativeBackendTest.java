@@ -409,6 +409,8 @@ class NativeBackendTest {
                      Data.weights(192, 16, 1, 1, false, new SplittableRandom(8)), Activation.NONE);
              UnaryOp winograd = b.patternConv2d(stage2, Data.pattern(32, 32, 3, 3, false, new SplittableRandom(9)), Activation.NONE);
              UnaryOp down = b.patternConv2d(downBatch, Data.pattern(32, 16, 3, 3, false, new SplittableRandom(10)), Activation.NONE);
+             UnaryOp downWide = b.patternConv2d(ConvDesc.builder().batch(32).channels(32, 64).input(16, 16).kernel(3).pad(1).stride(2).build(),
+                     Data.pattern(64, 32, 3, 3, false, new SplittableRandom(13)), Activation.NONE);
              UnaryOp floatWinograd = b.conv2d(stage2, Data.weights(32, 32, 3, 3, true, new SplittableRandom(11)), Activation.NONE);
              UnaryOp floatDirect = b.conv2d(strided, Data.weights(64, 16, 3, 3, true, new SplittableRandom(12)), Activation.NONE);
              UnaryOp dw = b.patternConv2d(depthwise, wDw, Activation.NONE);
@@ -421,6 +423,7 @@ class NativeBackendTest {
                 assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv64.implementation(), "3x3 with 64 inputs and outputs");
                 assertEquals("native:pattern_conv_winograd_avx512", winograd.implementation(), "3x3 stride 1, 32 outputs, 16 wide");
                 assertEquals("native:conv_winograd_avx512", floatWinograd.implementation(), "float 3x3 stride 1, 32 outputs");
+                assertEquals("native:pattern_conv_lookup_ov_avx512", downWide.implementation(), "3x3 stride 2, 64 outputs, 8x8 out");
                 assertEquals("native:conv_gemm_ov_avx512", floatDirect.implementation(), "float 3x3 stride 2");
                 // A residual block runs neither output-vectorized kernel: with 16 inputs, xor's sign sets.
                 assertEquals("native:prb_xor_avx512", block.implementation(), "residual block with 192 outputs");
