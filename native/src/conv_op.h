@@ -113,7 +113,7 @@ class ConvOp : public Op {
   bool setup_depthwise_grid();
   void run_depthwise_grid(const float* x, float* y, long first, long last, int thread);
   void fill_source(float* src, const float* xg, int c0, int cn, int t0, int len) const;
-  void accumulate_block(int b, int cn, int oa, int no, Scratch& s) const;
+  void accumulate_block(int b, int cn, int oa, int no, Scratch& s, const float* src, const int32_t* offs) const;
   void add_pointwise(const float* xn, int oa, int no, int t0, int len, Scratch& s) const;
   void write_outputs(float* yn, int oa, int no, int t0, int len, bool stream, const Scratch& s) const;
   int tile_positions(int t0, int len, Scratch& s) const;
@@ -155,6 +155,8 @@ class ConvOp : public Op {
   std::vector<int32_t> iv_;  // ov lookup: packed table indices as [output vector][channel][lane]
   int table_ = 0;            // ov lookup: floats per row table (2^kw)
   std::vector<int32_t> row_offs_;  // source offset of row (c, ky, kx) within a block
+  bool direct_ = false;            // float 1x1, stride 1, no padding: the GEMMs read the input planes (see run_unit)
+  std::vector<int32_t> direct_offs_;  // and there input channel c of a block at c * h * w
   std::vector<int32_t> pw_offs_;   // source offset of channel c in the 1x1 scratch
   bool reuse_src_ = false;         // PRB: the 1x1 branch reads the k x k source rows (add_pointwise)
   std::vector<int32_t> src1_offs_; // and there its input channel c's centre tap
