@@ -122,6 +122,8 @@ struct Kernels {
   void (*epilogue_nt)(float* y, const float* acc, int n, float alpha, float bias, int relu);
   // The epilogue of one output's tile in the padded-row layout: acc[j] is position t0 + j = oy*wp + ox
   // (j < len); positions with ox < ow go to y[oy*ow + ox], the others are dropped. nt: epilogue_nt.
+  // Without nt a row may be written with whole vectors that run onto outputs of the tile's later
+  // rows (written again by them); nothing outside the tile's outputs is written.
   void (*epilogue_rows)(float* y, const float* acc, int t0, int len, int wp, int ow, float alpha, float bias, int relu, int nt);
   // y[j] = act(scale * x[j] + shift) for j < n.
   void (*affine)(float* y, const float* x, long n, float scale, float shift, int relu);
