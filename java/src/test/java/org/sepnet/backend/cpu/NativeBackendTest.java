@@ -132,9 +132,11 @@ class NativeBackendTest {
                 ConvDesc.builder().batch(1).channels(17, 48).input(6, 6).kernel(3).pad(1).stride(2).build(),
                 ConvDesc.builder().batch(1).channels(300, 32).input(15, 15).kernel(3).pad(1).build(),
                 // 1x1 at stride 1 read straight from the input planes: several channel blocks, a partial
-                // last tile (position-major GEMM, which copies it) and the output-vectorized GEMM, a batch.
+                // last tile (position-major GEMM, which copies it) and the output-vectorized GEMM, a batch;
+                // groups on a plane of whole vectors (one full tile, read in place).
                 ConvDesc.builder().batch(2).channels(150, 24).input(40, 41).kernel(1).build(),
                 ConvDesc.builder().batch(1).channels(130, 96).input(37, 35).kernel(1).build(),
+                ConvDesc.builder().batch(2).channels(96, 64).input(16, 24).kernel(1).groups(4).build(),
                 // 3x3 stride 1 with outputs per group a multiple of 16, which the Winograd kernels take:
                 // odd output sizes (a last tile half outside), 16 outputs (one vector), 80 (a GEMM call
                 // of 4 vectors and one of 1), no padding, padding 2, a batch, a plane split into bands.
