@@ -569,7 +569,7 @@ void ConvOp::setup_depthwise(const ConvSpec& s) {
       for (int i = 0; i < taps; ++i) w_[o * taps + i] = sign_bit(s.bits + static_cast<long>(o) * words, i) ? -1.f : 1.f;
     }
   }
-  name_ = std::string("native:") + (pattern ? "pattern_conv_" : "conv_") + "depthwise_" + ctx_->k().isa;
+  name_ = std::string("native:") + (pattern ? "pattern_conv_" : "conv_") + "depthwise_" + ctx_->k().isa;  // every path
   if (setup_depthwise_grid()) return;
   // Every tap of every output is inside the padded plane, and the whole-vector reads of
   // depthwise_row (up to 2 * kTileQuantum * stride floats past the last tap) stay inside its row's
@@ -600,7 +600,6 @@ void ConvOp::setup_depthwise(const ConvSpec& s) {
       sc.src.assign(static_cast<size_t>(prows_) * cols * 16, 0.f);
       sc.acc.assign(static_cast<size_t>(p.oh) * p.ow * 16, 0.f);
     }
-    name_ = std::string("native:") + (pattern ? "pattern_conv_" : "conv_") + "depthwise_" + ctx_->k().isa;
     return;
   }
   const long acc_len = flat_ ? static_cast<long>(p.oh) * pitch_ : p.ow;
@@ -610,7 +609,6 @@ void ConvOp::setup_depthwise(const ConvSpec& s) {
     sc.acc.resize(static_cast<size_t>(round_up(static_cast<int>(acc_len), kTileQuantum)));
     sc.rows.resize(p.kh);
   }
-  name_ = std::string("native:") + (pattern ? "pattern_conv_" : "conv_") + "depthwise_" + ctx_->k().isa;
 }
 
 // The output-grid layout. With stride s (1 or 2), tap (ky, kx) of output (oy, ox) reads image row

@@ -1,9 +1,10 @@
-// winograd_op.h: 3x3 stride-1 pattern convolution by Winograd's minimal filtering F(2x2, 3x3).
+// winograd_op.h: 3x3 stride-1 pattern (and float) convolution by Winograd's minimal filtering F(2x2, 3x3).
 //
 // Each 2x2 block of outputs (a tile) is computed from the 4x4 input block under it:
 // Y = A^T [ sum_c (G g_c G^T) .* (B^T d_c B) ] A, 16 products per channel and output for 4 outputs
 // instead of 36 multiply-adds. The pattern signs g (+-1) transform exactly (G's entries are 0, +-1/2
-// and 1, so U = G g G^T holds multiples of 1/4), alpha and bias are applied in the epilogue.
+// and 1, so U = G g G^T holds multiples of 1/4), alpha and bias are applied in the epilogue. Float
+// weights (alpha 1) transform with rounding; their error bound is in docs/native-backend.md.
 // Per (group, band of tile rows, one or more samples) unit:
 //  1. input transform (Kernels::wino_input): per channel, the band's input rows are copied into a
 //     zero-padded buffer and each tile row transformed, V[xi][c][tile];
