@@ -114,6 +114,8 @@ class ConvOp : public Op {
   void run_depthwise_grid(const float* x, float* y, long first, long last, int thread);
   void fill_source(float* src, const float* xg, int c0, int cn, int t0, int len) const;
   void accumulate_block(int b, int cn, int oa, int no, Scratch& s, const float* src, const int32_t* offs) const;
+  void tables_s2(Scratch& s, const float* xb, int cn, int t0, int len) const;
+  static float* table_base(Scratch& s);
   void add_pointwise(const float* xn, int oa, int no, int t0, int len, Scratch& s) const;
   void write_outputs(float* yn, int oa, int no, int t0, int len, bool stream, const Scratch& s) const;
   int tile_positions(int t0, int len, Scratch& s) const;
@@ -154,6 +156,7 @@ class ConvOp : public Op {
   bool ovl_ = false;         // ov lookup (3x3 patterns, see Kernels::lookup3_ov): ov_ is set too
   std::vector<int32_t> iv_;  // ov lookup: packed table indices as [output vector][channel][lane]
   int table_ = 0;            // ov lookup: floats per row table (2^kw)
+  bool tables_s2_ = false;   // ov lookup, 3x3 stride 2: row tables built from the input (no phase planes)
   std::vector<int32_t> row_offs_;  // source offset of row (c, ky, kx) within a block
   bool direct_ = false;            // float 1x1, stride 1, no padding: the GEMMs read the input planes (see run_unit)
   std::vector<int32_t> direct_offs_;  // and there input channel c of a block at c * h * w

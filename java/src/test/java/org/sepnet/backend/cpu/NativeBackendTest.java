@@ -130,6 +130,15 @@ class NativeBackendTest {
                 ConvDesc.builder().batch(3).channels(24, 96).input(13, 10).kernel(5).pad(2).stride(2).build(),
                 ConvDesc.builder().batch(2).channels(20, 64).input(7, 9).kernel(3).pad(1).groups(2).build(),
                 ConvDesc.builder().batch(1).channels(17, 48).input(6, 6).kernel(3).pad(1).stride(2).build(),
+                // 3x3 stride 2 on the output-vectorized lookup, whose row tables are built from the input
+                // rows (8 columns a load, masked at the rows' ends): rows of whole loads (16 wide, AUTO
+                // takes the lookup there), a row shorter than one load (5 wide), no padding on an odd
+                // width, padding 2 and padding differing per dimension.
+                ConvDesc.builder().batch(2).channels(24, 64).input(16, 16).kernel(3).pad(1).stride(2).build(),
+                ConvDesc.builder().batch(1).channels(16, 32).input(7, 5).kernel(3).pad(1).stride(2).build(),
+                ConvDesc.builder().batch(1).channels(16, 64).input(12, 17).kernel(3).pad(0).stride(2).build(),
+                ConvDesc.builder().batch(1).channels(20, 64).input(9, 20).kernel(3).pad(2).stride(2).build(),
+                ConvDesc.builder().batch(1).channels(16, 64).input(10, 11).kernel(3).pad(2, 1).stride(2).build(),
                 ConvDesc.builder().batch(1).channels(300, 32).input(15, 15).kernel(3).pad(1).build(),
                 // 1x1 at stride 1 read straight from the input planes: several channel blocks, a partial
                 // last tile (position-major GEMM, which copies it) and the output-vectorized GEMM, a batch;
