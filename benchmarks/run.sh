@@ -47,6 +47,12 @@ else
   batches=1,32
 fi
 
+# The machine's multiply-add peak, the report's denominator for "share of peak" (skipped, with a
+# message, where the native library cannot load).
+peak="$(java -cp "$jar" org.sepnet.bench.Peak || true)"
+peak_args=()
+if [[ -n "$peak" ]]; then peak_args=(--peak "$peak"); fi
+
 # The first case, a 1x1x1x1 convolution, measures each implementation's fixed cost per call.
 ops="conv:n1_g1_ic1oc1_ih1iw1_kh1kw1_sh1sw1_ph0pw0,$ops"
 # Fully qualified names: JMH takes a regular expression, and OpBenchmark alone matches GpuOpBenchmark too.
@@ -58,4 +64,5 @@ run org.sepnet.bench.NetworkBenchmark -p batch="$batches" -rff "$raw/$name-netwo
 java -cp "$jar" org.sepnet.bench.Render --out "$root/benchmarks/results/$name" \
   --title "CPU benchmarks$($quick && echo ' (quick)' || true): sepnet native vs ONNX Runtime" \
   --commit "$commit" --command "benchmarks/run.sh $*" \
+  ${peak_args[@]+"${peak_args[@]}"} \
   "$raw/$name-ops.json" "$raw/$name-reference.json" "$raw/$name-networks.json"

@@ -96,8 +96,15 @@ public final class Render {
         };
     }
 
-    /** Report metadata. */
-    record Info(String title, String date, String machine, String commit, String command) {}
+    /**
+     * Report metadata. {@code peakGflops}: the machine's measured multiply-add peak for the rates'
+     * shares, or NaN for none.
+     */
+    record Info(String title, String date, String machine, String commit, String command, double peakGflops) {
+        Info(String title, String date, String machine, String commit, String command) {
+            this(title, date, machine, commit, command, Double.NaN);
+        }
+    }
 
     /** Rows of one benchmark class: parameter combination (without impl) → impl → result. */
     static Map<String, Map<String, Result>> table(List<Result> results, String benchmark) {
@@ -159,15 +166,22 @@ public final class Render {
         return null;
     }
 
-    /** The derived figure of a result: GFLOP/s-equivalent for a problem, images/s for a network batch, or null. */
+    /** The derived figure of a result: GFLOP/s-equivalent for a problem, images/s for a network batch, or "". */
     static String derived(Result r) {
+        return derived(r, Double.NaN);
+    }
+
+    /** The same, a rate followed by its share of {@code peakGflops} where that is a number. */
+    static String derived(Result r, double peakGflops) {
         if (!(r.micros() > 0)) {
             return "";
         }
         String problem = r.params().get("problem");
         if (problem != null) {
             try {
-                return String.format(Locale.ROOT, "%.1f GFLOP/s", 2.0 * Case.parse(problem).macs() / (r.micros() * 1e3));
+                double gflops = 2.0 * Case.parse(problem).macs() / (r.micros() * 1e3);
+                String rate = String.format(Locale.ROOT, "%.1f GFLOP/s", gflops);
+                return Double.isNaN(peakGflops) ? rate : rate + String.format(Locale.ROOT, " (%.0f%%)", 100 * gflops / peakGflops);
             } catch (IllegalArgumentException e) {
                 return "";
             }
@@ -204,6 +218,12 @@ public final class Render {
                     o.get("warmupIterations").getAsInt(), str(o, "warmupTime"), o.get("measurementIterations").getAsInt(),
                     str(o, "measurementTime")));
         }
+        if (!Double.isNaN(info.peakGflops())) {
+            md.append(String.format(Locale.ROOT, "- Peak: %.1f GFLOP/s, the native backend's multiply-add throughput on all its threads, "
+                    + "measured before the benchmarks (`org.sepnet.bench.Peak`, as `sepnet info --peak`). Each rate is followed by its "
+                    + "share of this peak; a pattern convolution's rate counts the multiply-adds of the float convolution it replaces, "
+                    + "so it can pass 100%%: its binary weights let it skip work.%n", info.peakGflops()));
+        }
         md.append("- Every trial checked its output against the reference backend before it was timed.\n");
         md.append("- Speed-up = baseline time / time, both from this run: above 1 is faster than the baseline.\n");
         Set<String> benchmarks = new LinkedHashSet<>();
@@ -225,14 +245,14 @@ public final class Render {
                 if (charts.containsKey(chartKey)) {
                     md.append("![").append(name.isEmpty() ? b : b + " " + name).append("](").append(charts.get(chartKey)).append(")\n\n");
                 }
-                table(md, rows, impls, base);
+                table(md, rows, impls, base, info.peakGflops());
             }
         }
         return md.toString();
     }
 
     /** One markdown table: per case, each implementation's time and rate, then the speed-ups against {@code base}. */
-    private static void table(StringBuilder md, Map<String, Map<String, Result>> rows, Set<String> impls, String base) {
+    private static void table(StringBuilder md, Map<String, Map<String, Result>> rows, Set<String> impls, String base, double peakGflops) {
         StringBuilder head = new StringBuilder("| case |");
         StringBuilder rule = new StringBuilder("|---|");
         for (String i : impls) {
@@ -252,7 +272,7 @@ public final class Render {
             md.append("| `").append(row.getKey()).append("` |");
             for (String i : impls) {
                 Result r = row.getValue().get(i);
-                md.append(' ').append(r == null ? "-" : time(r)).append(" | ").append(r == null ? "-" : derived(r)).append(" |");
+                md.append(' ').append(r == null ? "-" : time(r)).append(" | ").append(r == null ? "-" : derived(r, peakGflops)).append(" |");
             }
             if (base != null) {
                 Result br = row.getValue().get(base);
@@ -347,6 +367,20 @@ public final class Render {
                 System.getProperty("os.name"), System.getProperty("os.version"), System.getProperty("java.version"));
     }
 
+    /** A --peak value: a positive number of GFLOP/s. */
+    static double peak(String s) {
+        double v;
+        try {
+            v = Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--peak is '" + s + "'; expected the peak in GFLOP/s, a positive number");
+        }
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw new IllegalArgumentException("--peak is " + s + "; expected the peak in GFLOP/s, a positive number");
+        }
+        return v;
+    }
+
     public static void main(String[] args) throws IOException {
         System.setProperty("java.awt.headless", "true");
         String out = null;
@@ -355,6 +389,7 @@ public final class Render {
         String command = "";
         String machine = null;
         String date = null;
+        double peak = Double.NaN;
         List<Path> inputs = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -364,13 +399,21 @@ public final class Render {
                 case "--command" -> command = args[++i];
                 case "--machine" -> machine = args[++i];
                 case "--date" -> date = args[++i];
+                case "--peak" -> {
+                    try {
+                        peak = peak(args[++i]);
+                    } catch (IllegalArgumentException e) {
+                        System.err.println("Render: " + e.getMessage());
+                        System.exit(2);
+                    }
+                }
                 default -> inputs.add(Path.of(args[i]));
             }
         }
         if (out == null || inputs.isEmpty()) {
             System.err.println("usage: Render --out PREFIX [--title T] [--commit C] [--command CMD] [--machine M] [--date D]"
-                    + " RESULTS.json...   (--machine and --date: where and when the results were measured, when that was"
-                    + " another machine or day)");
+                    + " [--peak GFLOPS] RESULTS.json...   (--machine and --date: where and when the results were measured, when that"
+                    + " was another machine or day; --peak: the machine's multiply-add peak, see Peak)");
             System.exit(2);
         }
         List<Result> results = new ArrayList<>();
@@ -397,7 +440,7 @@ public final class Render {
             date = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"));
         }
         Path md = Path.of(out + ".md");
-        Files.writeString(md, markdown(results, new Info(title, date, machine != null ? machine : machine(), commit, command), charts),
+        Files.writeString(md, markdown(results, new Info(title, date, machine != null ? machine : machine(), commit, command, peak), charts),
                 StandardCharsets.UTF_8);
         System.out.println("wrote " + md + (charts.isEmpty() ? "" : " and " + String.join(", ", charts.values())));
     }

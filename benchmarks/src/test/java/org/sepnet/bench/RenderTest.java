@@ -53,6 +53,29 @@ class RenderTest {
     }
 
     @Test
+    void showsEachRateAsAShareOfTheMeasuredPeak(@TempDir Path dir) throws IOException {
+        String p = "\"problem\": \"pattern:n1_g1_ic16oc16_ih32iw32_kh3kw3_sh1sw1_ph1pw1\"";
+        Path f = dir.resolve("r.json");
+        Files.writeString(f, "[" + String.join(",",
+                result("OpBenchmark.run", p + ", \"impl\": \"native\"", 5.0, "0.5", "us/op"),
+                result("OpBenchmark.run", p + ", \"impl\": \"onnxruntime\"", 20.0, "1", "us/op"),
+                result("NetworkBenchmark.forward", "\"batch\": \"1\", \"impl\": \"native\", \"model\": \"resnet20\"", 1.0, "0.1", "ms/op"))
+                + "]");
+        String md = Render.markdown(Render.read(f), new Render.Info("T", "d", "m", "c", "run.sh", 420.7), Map.of());
+        // 2 x 2,359,296 MACs in 5 us: 943.7 GFLOP/s, 224% of 420.7; in 20 us 235.9, 56%. Images/s get no share.
+        assertTrue(md.contains("| 5.0 ± 0.5 | 943.7 GFLOP/s (224%) | 20.0 ± 1.0 | 235.9 GFLOP/s (56%) | 4.00x |"), md);
+        assertTrue(md.contains("| 1000 ± 100 | 1000.0 img/s |"), md);
+        assertTrue(md.contains("- Peak: 420.7 GFLOP/s"), md);
+        String without = Render.markdown(Render.read(f), new Render.Info("T", "d", "m", "c", "run.sh"), Map.of());
+        assertTrue(without.contains("| 943.7 GFLOP/s |") && !without.contains("Peak:"), without);
+        assertEquals(420.7, Render.peak("420.7"), 0);
+        for (String bad : new String[] {"fast", "0", "-3", "NaN", "Infinity"}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Render.peak(bad));
+            assertTrue(e.getMessage().contains(bad) && e.getMessage().contains("expected the peak in GFLOP/s"), e.getMessage());
+        }
+    }
+
+    @Test
     void splitsOpBenchmarksByOpWithAChartEach(@TempDir Path dir) throws IOException {
         String[] problems = {"pattern:n1_g1_ic16oc16_ih32iw32_kh3kw3_sh1sw1_ph1pw1", "conv:n1_g32_ic32oc32_ih112iw112_kh3kw3_sh1sw1_ph1pw1",
                 "conv:n1_g1_ic64oc32_ih28iw28_kh1kw1_sh1sw1_ph0pw0", "prb:n1_g4_ic16oc8_ih56iw56_kh3kw3_sh1sw1_ph1pw1_prb_pwg4"};
