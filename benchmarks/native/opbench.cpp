@@ -13,6 +13,7 @@
 // the op's implementation and the median of 5 timed loops of REPS calls.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,10 +51,19 @@ int main(int argc, char** argv) {
       bits[static_cast<size_t>(f) * words + i] = static_cast<uint32_t>(rng()) & (used == 32 ? 0xffffffffu : (1u << used) - 1);
     }
   }
-  std::vector<float> alpha(o, 0.1f), weights(static_cast<size_t>(o) * filter), x(static_cast<size_t>(n) * c * h * w),
-      y(static_cast<size_t>(n) * o * oh * ow);
+  // Input and output 64-byte aligned, as the library's tensors are (HostTensor); OPBENCH_OFFSET=k
+  // moves both k floats past that.
+  const char* off = std::getenv("OPBENCH_OFFSET");
+  const long shift = off ? std::atol(off) : 0;
+  const auto aligned = [shift](std::vector<float>& v) {
+    return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(v.data()) + 63) & ~static_cast<uintptr_t>(63)) + shift;
+  };
+  std::vector<float> alpha(o, 0.1f), weights(static_cast<size_t>(o) * filter), xs(static_cast<size_t>(n) * c * h * w + 16 + shift),
+      ys(static_cast<size_t>(n) * o * oh * ow + 16 + shift);
   for (float& v : weights) v = u(rng);
-  for (float& v : x) v = u(rng);
+  float* const xp = aligned(xs);
+  float* const yp = aligned(ys);
+  for (long i = 0; i < static_cast<long>(n) * c * h * w; ++i) xp[i] = u(rng);
   const int64_t ctx = sepnet_context_create(threads, "auto");
   if (!ctx) {
     std::fprintf(stderr, "%s\n", sepnet_last_error());
@@ -75,11 +85,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot create %s: %s\n", kind.c_str(), sepnet_last_error());
     return 1;
   }
-  for (int i = 0; i < reps / 10 + 10; ++i) sepnet_op_run(op, x.data(), y.data(), n);
+  for (int i = 0; i < reps / 10 + 10; ++i) sepnet_op_run(op, xp, yp, n);
   std::vector<double> us;
   for (int k = 0; k < 5; ++k) {
     const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < reps; ++i) sepnet_op_run(op, x.data(), y.data(), n);
+    for (int i = 0; i < reps; ++i) sepnet_op_run(op, xp, yp, n);
     us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps);
   }
   std::sort(us.begin(), us.end());

@@ -823,7 +823,8 @@ float* ConvOp::table_base(Scratch& s) {
   return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(s.tab.data()) + 63) & ~static_cast<uintptr_t>(63));
 }
 
-// The row tables of a tile of whole output rows (t0, len multiples of wp_) for channels xb ..
+// The row tables of a tile of whole output rows (t0, len multiples of wp_; the ow output columns of
+// each, the only ones tile_positions keeps) for channels xb ..
 // xb + cn - 1 of the input: tap rows 0 and 2 on the plane rows of phase a = 0 (one more row than the
 // tile's), tap row 1 on those of a = 1, where accumulate_block's row offsets expect them.
 void ConvOp::tables_s2(Scratch& s, const float* xb, int cn, int t0, int len) const {
@@ -836,8 +837,8 @@ void ConvOp::tables_s2(Scratch& s, const float* xb, int cn, int t0, int len) con
   for (int c = 0; c < cn; ++c) {
     const float* xc = xb + c * hw;
     float* t = tab + static_cast<long>(c) * src_stride_ * 8;
-    k.lookup3_rows_s2(t, xc, p.h, p.w, p.ph, p.pw, wp_, r0, rows + 1);
-    k.lookup3_rows_s2(t + static_cast<long>(p.sw) * span_ * 8, xc, p.h, p.w, p.ph - 1, p.pw, wp_, r0, rows);
+    k.lookup3_rows_s2(t, xc, p.h, p.w, p.ph, p.pw, wp_, p.ow, r0, rows + 1);
+    k.lookup3_rows_s2(t + static_cast<long>(p.sw) * span_ * 8, xc, p.h, p.w, p.ph - 1, p.pw, wp_, p.ow, r0, rows);
   }
 }
 

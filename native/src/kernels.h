@@ -37,9 +37,9 @@ struct Kernels {
   // p's table: R[(offs[(c*3 + e/8)*3] + pos[p])*8 + e%8] (row e/8's table, e = e_ky).
   void (*lookup3_rows)(float* R, const float* src, int n, int d1, int d2);
   // Stride 2 (dilation 1) from the input itself: R[((r - r0)*wq + q)*8 + m] for plane rows r0 <= r <
-  // r0 + rows, q < wq (+ one entry past a row of odd width) = sum over kx < 3 of (bit kx of m ? -1 :
-  // 1) * x(2r - ph, 2q - pw + kx), x the h x w plane xc, zero outside it.
-  void (*lookup3_rows_s2)(float* R, const float* xc, int h, int w, int ph, int pw, int wq, int r0, int rows);
+  // r0 + rows, q < cols <= wq (and q = cols where cols is odd) = sum over kx < 3 of (bit kx of m ?
+  // -1 : 1) * x(2r - ph, 2q - pw + kx), x the h x w plane xc, zero outside it.
+  void (*lookup3_rows_s2)(float* R, const float* xc, int h, int w, int ph, int pw, int wq, int cols, int r0, int rows);
   void (*lookup3_ov[3])(float* acc, int ld, const float* R, const int32_t* offs, const int32_t* pos, int n,
                         const int32_t* iv, long istride, int cn, int init);
   // The same for 5x5 (AVX-512 only): lookup5_rows writes R[i*16 + e] (i < n; e < 16) = src[i] +
