@@ -870,7 +870,10 @@ void ConvOp::accumulate_block(int b, int cn, int oa, int no, Scratch& s, const f
     // position and channel): about 24 KiB, whole register tiles of 6 positions (24 positions
     // measured up to 2x slower).
     const long group_bytes = static_cast<long>(cn) * p.kh * table_ * static_cast<long>(sizeof(float));
-    const int group = p.kw == 3 ? 24 : static_cast<int>(std::clamp(24L * 1024 / group_bytes / 6 * 6, 6L, 24L));
+    // 3x3: whole register tiles of the size lookup3_ov picks for two vectors (7 positions for 49).
+    const int tiles8 = std::max(1, (s.npos + 7) / 8);
+    const int mp = std::max(1, (s.npos + tiles8 - 1) / tiles8);
+    const int group = p.kw == 3 ? 24 / mp * mp : static_cast<int>(std::clamp(24L * 1024 / group_bytes / 6 * 6, 6L, 24L));
     for (int p0 = 0; p0 < s.npos; p0 += group) {
       const int m = std::min(group, s.npos - p0);
       for (int v = 0; v < vectors; v += 2) {
