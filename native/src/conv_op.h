@@ -44,6 +44,7 @@
 
 #include "context.h"
 #include "conv_problem.h"
+#include "page_buffer.h"
 
 namespace sepnet {
 
@@ -99,8 +100,13 @@ class ConvOp : public Op {
 
  private:
   struct Scratch {
-    std::vector<float> src, planes, acc, pw;
-    std::vector<float> tab;          // output-vectorized lookup: row tables of a channel block
+    // Each on pages of its own, the accumulators half a page past the source rows and row tables
+    // (page_buffer.h).
+    std::vector<float, PageBuffer<0>> src;
+    std::vector<float> planes;
+    std::vector<float, PageBuffer<2048>> acc;
+    std::vector<float> pw;
+    std::vector<float, PageBuffer<0>> tab;  // output-vectorized lookup: row tables of a channel block
     std::vector<const float*> rows;  // depthwise: the kh padded rows of one output row (grid: each tap's source)
     std::vector<const int32_t*> masks;  // depthwise grid: each class's column mask or null
     std::vector<int32_t> pos, out;   // output-vectorized GEMM: a tile's valid positions, their output offsets
