@@ -220,13 +220,16 @@ ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
     return ConvMode::kPatternWinograd;
   }
   // xor's sign sets (see the ConvOp constructor) for residual blocks with 8+ inputs per group and
-  // for 5x5 with up to 32 outputs per group. Measured (opbench, two threads, min of 3 alternated
+  // for 5x5 with up to 48 outputs per group. Measured (opbench, two threads, min of 3 alternated
   // runs, us, AUTO's previous choice -> xor, 2026-11-26): blocks 128->64 7x7 14.8 -> 13.6 and at
   // batch 32 395 -> 335, 64->32 14x14 15.4 -> 13.1 and 385 -> 320, 128->256 14x14 s2 46.0 -> 43.9 and
   // 1330 -> 1239, 32->32 112x112 s2 5865 -> 5517, 64->128 28x28 s2 1704 -> 1721 and 32->16 28x28
   // 428 -> 444 (the worst two); with 4 inputs per group slower (16->32 28x28 476 -> 599, 2 inputs
   // 667 -> 976). 5x5 16->32 28x28 69.2 -> 56.2 and 1957 -> 1546, but 16->48 14x14 and the other 5x5
-  // layers 11-44% slower (one thread), as were 3x3 layers but for a few at batch 1.
+  // layers 11-44% slower (one thread), as were 3x3 layers but for a few at batch 1. Since the scratch
+  // placement (page_buffer.h) also 5x5 with 48 outputs: 16->48 14x14, two threads, min of 5, 24.8 ->
+  // 19.4 at batch 1 and 562 -> 525 at batch 32 (one thread 30.8 -> 33.0 and 1280 -> 1168); 64 outputs
+  // stay on the lookup (32->64 14x14 at batch 32 1063 against 1315).
   // And 3x3 stride 2 with up to 32 outputs per group when built for 8+ images, since calls of
   // 1-8 MB keep ordinary stores (ResNet-20's 16->32 32x32 s2, two threads, min of 5: batch 32 317 ->
   // 245, batch 8 81.0 -> 57.2, on 28x28 290 -> 277; at batch 1 11.3 -> 13.2, and 32->64 16x16 s2 at
@@ -234,7 +237,7 @@ ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
   const bool avx512 = std::string(k.isa) == "avx512";
   const bool sets_fill = p.cpg() * p.kh * p.kw >= 72;
   if (avx512 && prb && sets_fill) return ConvMode::kPatternXor;
-  if (avx512 && !prb && p.kh == 5 && p.kw == 5 && p.opg() <= 32 && sets_fill) return ConvMode::kPatternXor;
+  if (avx512 && !prb && p.kh == 5 && p.kw == 5 && p.opg() <= 48 && sets_fill) return ConvMode::kPatternXor;
   if (avx512 && !prb && p.kh == 3 && p.kw == 3 && p.sh == 2 && p.sw == 2 && p.opg() <= 32 && p.n >= 8 && sets_fill) {
     return ConvMode::kPatternXor;
   }

@@ -120,8 +120,8 @@ class NativeBackendTest {
                 ConvDesc.builder().batch(2).channels(20, 176).input(11, 13).kernel(3).pad(1).stride(2).build(),
                 ConvDesc.builder().batch(1).channels(16, 192).input(10, 10).kernel(3).pad(2).dilation(2).build(),
                 ConvDesc.builder().batch(1).channels(40, 384).input(5, 6).kernel(3).pad(1).groups(2).build(),
-                // 5x5, which AUTO runs with the output-vectorized lookup on AVX-512: odd sizes, 48 outputs
-                // (a single vector after the pair), two groups, dilation 2 with stride 2.
+                // 5x5, which the forced lookup runs output-vectorized on AVX-512 (AUTO from 64 outputs): odd
+                // sizes, 48 outputs (a single vector after the pair), two groups, dilation 2 with stride 2.
                 ConvDesc.builder().batch(2).channels(19, 48).input(11, 9).kernel(5).pad(2).build(),
                 ConvDesc.builder().batch(1).channels(24, 128).input(7, 7).kernel(5).pad(2).groups(2).build(),
                 ConvDesc.builder().batch(1).channels(12, 32).input(15, 14).kernel(5).pad(4).dilation(2).stride(2).build(),
@@ -432,7 +432,9 @@ class NativeBackendTest {
              UnaryOp s2 = b.patternConv2d(strided, wMany, Activation.NONE);
              UnaryOp s3 = b.patternConv2d(stride3, wMany, Activation.NONE);
              UnaryOp five = b.patternConv2d(many.toBuilder().kernel(5).pad(2).build(), Data.pattern(64, 16, 5, 5, false, new SplittableRandom(4)),
-                     Activation.NONE)) {
+                     Activation.NONE);
+             UnaryOp five48 = b.patternConv2d(ConvDesc.builder().batch(1).channels(16, 48).input(14, 14).kernel(5).pad(2).build(),
+                     Data.pattern(48, 16, 5, 5, false, new SplittableRandom(14)), Activation.NONE)) {
             if (best.equals("avx512")) {
                 assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv.implementation(), "3x3 with 192 outputs");
                 assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv64.implementation(), "3x3 with 64 inputs and outputs");
@@ -443,6 +445,7 @@ class NativeBackendTest {
                 // A residual block runs neither output-vectorized kernel: with 16 inputs, xor's sign sets.
                 assertEquals("native:prb_xor_avx512", block.implementation(), "residual block with 192 outputs");
                 assertEquals("native:pattern_conv_xor_avx512", down.implementation(), "3x3 stride 2, 32 outputs, 8 images: sign sets");
+                assertEquals("native:pattern_conv_xor_avx512", five48.implementation(), "5x5 with 48 outputs: sign sets");
             }
             if (!best.equals("generic")) {
                 // 5x5, 64 outputs: the lookup, output-vectorized on AVX-512.
