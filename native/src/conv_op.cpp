@@ -550,7 +550,9 @@ ConvOp::ConvOp(std::shared_ptr<Context> ctx, const ConvSpec& s)
     }
     if (ovl_) {
       sc.src.resize(sc.src.size() + kTileQuantum + (p.kw - 1) * static_cast<size_t>(span_));  // row tables read past the block
-      sc.tab.resize((static_cast<size_t>(cb_) * src_stride_ + 2) * table_ + 16);  // + 16: room to align
+      // On whole cache lines (PageBuffer): a row table read across two lines costs two loads (and
+      // the two threads' tables, aligned differently, unbalanced them).
+      sc.tab.resize((static_cast<size_t>(cb_) * src_stride_ + 2) * table_);
     }
   }
   const bool pattern = mode_ != ConvMode::kFloat;
@@ -820,12 +822,6 @@ void ConvOp::fill_source(float* src, const float* xg, int c0, int cn, int t0, in
   }
 }
 
-// On a cache line: a row table read across two lines costs two loads (and the two threads'
-// scratch vectors are aligned differently, which unbalanced them).
-float* ConvOp::table_base(Scratch& s) {
-  return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(s.tab.data()) + 63) & ~static_cast<uintptr_t>(63));
-}
-
 // The row tables of a tile of whole output rows (t0, len multiples of wp_; the ow output columns of
 // each, the only ones tile_positions keeps) for channels xb ..
 // xb + cn - 1 of the input: tap rows 0 and 2 on the plane rows of phase a = 0 (one more row than the
@@ -833,7 +829,7 @@ float* ConvOp::table_base(Scratch& s) {
 void ConvOp::tables_s2(Scratch& s, const float* xb, int cn, int t0, int len) const {
   const ConvProblem& p = p_;
   const Kernels& k = ctx_->k();
-  float* tab = table_base(s);
+  float* tab = s.tab.data();
   const long hw = static_cast<long>(p.h) * p.w;
   const int r0 = t0 / wp_;
   const int rows = len / wp_;
@@ -857,7 +853,7 @@ void ConvOp::accumulate_block(int b, int cn, int oa, int no, Scratch& s, const f
     // Row tables where tap rows start: the phase planes of the first tap column (b = 0).
     int32_t d[5];
     for (int kx = 0; kx < p.kw; ++kx) d[kx] = row_offs_[kx] - row_offs_[0];
-    float* tab = table_base(s);
+    float* tab = s.tab.data();
     for (int c = 0; c < cn && !tables_s2_; ++c) {
       for (int a = 0; a < p.sh; ++a) {
         const long i0 = static_cast<long>(c) * src_stride_ + a * p.sw * span_;

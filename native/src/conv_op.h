@@ -121,7 +121,6 @@ class ConvOp : public Op {
   void fill_source(float* src, const float* xg, int c0, int cn, int t0, int len) const;
   void accumulate_block(int b, int cn, int oa, int no, Scratch& s, const float* src, const int32_t* offs) const;
   void tables_s2(Scratch& s, const float* xb, int cn, int t0, int len) const;
-  static float* table_base(Scratch& s);
   void add_pointwise(const float* xn, int oa, int no, int t0, int len, Scratch& s) const;
   void write_outputs(float* yn, int oa, int no, int t0, int len, bool stream, const Scratch& s) const;
   int tile_positions(int t0, int len, Scratch& s) const;

@@ -19,7 +19,7 @@
 namespace sepnet {
 
 // An allocator of floats from anonymous mappings: the data starts kHeader + Offset bytes into the
-// mapping (the header keeps the mapping's size for deallocate).
+// mapping (the header keeps the mapping's size for deallocate), so on a 64-byte boundary.
 template <size_t Offset>
 struct PageBuffer {
   using value_type = float;
