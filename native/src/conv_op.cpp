@@ -216,6 +216,17 @@ ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
   // 262/263) and slower on 7x7 (192->384 134/147 -> 188/202). 16 outputs (position-major GEMMs):
   // 16->16 32x32 27.8/32.6 -> 22.2/23.3, batch 32 814/876 -> 638/680; 3->16 32x32 18.0/17.6 ->
   // 14.1/13.0, batch 32 364/374 -> 229/197.
+  // 3x3 stride 1 with up to 32 outputs per group on xor's sign sets, ahead of Winograd (opbench, two
+  // threads, min of 4-5 alternated runs, us, AUTO's previous choice -> xor, 2026-11-26): ResNet-20's
+  // 16->16 32x32 21.0 -> 16.6 and at batch 32 495 -> 369, 32->32 16x16 18.2 -> 13.8 and 380 -> 328
+  // (batch 8 96.7 -> 79.6); 8->16 56x56 40.4 -> 27.5, 16->32 28x28 29.7 -> 18.7, 64->32 14x14 25.6 ->
+  // 20.0, 128->32 7x7 19.2 -> 16.1, 32->24 56x56 128 -> 93. One thread alike (32->32 16x16 at batch
+  // 32 640 -> 654, 16->16 32x32 1019 -> 948); 48 outputs slower (48->48 16x16 at batch 32 639 -> 695).
+  const bool avx512 = std::string(k.isa) == "avx512";
+  const bool sets_fill = p.cpg() * p.kh * p.kw >= 72;
+  if (avx512 && !prb && p.kh == 3 && p.kw == 3 && p.sh == 1 && p.sw == 1 && p.opg() <= 32 && sets_fill) {
+    return ConvMode::kPatternXor;
+  }
   if (!prb && winograd_fits(p, k) && (p.ow >= 16 || (p.ow >= 8 && p.n >= 8 && p.opg() >= 32))) {
     return ConvMode::kPatternWinograd;
   }
@@ -234,8 +245,6 @@ ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
   // 1-8 MB keep ordinary stores (ResNet-20's 16->32 32x32 s2, two threads, min of 5: batch 32 317 ->
   // 245, batch 8 81.0 -> 57.2, on 28x28 290 -> 277; at batch 1 11.3 -> 13.2, and 32->64 16x16 s2 at
   // batch 32 267 -> 280).
-  const bool avx512 = std::string(k.isa) == "avx512";
-  const bool sets_fill = p.cpg() * p.kh * p.kw >= 72;
   if (avx512 && prb && sets_fill) return ConvMode::kPatternXor;
   if (avx512 && !prb && p.kh == 5 && p.kw == 5 && p.opg() <= 48 && sets_fill) return ConvMode::kPatternXor;
   if (avx512 && !prb && p.kh == 3 && p.kw == 3 && p.sh == 2 && p.sw == 2 && p.opg() <= 32 && p.n >= 8 && sets_fill) {

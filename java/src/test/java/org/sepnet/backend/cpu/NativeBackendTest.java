@@ -422,7 +422,9 @@ class NativeBackendTest {
              UnaryOp lookupOv64 = b.patternConv2d(square, Data.pattern(64, 64, 3, 3, false, new SplittableRandom(6)), Activation.NONE);
              UnaryOp block = b.patternResidualBlock(PrbDesc.of(wide, 1), Data.pattern(192, 16, 3, 3, true, new SplittableRandom(7)),
                      Data.weights(192, 16, 1, 1, false, new SplittableRandom(8)), Activation.NONE);
-             UnaryOp winograd = b.patternConv2d(stage2, Data.pattern(32, 32, 3, 3, false, new SplittableRandom(9)), Activation.NONE);
+             UnaryOp winograd = b.patternConv2d(ConvDesc.builder().channels(48, 48).input(16, 16).kernel(3).pad(1).build(),
+                     Data.pattern(48, 48, 3, 3, false, new SplittableRandom(9)), Activation.NONE);
+             UnaryOp stage2Xor = b.patternConv2d(stage2, Data.pattern(32, 32, 3, 3, false, new SplittableRandom(15)), Activation.NONE);
              UnaryOp down = b.patternConv2d(downBatch, Data.pattern(32, 16, 3, 3, false, new SplittableRandom(10)), Activation.NONE);
              UnaryOp downWide = b.patternConv2d(ConvDesc.builder().batch(32).channels(32, 64).input(16, 16).kernel(3).pad(1).stride(2).build(),
                      Data.pattern(64, 32, 3, 3, false, new SplittableRandom(13)), Activation.NONE);
@@ -438,7 +440,8 @@ class NativeBackendTest {
             if (best.equals("avx512")) {
                 assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv.implementation(), "3x3 with 192 outputs");
                 assertEquals("native:pattern_conv_lookup_ov_avx512", lookupOv64.implementation(), "3x3 with 64 inputs and outputs");
-                assertEquals("native:pattern_conv_winograd_avx512", winograd.implementation(), "3x3 stride 1, 32 outputs, 16 wide");
+                assertEquals("native:pattern_conv_winograd_avx512", winograd.implementation(), "3x3 stride 1, 48 outputs, 16 wide");
+                assertEquals("native:pattern_conv_xor_avx512", stage2Xor.implementation(), "3x3 stride 1, 32 outputs: sign sets");
                 assertEquals("native:conv_winograd_avx512", floatWinograd.implementation(), "float 3x3 stride 1, 32 outputs");
                 assertEquals("native:pattern_conv_lookup_ov_avx512", downWide.implementation(), "3x3 stride 2, 64 outputs, 8x8 out");
                 assertEquals("native:conv_gemm_ov_avx512", floatDirect.implementation(), "float 3x3 stride 2");
