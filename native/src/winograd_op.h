@@ -23,6 +23,7 @@
 
 #include "context.h"
 #include "conv_problem.h"
+#include "page_buffer.h"
 
 namespace sepnet {
 
@@ -43,7 +44,16 @@ class WinogradOp : public Op {
 
  private:
   struct Scratch {
-    std::vector<float> pad, v, m, y;
+    // On pages of their own (page_buffer.h), the GEMMs' products half a page past the transformed
+    // inputs they are computed from. Against plain vectors on a JVM-like heap (opbench with
+    // GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432, two threads, min of 3-4 alternated runs,
+    // us, 2026-11-26): 64->192 56x56 1183/1198 -> 1056/1083, 128->256 14x14 at batch 32 6150/6332 ->
+    // 6002/5822, 64->64 8x8 at batch 32 343/335 -> 296/323, 96->128 28x28 318/297 -> 308/299. The
+    // offsets mattered less than the pages (all at 0: 1039, 6052, 300, 307).
+    std::vector<float, PageBuffer<0>> pad;
+    std::vector<float, PageBuffer<0>> v;
+    std::vector<float, PageBuffer<2048>> m;
+    std::vector<float, PageBuffer<1024>> y;
   };
   void run_unit(const float* x, float* y, int64_t unit, int batch, int thread);
 
