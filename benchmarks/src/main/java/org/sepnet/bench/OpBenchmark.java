@@ -50,7 +50,10 @@ import org.sepnet.tensor.Shape;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Fork(1)
 @Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
+// Five measured seconds: on the shared 2-vCPU machine of benchmarks/results/ single 1 s iterations
+// ran up to 1.9x their neighbours (64->192 56x56: 2240 us against 1187 and 1267), and one such
+// iteration in three moved a mean by a third.
+@Measurement(iterations = 5, time = 1)
 public class OpBenchmark {
     /** Largest problem the reference is run on, in multiply-accumulates. */
     static final long REFERENCE_MAX_MACS = 50_000_000L;
