@@ -3,7 +3,7 @@
 # shapes in benchmarks/shapes/, and whole networks, ours against ONNX Runtime in the same run;
 # then a markdown report and PNG charts under benchmarks/results/.
 #
-#   benchmarks/run.sh            full run: every shape at batch 1 and 32 (about an hour on 2 cores)
+#   benchmarks/run.sh            full run: every shape at batch 1 and 32 (about 45 minutes on 2 cores: 43 at fa1e42b)
 #   benchmarks/run.sh --quick    ResNet-20 and SEP-Net shapes at batch 1, networks at batch 1 (under 5 minutes on 2 cores)
 #
 # Output: benchmarks/results/DATE-cpu[-quick].md, its -opbenchmark.png and -networkbenchmark.png
@@ -57,8 +57,8 @@ if [[ -n "$peak" ]]; then peak_args=(--peak "$peak"); fi
 ops="conv:n1_g1_ic1oc1_ih1iw1_kh1kw1_sh1sw1_ph0pw0,$ops"
 # Fully qualified names: JMH takes a regular expression, and OpBenchmark alone matches GpuOpBenchmark too.
 run() { java -jar "$jar" "$@" "${jmh[@]}" -rf json; }
-run org.sepnet.bench.OpBenchmark -p problem="$ops" -p impl=native,onnxruntime -rff "$raw/$name-ops.json"
-run org.sepnet.bench.OpBenchmark -p problem="$ref" -p impl=reference -rff "$raw/$name-reference.json"
+run org.sepnet.bench.OpBenchmark -p problem="$ops" -p runtime=native,onnxruntime -rff "$raw/$name-ops.json"
+run org.sepnet.bench.OpBenchmark -p problem="$ref" -p runtime=reference -rff "$raw/$name-reference.json"
 run org.sepnet.bench.NetworkBenchmark -p batch="$batches" -rff "$raw/$name-networks.json"
 
 java -cp "$jar" org.sepnet.bench.Render --out "$root/benchmarks/results/$name" \

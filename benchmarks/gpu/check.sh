@@ -118,7 +118,7 @@ if $cudnn; then
   else
     problems="$( (for b in 1 32 256; do echo "$r20" | at $b; done; for b in 1 32; do echo "$sep" | at $b; echo "$mob" | at $b; done) | paste -sd, -)"
   fi
-  "$java" -cp "$cp" org.openjdk.jmh.Main GpuOpBenchmark -p problem="$problems" -p impl=cuda,cudnn_fp32,cudnn_tf32 \
+  "$java" -cp "$cp" org.openjdk.jmh.Main GpuOpBenchmark -p problem="$problems" -p runtime=cuda,cudnn_fp32,cudnn_tf32 \
     -f 0 -wi 1 -w 100ms -i 3 -r 100ms -rf json -rff "$out/gpu-ops.json" 2>&1 \
     | grep -E '^(GpuOpBenchmark|Benchmark|cuDNN|# Run complete)|Exception|Error|does not match' | tail -400
   echo "(cuDNN comparison: $((SECONDS - start)) s)"

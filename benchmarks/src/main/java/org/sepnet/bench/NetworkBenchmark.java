@@ -48,9 +48,9 @@ public class NetworkBenchmark {
     @Param({"1", "32"})
     public int batch;
 
-    /** native or onnxruntime (baseline). */
+    /** native or onnxruntime (baseline); named to sort after batch and model (see OpBenchmark.runtime). */
     @Param({"native", "onnxruntime"})
-    public String impl;
+    public String runtime;
 
     private NativeBackend nativeBackend;
     private Network net;
@@ -81,7 +81,7 @@ public class NetworkBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         Model[] m = models(model);
-        Model run = impl.equals("onnxruntime") ? m[1] : m[0];
+        Model run = runtime.equals("onnxruntime") ? m[1] : m[0];
         int threads = Runtime.getRuntime().availableProcessors();
         x = HostTensor.allocate(batched(run.input(), batch));
         float[] input = new float[x.size()];
@@ -92,16 +92,16 @@ public class NetworkBenchmark {
         x.copyFrom(input);
         Shape out = run.graph().outputShape(run.input());
         y = HostTensor.allocate(batched(out, batch));
-        switch (impl) {
+        switch (runtime) {
             case "native" -> {
                 nativeBackend = NativeBackend.create(threads, "auto", PatternAlgorithm.AUTO);
                 net = Network.compile(run.graph(), run.input(), nativeBackend, batch);
             }
             case "onnxruntime" -> ort = new OnnxRuntimeModel(run, threads, x, y);
-            default -> throw new IllegalArgumentException("impl " + impl + "; expected native or onnxruntime");
+            default -> throw new IllegalArgumentException("runtime " + runtime + "; expected native or onnxruntime");
         }
         forward();
-        checkFirstImage(impl + " " + model, run, input, y.toArray());
+        checkFirstImage(runtime + " " + model, run, input, y.toArray());
     }
 
     /**

@@ -65,9 +65,14 @@ public class OpBenchmark {
             "prb:n1_g4_ic32oc16_ih28iw28_kh3kw3_sh1sw1_ph1pw1_prb_pwg4"})
     public String problem;
 
-    /** native, onnxruntime (baseline) or reference. */
+    /**
+     * native, onnxruntime (baseline) or reference. JMH orders the runs by parameter name, then by value:
+     * a name after {@code problem} puts each problem's runtimes one after the other, so that the
+     * machine's slow and fast spells fall on both sides of a ratio alike. (As {@code impl} it sorted
+     * first: every problem on native, then every problem on ONNX Runtime about 20 minutes later.)
+     */
     @Param({"native", "onnxruntime"})
-    public String impl;
+    public String runtime;
 
     private Backend backend;
     private NativeBackend nativeBackend;
@@ -94,7 +99,7 @@ public class OpBenchmark {
             input[i] = (float) (r.nextDouble() * 2 - 1);
         }
         x.copyFrom(input);
-        switch (impl) {
+        switch (runtime) {
             case "native" -> {
                 nativeBackend = NativeBackend.create(threads, "auto", PatternAlgorithm.AUTO);
                 backend = nativeBackend;
@@ -116,7 +121,7 @@ public class OpBenchmark {
                 };
                 ort = new OnnxRuntimeModel(m, threads, x, y);
             }
-            default -> throw new IllegalArgumentException("impl " + impl + "; expected native, onnxruntime or reference");
+            default -> throw new IllegalArgumentException("runtime " + runtime + "; expected native, onnxruntime or reference");
         }
         if (backend != null) {
             op = switch (c.op()) {
@@ -132,7 +137,7 @@ public class OpBenchmark {
         Shape in1 = in.withDim0(1);
         float[] x1 = java.util.Arrays.copyOf(input, (int) in1.size());
         float[] y1 = java.util.Arrays.copyOf(y.toArray(), y.size() / d.batch());
-        String what = impl + " " + problem;
+        String what = runtime + " " + problem;
         switch (c.op()) {
             case "pattern" -> Verify.against(what, y1, in1, x1, ref.patternConv2d(d, pw, Activation.RELU),
                     ref.patternConv2d(d, pw.absolute(), Activation.NONE), terms);

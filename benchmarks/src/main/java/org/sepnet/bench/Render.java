@@ -33,7 +33,8 @@ import org.jfree.data.category.DefaultCategoryDataset;
 
 /**
  * Turns JMH JSON results ({@code -rf json}) into a markdown report and one PNG chart per
- * benchmark class. Rows are parameter combinations without {@code impl}; each implementation's
+ * benchmark class. Rows are parameter combinations without {@code runtime} (called {@code impl} in the
+ * results up to the run at fa1e42b, 2026-11-26, and in NativeConvBenchmark); each implementation's
  * time is shown with JMH's error, a derived unit (GFLOP/s-equivalent for a {@code problem},
  * images/s for a {@code batch} of a network), and its speed-up against the baseline implementation
  * measured in the same run ({@code onnxruntime}, or {@code cudnn_fp32} on a GPU, or for whole networks on a
@@ -45,6 +46,9 @@ import org.jfree.data.category.DefaultCategoryDataset;
  * </pre>
  */
 public final class Render {
+    /** The parameter naming the implementation, and its earlier name. */
+    static final List<String> RUNTIME_PARAMS = List.of("runtime", "impl");
+
     /** Baseline implementations, first present wins. */
     static final List<String> BASELINES = List.of("onnxruntime", "cudnn_fp32", "native");
 
@@ -106,16 +110,27 @@ public final class Render {
         }
     }
 
-    /** Rows of one benchmark class: parameter combination (without impl) → impl → result. */
+    /** Rows of one benchmark class: parameter combination (without the runtime) → runtime → result. */
     static Map<String, Map<String, Result>> table(List<Result> results, String benchmark) {
         Map<String, Map<String, Result>> rows = new LinkedHashMap<>();
         for (Result r : results) {
             if (!r.benchmark().equals(benchmark)) {
                 continue;
             }
-            rows.computeIfAbsent(key(r), k -> new LinkedHashMap<>()).put(r.params().getOrDefault("impl", "-"), r);
+            rows.computeIfAbsent(key(r), k -> new LinkedHashMap<>()).put(runtime(r), r);
         }
         return rows;
+    }
+
+    /** The implementation a result measured ("-" when it names none). */
+    static String runtime(Result r) {
+        for (String name : RUNTIME_PARAMS) {
+            String v = r.params().get(name);
+            if (v != null) {
+                return v;
+            }
+        }
+        return "-";
     }
 
     /**
@@ -150,7 +165,7 @@ public final class Render {
     static String key(Result r) {
         List<String> parts = new ArrayList<>();
         for (Map.Entry<String, String> p : r.params().entrySet()) {
-            if (!p.getKey().equals("impl")) {
+            if (!RUNTIME_PARAMS.contains(p.getKey())) {
                 parts.add(p.getKey().equals("problem") ? p.getValue() : p.getKey() + "=" + p.getValue());
             }
         }

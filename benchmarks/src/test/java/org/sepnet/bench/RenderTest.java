@@ -27,10 +27,10 @@ class RenderTest {
     void rendersRatiosUnitsAndCharts(@TempDir Path dir) throws IOException {
         String p = "\"problem\": \"pattern:n1_g1_ic16oc16_ih32iw32_kh3kw3_sh1sw1_ph1pw1\"";
         String json = "[" + String.join(",",
-                result("OpBenchmark.run", p + ", \"impl\": \"native\"", 20.0, "1.5", "us/op"),
-                result("OpBenchmark.run", p + ", \"impl\": \"onnxruntime\"", 50.0, "\"NaN\"", "us/op"),
-                result("NetworkBenchmark.forward", "\"batch\": \"32\", \"impl\": \"native\", \"model\": \"resnet20\"", 16.0, "0.5", "ms/op"),
-                result("NetworkBenchmark.forward", "\"batch\": \"32\", \"impl\": \"onnxruntime\", \"model\": \"resnet20\"", 8.0, "0.2", "ms/op"))
+                result("OpBenchmark.run", p + ", \"runtime\": \"native\"", 20.0, "1.5", "us/op"),
+                result("OpBenchmark.run", p + ", \"runtime\": \"onnxruntime\"", 50.0, "\"NaN\"", "us/op"),
+                result("NetworkBenchmark.forward", "\"batch\": \"32\", \"runtime\": \"native\", \"model\": \"resnet20\"", 16.0, "0.5", "ms/op"),
+                result("NetworkBenchmark.forward", "\"batch\": \"32\", \"runtime\": \"onnxruntime\", \"model\": \"resnet20\"", 8.0, "0.2", "ms/op"))
                 + "]";
         Path f = dir.resolve("r.json");
         Files.writeString(f, json);
@@ -57,9 +57,9 @@ class RenderTest {
         String p = "\"problem\": \"pattern:n1_g1_ic16oc16_ih32iw32_kh3kw3_sh1sw1_ph1pw1\"";
         Path f = dir.resolve("r.json");
         Files.writeString(f, "[" + String.join(",",
-                result("OpBenchmark.run", p + ", \"impl\": \"native\"", 5.0, "0.5", "us/op"),
-                result("OpBenchmark.run", p + ", \"impl\": \"onnxruntime\"", 20.0, "1", "us/op"),
-                result("NetworkBenchmark.forward", "\"batch\": \"1\", \"impl\": \"native\", \"model\": \"resnet20\"", 1.0, "0.1", "ms/op"))
+                result("OpBenchmark.run", p + ", \"runtime\": \"native\"", 5.0, "0.5", "us/op"),
+                result("OpBenchmark.run", p + ", \"runtime\": \"onnxruntime\"", 20.0, "1", "us/op"),
+                result("NetworkBenchmark.forward", "\"batch\": \"1\", \"runtime\": \"native\", \"model\": \"resnet20\"", 1.0, "0.1", "ms/op"))
                 + "]");
         String md = Render.markdown(Render.read(f), new Render.Info("T", "d", "m", "c", "run.sh", 420.7), Map.of());
         // 2 x 2,359,296 MACs in 5 us: 943.7 GFLOP/s, 224% of 420.7; in 20 us 235.9, 56%. Images/s get no share.
@@ -81,8 +81,8 @@ class RenderTest {
                 "conv:n1_g1_ic64oc32_ih28iw28_kh1kw1_sh1sw1_ph0pw0", "prb:n1_g4_ic16oc8_ih56iw56_kh3kw3_sh1sw1_ph1pw1_prb_pwg4"};
         List<String> rows = new java.util.ArrayList<>();
         for (String p : problems) {
-            rows.add(result("OpBenchmark.run", "\"problem\": \"" + p + "\", \"impl\": \"native\"", 10, "1", "us/op"));
-            rows.add(result("OpBenchmark.run", "\"problem\": \"" + p + "\", \"impl\": \"onnxruntime\"", 20, "1", "us/op"));
+            rows.add(result("OpBenchmark.run", "\"problem\": \"" + p + "\", \"runtime\": \"native\"", 10, "1", "us/op"));
+            rows.add(result("OpBenchmark.run", "\"problem\": \"" + p + "\", \"runtime\": \"onnxruntime\"", 20, "1", "us/op"));
         }
         Path f = dir.resolve("r.json");
         Files.writeString(f, "[" + String.join(",", rows) + "]");
@@ -100,11 +100,26 @@ class RenderTest {
     }
 
     @Test
+    void readsResultsThatNameTheRuntimeImplAsBefore(@TempDir Path dir) throws IOException {
+        String p = "\"problem\": \"conv:n1_g1_ic64oc32_ih28iw28_kh1kw1_sh1sw1_ph0pw0\", ";
+        String[] md = new String[2];
+        String[] names = {"runtime", "impl"};
+        for (int i = 0; i < 2; i++) {
+            Path f = dir.resolve(names[i] + ".json");
+            Files.writeString(f, "[" + result("OpBenchmark.run", p + "\"" + names[i] + "\": \"native\"", 10, "1", "us/op") + ","
+                    + result("OpBenchmark.run", p + "\"" + names[i] + "\": \"onnxruntime\"", 15, "1", "us/op") + "]");
+            md[i] = Render.markdown(Render.read(f), new Render.Info("T", "d", "m", "c", "run.sh"), Map.of());
+        }
+        assertTrue(md[0].contains("| `conv:n1_g1_ic64oc32_ih28iw28_kh1kw1_sh1sw1_ph0pw0` | 10.0 ± 1.0 |") && md[0].contains("1.50x"), md[0]);
+        assertEquals(md[0], md[1]);
+    }
+
+    @Test
     void mainWritesTheReportNextToItsCharts(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("r.json");
         Files.writeString(f, "[" + result("OpBenchmark.run", "\"problem\": \"conv:n1_g1_ic64oc32_ih28iw28_kh1kw1_sh1sw1_ph0pw0\", "
-                + "\"impl\": \"native\"", 10, "1", "us/op") + "," + result("OpBenchmark.run",
-                "\"problem\": \"conv:n1_g1_ic64oc32_ih28iw28_kh1kw1_sh1sw1_ph0pw0\", \"impl\": \"onnxruntime\"", 12, "1", "us/op") + "]");
+                + "\"runtime\": \"native\"", 10, "1", "us/op") + "," + result("OpBenchmark.run",
+                "\"problem\": \"conv:n1_g1_ic64oc32_ih28iw28_kh1kw1_sh1sw1_ph0pw0\", \"runtime\": \"onnxruntime\"", 12, "1", "us/op") + "]");
         Render.main(new String[] {"--out", dir.resolve("out/report").toString(), "--commit", "c0ffee", f.toString()});
         String md = Files.readString(dir.resolve("out/report.md"), StandardCharsets.UTF_8);
         assertTrue(md.contains("![OpBenchmark](report-opbenchmark.png)") && md.contains("1.20x"), md);

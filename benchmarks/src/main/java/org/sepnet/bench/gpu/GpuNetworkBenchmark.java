@@ -50,7 +50,7 @@ public class GpuNetworkBenchmark {
 
     /** cuda, cudnn_fp32 (baseline), cudnn_tf32 or native. */
     @Param({"cuda", "cudnn_fp32", "cudnn_tf32", "native"})
-    public String impl;
+    public String runtime;
 
     private Backend backend;
     private NativeBackend nativeBackend;
@@ -61,7 +61,7 @@ public class GpuNetworkBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         Model run = NetworkBenchmark.models(model)[0];
-        switch (impl) {
+        switch (runtime) {
             case "cuda" -> {
                 CudaBackend cuda = CudaBackend.instance();
                 if (!cuda.availability().available()) {
@@ -70,14 +70,14 @@ public class GpuNetworkBenchmark {
                 backend = cuda;
             }
             case "cudnn_fp32", "cudnn_tf32" -> {
-                cudnn = new CudnnBackend(impl.equals("cudnn_tf32"));
+                cudnn = new CudnnBackend(runtime.equals("cudnn_tf32"));
                 backend = cudnn;
             }
             case "native" -> {
                 nativeBackend = NativeBackend.create(Runtime.getRuntime().availableProcessors(), "auto", PatternAlgorithm.AUTO);
                 backend = nativeBackend;
             }
-            default -> throw new IllegalArgumentException("impl " + impl + "; expected cuda, cudnn_fp32, cudnn_tf32 or native");
+            default -> throw new IllegalArgumentException("runtime " + runtime + "; expected cuda, cudnn_fp32, cudnn_tf32 or native");
         }
         net = Network.compile(run.graph(), run.input(), backend, batch);
         Shape in = NetworkBenchmark.batched(run.input(), batch);
@@ -90,7 +90,7 @@ public class GpuNetworkBenchmark {
         x.copyFrom(input);
         // TF32 rounds every convolution's operands to 10 mantissa bits (2^-11 relative each); over a
         // network's 20-odd layers that is allowed 3e-2 of the largest output, strict FP32 1e-3.
-        NetworkBenchmark.checkFirstImage(impl + " " + model, run, input, forward().toArray(), impl.equals("cudnn_tf32") ? 3e-2 : 1e-3);
+        NetworkBenchmark.checkFirstImage(runtime + " " + model, run, input, forward().toArray(), runtime.equals("cudnn_tf32") ? 3e-2 : 1e-3);
     }
 
     @Benchmark

@@ -53,7 +53,7 @@ public class GpuOpBenchmark {
 
     /** cuda, cudnn_fp32 (baseline) or cudnn_tf32. */
     @Param({"cuda", "cudnn_fp32", "cudnn_tf32"})
-    public String impl;
+    public String runtime;
 
     private UnaryOp op;
     private Tensor x;
@@ -76,7 +76,7 @@ public class GpuOpBenchmark {
             input[i] = (float) (r.nextDouble() * 2 - 1);
         }
         float[] got;
-        switch (impl) {
+        switch (runtime) {
             case "cuda" -> {
                 backend = CudaBackend.instance();
                 if (!backend.availability().available()) {
@@ -94,7 +94,7 @@ public class GpuOpBenchmark {
                 got = y.toArray();
             }
             case "cudnn_fp32", "cudnn_tf32" -> {
-                boolean tf32 = impl.equals("cudnn_tf32");
+                boolean tf32 = runtime.equals("cudnn_tf32");
                 float[] weights = c.op().equals("conv") ? w.weights() : pw.toConvWeights().weights();
                 float[] bias = c.prb() != null ? sum(pw.bias(), w1.bias()) : c.op().equals("conv") ? w.bias() : pw.bias();
                 cudnn = new CudnnConv(d, weights, c.prb() == null ? null : c.prb().pointwise(), w1 == null ? null : w1.weights(),
@@ -102,11 +102,11 @@ public class GpuOpBenchmark {
                 cudnn.setInput(input);
                 run();
                 got = cudnn.output();
-                System.out.println("cuDNN " + CudnnConv.version() + " " + impl + " " + problem + ": " + cudnn.algorithms());
+                System.out.println("cuDNN " + CudnnConv.version() + " " + runtime + " " + problem + ": " + cudnn.algorithms());
             }
-            default -> throw new IllegalArgumentException("impl " + impl + "; expected cuda, cudnn_fp32 or cudnn_tf32");
+            default -> throw new IllegalArgumentException("runtime " + runtime + "; expected cuda, cudnn_fp32 or cudnn_tf32");
         }
-        GpuVerify.check(impl + " " + problem, c, w, pw, w1, in, input, got, impl.equals("cudnn_tf32"));
+        GpuVerify.check(runtime + " " + problem, c, w, pw, w1, in, input, got, runtime.equals("cudnn_tf32"));
     }
 
     private static float[] sum(float[] a, float[] b) {
