@@ -105,7 +105,12 @@ class ConvOp : public Op {
     std::vector<float, PageBuffer<0>> src;
     std::vector<float> planes;
     std::vector<float, PageBuffer<2048>> acc;
-    std::vector<float> pw;
+    // The residual block's 1x1 source rows a quarter page on. Against a plain vector on a JVM-like
+    // heap (opbench with GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432, two threads, min of 3
+    // and of 4 alternated runs, us, 2026-11-26): blocks 32->16 28x28 at batch 1 13.6/13.4 ->
+    // 10.1/10.2, at batch 32 128->256 14x14 s2 876/885 -> 851/824, 64->128 28x28 s2 1071/1057 ->
+    // 1065/1035, 64->128 7x7 259/259 -> 259/259 (at 3072: 10.3/10.0, 855/843, 1034/1042, 260/259).
+    std::vector<float, PageBuffer<1024>> pw;
     std::vector<float, PageBuffer<0>> tab;  // output-vectorized lookup: row tables of a channel block
     std::vector<const float*> rows;  // depthwise: the kh padded rows of one output row (grid: each tap's source)
     std::vector<const int32_t*> masks;  // depthwise grid: each class's column mask or null
