@@ -205,17 +205,6 @@ bool lookup_ov_fits(const ConvProblem& p, const Kernels& k) {
 }
 
 ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
-  // Winograd F(2x2, 3x3) where it fits with 32+ outputs per group, on planes at least 16 wide, or
-  // at least 8 wide for ops built for 8+ images. Measured (benchmarks/native/sweep-lookup-ov.sh and
-  // opbench, alternated, two rounds, us; AUTO's previous choice -> Winograd; see
-  // docs/native-backend.md): 64->192 56x56 1597/2008 -> 1287/1269, 96->128 28x28 503/342 -> 339/402,
-  // 128->192 28x28 807/682 -> 606/601, 32->32 16x16 21.6/21.8 -> 18.7/18.6 and at batch 32 611/602 ->
-  // 411/417; at batch 32 14x14 and 8x8 too (96->208 4771/4532 -> 4173/4240, 144->288 9007/8843 ->
-  // 8042/8019, 128->256 7007/6908 -> 6272/6251, 64->64 8x8 429/431 -> 332/327), not 7x7 (160->320
-  // 3100/3088 -> 3093/3116); at batch 1 mixed on 14x14 (96->208 165/145 -> 174/169, 144->288 305/265 ->
-  // 262/263) and slower on 7x7 (192->384 134/147 -> 188/202). 16 outputs (position-major GEMMs):
-  // 16->16 32x32 27.8/32.6 -> 22.2/23.3, batch 32 814/876 -> 638/680; 3->16 32x32 18.0/17.6 ->
-  // 14.1/13.0, batch 32 364/374 -> 229/197.
   // 3x3 stride 1 with up to 32 outputs per group on xor's sign sets, ahead of Winograd (opbench, two
   // threads, min of 4-5 alternated runs, us, AUTO's previous choice -> xor, 2026-11-26): ResNet-20's
   // 16->16 32x32 21.0 -> 16.6 and at batch 32 495 -> 369, 32->32 16x16 18.2 -> 13.8 and 380 -> 328
@@ -227,6 +216,18 @@ ConvMode choose_pattern_mode(const ConvProblem& p, const Kernels& k, bool prb) {
   if (avx512 && !prb && p.kh == 3 && p.kw == 3 && p.sh == 1 && p.sw == 1 && p.opg() <= 32 && sets_fill) {
     return ConvMode::kPatternXor;
   }
+  // Winograd F(2x2, 3x3) for the rest where it fits (outputs per group a multiple of 16; 16 and 32
+  // only with under 8 inputs per group since the rule above), on planes at least 16 wide, or
+  // at least 8 wide for ops built for 8+ images. Measured (benchmarks/native/sweep-lookup-ov.sh and
+  // opbench, alternated, two rounds, us; AUTO's previous choice -> Winograd; see
+  // docs/native-backend.md): 64->192 56x56 1597/2008 -> 1287/1269, 96->128 28x28 503/342 -> 339/402,
+  // 128->192 28x28 807/682 -> 606/601, 32->32 16x16 21.6/21.8 -> 18.7/18.6 and at batch 32 611/602 ->
+  // 411/417; at batch 32 14x14 and 8x8 too (96->208 4771/4532 -> 4173/4240, 144->288 9007/8843 ->
+  // 8042/8019, 128->256 7007/6908 -> 6272/6251, 64->64 8x8 429/431 -> 332/327), not 7x7 (160->320
+  // 3100/3088 -> 3093/3116); at batch 1 mixed on 14x14 (96->208 165/145 -> 174/169, 144->288 305/265 ->
+  // 262/263) and slower on 7x7 (192->384 134/147 -> 188/202). 16 outputs (position-major GEMMs):
+  // 16->16 32x32 27.8/32.6 -> 22.2/23.3, batch 32 814/876 -> 638/680; 3->16 32x32 18.0/17.6 ->
+  // 14.1/13.0, batch 32 364/374 -> 229/197.
   if (!prb && winograd_fits(p, k) && (p.ow >= 16 || (p.ow >= 8 && p.n >= 8 && p.opg() >= 32))) {
     return ConvMode::kPatternWinograd;
   }
