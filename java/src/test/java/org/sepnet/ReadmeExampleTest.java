@@ -12,7 +12,7 @@ import org.sepnet.backend.Backend;
 import org.sepnet.backend.Backends;
 import org.sepnet.io.ModelIO;
 import org.sepnet.layers.Layer;
-import org.sepnet.layers.Network;
+import org.sepnet.runtime.Network;
 import org.sepnet.layers.Transforms;
 import org.sepnet.models.Model;
 import org.sepnet.models.Zoo;

@@ -19,7 +19,7 @@ import org.sepnet.backend.cpu.NativeBackend;
 import org.sepnet.backend.cpu.PatternAlgorithm;
 import org.sepnet.backend.reference.ReferenceBackend;
 import org.sepnet.bench.peers.OnnxRuntimeModel;
-import org.sepnet.layers.Network;
+import org.sepnet.runtime.Network;
 import org.sepnet.layers.Transforms;
 import org.sepnet.models.Model;
 import org.sepnet.models.Zoo;

@@ -8,7 +8,6 @@ import java.util.List;
 import org.sepnet.io.ModelIO;
 import org.sepnet.layers.Conv2d;
 import org.sepnet.layers.Layer;
-import org.sepnet.layers.PatternResidualBlock;
 import org.sepnet.layers.Summary;
 import org.sepnet.layers.Transforms;
 import org.sepnet.models.Model;
@@ -52,20 +51,10 @@ final class BinarizeCommand extends FileCommand {
         Model m = source.load(null);
         Model b = m.with(Transforms.binarize(m.graph(), o), "+binarized");
         List<String> kept = new ArrayList<>();
-        int binarized = 0;
-        for (Layer l : leaves(b.graph())) {
-            if (l instanceof Conv2d c && (c.spec().kh() > 1 || c.spec().kw() > 1)) {
-                kept.add(c.name() + " (" + c.spec().kh() + "x" + c.spec().kw() + ")");
-            } else if (l instanceof PatternResidualBlock p && !p.isBinarized()) {
-                kept.add(p.name() + " (block)");
-            }
+        for (Layer l : Transforms.floatKernels(b.graph())) {
+            kept.add(l.name() + (l instanceof Conv2d c ? " (" + c.spec().kernel() + ")" : " (block)"));
         }
-        for (Layer l : leaves(m.graph())) {
-            if (l instanceof Conv2d c && (c.spec().kh() > 1 || c.spec().kw() > 1) || l instanceof PatternResidualBlock p && !p.isBinarized()) {
-                binarized++;
-            }
-        }
-        binarized -= kept.size();
+        int binarized = Transforms.floatKernels(m.graph()).size() - kept.size();
         ModelIO.save(b, target);
         Summary before = Summary.of(m.graph(), m.input());
         Summary after = Summary.of(b.graph(), b.input());

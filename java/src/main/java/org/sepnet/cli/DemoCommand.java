@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import org.sepnet.backend.Backend;
 import org.sepnet.backend.Backends;
 import org.sepnet.backend.reference.ReferenceBackend;
-import org.sepnet.layers.Network;
+import org.sepnet.runtime.Network;
 import org.sepnet.layers.Summary;
 import org.sepnet.layers.Transforms;
 import org.sepnet.models.Model;

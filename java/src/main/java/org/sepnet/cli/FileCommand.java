@@ -12,22 +12,6 @@ abstract class FileCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    /** The leaf layers of {@code l}, depth first. */
-    static java.util.List<org.sepnet.layers.Layer> leaves(org.sepnet.layers.Layer l) {
-        java.util.List<org.sepnet.layers.Layer> out = new java.util.ArrayList<>();
-        collect(l, out);
-        return out;
-    }
-
-    private static void collect(org.sepnet.layers.Layer l, java.util.List<org.sepnet.layers.Layer> out) {
-        if (l.children().isEmpty()) {
-            out.add(l);
-        }
-        for (org.sepnet.layers.Layer c : l.children()) {
-            collect(c, out);
-        }
-    }
-
     /** The command's work; returns the exit code. */
     abstract int run() throws IOException;
 

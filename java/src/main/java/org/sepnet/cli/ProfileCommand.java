@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.sepnet.backend.Backend;
-import org.sepnet.layers.Network;
+import org.sepnet.runtime.Network;
 import org.sepnet.models.Model;
 import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Shape;

@@ -3,10 +3,16 @@ package org.sepnet.cli;
 import java.io.IOException;
 import java.util.List;
 import java.util.Locale;
+import org.sepnet.layers.BatchNorm;
 import org.sepnet.layers.Conv2d;
 import org.sepnet.layers.Layer;
+import org.sepnet.layers.LeafVisitor;
+import org.sepnet.layers.Linear;
 import org.sepnet.layers.PatternConv2d;
 import org.sepnet.layers.PatternResidualBlock;
+import org.sepnet.layers.Pool2d;
+import org.sepnet.layers.Relu;
+import org.sepnet.layers.Softmax;
 import org.sepnet.models.Model;
 import org.sepnet.pattern.Alpha;
 import org.sepnet.pattern.QuantizationError;
@@ -33,25 +39,63 @@ final class QErrorCommand extends FileCommand {
         Alpha a = Alpha.parse(alpha);
         Model m = source.load(null);
         QuantizationError q = new QuantizationError();
-        int alreadyBinarized = 0;
-        for (Layer l : leaves(m.graph())) {
-            if (l instanceof Conv2d c) {
+        int[] alreadyBinarized = {0};
+        LeafVisitor<Void> collect = new LeafVisitor<>() {
+            @Override
+            public Void conv(Conv2d c) {
                 q.add(c.weights(), a);
-            } else if (l instanceof PatternResidualBlock b) {
+                return null;
+            }
+
+            @Override
+            public Void patternConv(PatternConv2d p) {
+                alreadyBinarized[0]++;
+                return null;
+            }
+
+            @Override
+            public Void block(PatternResidualBlock b) {
                 if (b.isBinarized()) {
-                    alreadyBinarized++;
+                    alreadyBinarized[0]++;
                 } else {
                     q.add(b.floatKernel(), a);
                 }
                 q.add(b.pointwise(), a);
-            } else if (l instanceof PatternConv2d) {
-                alreadyBinarized++;
+                return null;
             }
+
+            @Override
+            public Void batchNorm(BatchNorm bn) {
+                return null;
+            }
+
+            @Override
+            public Void relu(Relu r) {
+                return null;
+            }
+
+            @Override
+            public Void pool(Pool2d p) {
+                return null;
+            }
+
+            @Override
+            public Void linear(Linear f) {
+                return null;  // a classifier is no convolution: the paper's analysis leaves it out
+            }
+
+            @Override
+            public Void softmax(Softmax s) {
+                return null;
+            }
+        };
+        for (Layer l : m.graph().leaves()) {
+            l.accept(collect);
         }
         List<QuantizationError.Row> rows = q.rows();
         if (json) {
             StringBuilder sb = new StringBuilder();
-            sb.append(String.format("{\"model\": \"%s\", \"alpha\": \"%s\", \"already_binarized\": %d, \"kernels\": [", m.name(), a, alreadyBinarized));
+            sb.append(String.format("{\"model\": \"%s\", \"alpha\": \"%s\", \"already_binarized\": %d, \"kernels\": [", m.name(), a, alreadyBinarized[0]));
             for (int i = 0; i < rows.size(); i++) {
                 QuantizationError.Row r = rows.get(i);
                 sb.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT,
@@ -76,8 +120,8 @@ final class QErrorCommand extends FileCommand {
             t.print(System.out);
             System.out.println("E = ‖W − αB‖²: per output filter (all its input channels), per 2-D k×k kernel (one input channel), per weight.");
         }
-        if (alreadyBinarized > 0) {
-            System.out.println("  " + alreadyBinarized + " layers are binarized already; their float weights are not in the model");
+        if (alreadyBinarized[0] > 0) {
+            System.out.println("  " + alreadyBinarized[0] + " layers are binarized already; their float weights are not in the model");
         }
         return 0;
     }

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.sepnet.backend.Backend;
-import org.sepnet.layers.Network;
+import org.sepnet.runtime.Network;
 import org.sepnet.models.Model;
 import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Npy;
@@ -41,45 +41,30 @@ final class RunCommand extends FileCommand {
         Backend b = choice.backend();
         String why = choice.why();
         Model m = source.load(null);
-        float[] x;
-        Shape xs;
-        try (HostTensor t = Npy.read(Path.of(input))) {
-            xs = t.shape();
-            x = t.toArray();
-        }
         Shape feature = m.input();
-        int n;
-        if (xs.rank() == feature.rank() && Arrays.equals(xs.dims(), feature.dims())) {
-            n = 1;
-        } else if (xs.rank() == feature.rank() + 1 && Arrays.equals(Arrays.copyOfRange(xs.dims(), 1, xs.rank()), feature.dims())) {
-            n = xs.dim(0);
-        } else {
-            throw new IllegalArgumentException(input + " holds " + xs + "; " + m.name() + " expects [N, " + feature.toString().substring(1)
-                    + " or " + feature);
-        }
-        int chunk = Math.min(batch, n);
-        float[] y;
-        Shape outFeature;
-        try (Network net = Network.compile(m.graph(), feature, b, chunk)) {
-            outFeature = net.outputShape();
-            int inSize = (int) feature.size();
-            int outSize = (int) outFeature.size();
-            y = new float[n * outSize];
-            for (int start = 0; start < n; start += chunk) {
-                int k = Math.min(chunk, n - start);
-                try (HostTensor xi = HostTensor.of(feature.withBatch(k), Arrays.copyOfRange(x, start * inSize, (start + k) * inSize));
-                     HostTensor yi = HostTensor.allocate(outFeature.withBatch(k))) {
-                    net.forward(xi, yi);
-                    float[] part = yi.toArray();
-                    System.arraycopy(part, 0, y, start * outSize, part.length);
-                }
+        Shape outShape;
+        try (HostTensor x = Npy.read(Path.of(input))) {
+            Shape xs = x.shape();
+            int n;
+            if (xs.rank() == feature.rank() && Arrays.equals(xs.dims(), feature.dims())) {
+                n = 1;
+            } else if (xs.rank() == feature.rank() + 1 && Arrays.equals(Arrays.copyOfRange(xs.dims(), 1, xs.rank()), feature.dims())) {
+                n = xs.dim(0);
+            } else {
+                throw new IllegalArgumentException(input + " holds " + xs + "; " + m.name() + " expects [N, " + feature.toString().substring(1)
+                        + " or " + feature);
+            }
+            try (Network net = Network.compile(m.graph(), feature, b, Math.min(batch, n));
+                 HostTensor images = n == 1 ? HostTensor.of(feature.withBatch(1), x.toArray()) : x;
+                 HostTensor y = HostTensor.allocate(net.outputShape().withBatch(n))) {
+                net.forward(images, y);
+                Npy.write(out, y);
+                outShape = y.shape();
             }
         }
-        try (HostTensor result = HostTensor.of(outFeature.withBatch(n), y)) {
-            Npy.write(out, result);
-        }
+        int n = outShape.dim(0);
         System.out.printf("ran %s on %d image%s on %s (%s); wrote %s %s%n", m.name(), n, n == 1 ? "" : "s", b.name(), why, output,
-                outFeature.withBatch(n));
+                outShape);
         return 0;
     }
 }

@@ -54,12 +54,12 @@ public final class ModelIO {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "no such model file");
         }
-        byte[] head = new byte[ModelFile.MAGIC.length];
+        byte[] head = new byte[ModelFormat.MAGIC.length];
         int n;
         try (InputStream in = Files.newInputStream(file)) {
             n = in.readNBytes(head, 0, head.length);
         }
-        if (n == head.length && Arrays.equals(head, ModelFile.MAGIC)) {
+        if (n == head.length && Arrays.equals(head, ModelFormat.MAGIC)) {
             return Format.SEPNET;
         }
         Format f = bySuffix(file);

@@ -65,20 +65,36 @@ public final class OnnxExporter {
 
     /** Emits the nodes of {@code l} reading value {@code x}; returns the output value's name. */
     private String emit(Layer l, String x) {
-        if (l instanceof Sequential s) {
+        return l.accept(new Emit(x));
+    }
+
+    /** The nodes of one layer reading value {@code x}. */
+    private final class Emit implements Layer.Visitor<String> {
+        private final String x;
+
+        Emit(String x) {
+            this.x = x;
+        }
+
+        @Override
+        public String sequential(Sequential s) {
             String v = x;
             for (Layer c : s.layers()) {
                 v = emit(c, v);
             }
             return v;
         }
-        if (l instanceof Residual r) {
+
+        @Override
+        public String residual(Residual r) {
             String a = emit(r.body(), x);
             String b = r.shortcut() == null ? x : emit(r.shortcut(), x);
             String sum = add(r.name(), a, b);
             return r.relu() ? unary("Relu", r.name() + ".relu", sum) : sum;
         }
-        if (l instanceof Concat c) {
+
+        @Override
+        public String concat(Concat c) {
             ProtoWriter n = new ProtoWriter();
             for (Layer b : c.branches()) {
                 n.string(1, emit(b, x));
@@ -88,19 +104,27 @@ public final class OnnxExporter {
             graph.message(1, n);
             return out;
         }
-        if (l instanceof Conv2d c) {
-            return conv(c.name(), c.spec(), c.weights(), x);
+
+        @Override
+        public String conv(Conv2d c) {
+            return OnnxExporter.this.conv(c.name(), c.spec(), c.weights(), x);
         }
-        if (l instanceof PatternConv2d p) {
-            return conv(p.name(), p.spec(), p.weights().toConvWeights(), x);
+
+        @Override
+        public String patternConv(PatternConv2d p) {
+            return OnnxExporter.this.conv(p.name(), p.spec(), p.weights().toConvWeights(), x);
         }
-        if (l instanceof PatternResidualBlock b) {
+
+        @Override
+        public String block(PatternResidualBlock b) {
             ConvWeights k = b.isBinarized() ? b.pattern().toConvWeights() : b.floatKernel();
-            String kx = conv(b.name() + ".kxk", b.spec(), k, x);
-            String px = conv(b.name() + ".1x1", b.pointwiseSpec(), b.pointwise(), x);
+            String kx = OnnxExporter.this.conv(b.name() + ".kxk", b.spec(), k, x);
+            String px = OnnxExporter.this.conv(b.name() + ".1x1", b.pointwiseSpec(), b.pointwise(), x);
             return add(b.name(), kx, px);
         }
-        if (l instanceof BatchNorm bn) {
+
+        @Override
+        public String batchNorm(BatchNorm bn) {
             BatchNormParams p = bn.params();
             String name = bn.name();
             int c = p.channels();
@@ -114,10 +138,14 @@ public final class OnnxExporter {
                     .string(4, "BatchNormalization").message(5, floatAttr("epsilon", p.epsilon())));
             return out;
         }
-        if (l instanceof Relu r) {
+
+        @Override
+        public String relu(Relu r) {
             return unary("Relu", r.name(), x);
         }
-        if (l instanceof Pool2d p) {
+
+        @Override
+        public String pool(Pool2d p) {
             if (p.isGlobal()) {
                 return unary(p.kind() == PoolDesc.Kind.MAX ? "GlobalMaxPool" : "GlobalAveragePool", p.name(), x);
             }
@@ -134,7 +162,9 @@ public final class OnnxExporter {
             graph.message(1, n);
             return out;
         }
-        if (l instanceof Linear f) {
+
+        @Override
+        public String linear(Linear f) {
             String flat = fresh(f.name() + ".flatten");
             graph.message(1, new ProtoWriter().string(1, x).string(2, flat).string(3, f.name() + ".flatten").string(4, "Flatten")
                     .message(5, intAttr("axis", 1)));
@@ -149,13 +179,14 @@ public final class OnnxExporter {
             graph.message(1, n.string(2, out).string(3, f.name()).string(4, "Gemm").message(5, intAttr("transB", 1)));
             return out;
         }
-        if (l instanceof Softmax s) {
+
+        @Override
+        public String softmax(Softmax s) {
             String out = fresh(s.name());
             graph.message(1, new ProtoWriter().string(1, x).string(2, out).string(3, s.name()).string(4, "Softmax")
                     .message(5, intAttr("axis", 1)));
             return out;
         }
-        throw new IllegalArgumentException("layer " + l.name() + " of type " + l.getClass().getSimpleName() + " cannot be exported");
     }
 
     private String conv(String name, ConvSpec s, ConvWeights w, String x) {

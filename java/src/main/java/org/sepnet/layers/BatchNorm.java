@@ -5,7 +5,7 @@ import org.sepnet.tensor.Shape;
 
 /**
  * Inference batch normalization over channels (dimension 0 of the feature shape). When it follows a
- * convolution, {@link Network} folds it into that convolution's weights and bias (or into α).
+ * convolution, {@link Folding} folds it into that convolution's weights and bias (or into α).
  */
 public final class BatchNorm extends Layer {
     private final BatchNormParams params;
@@ -24,6 +24,11 @@ public final class BatchNorm extends Layer {
 
     public BatchNormParams params() {
         return params;
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.batchNorm(this);
     }
 
     @Override

@@ -25,6 +25,11 @@ public final class Concat extends Layer {
     }
 
     @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.concat(this);
+    }
+
+    @Override
     public String type() {
         return "concat";
     }

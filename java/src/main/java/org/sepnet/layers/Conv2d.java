@@ -16,14 +16,13 @@ public final class Conv2d extends Layer {
 
     private Conv2d(String name, ConvSpec spec, ConvWeights weights, Int8Weights int8) {
         super(name);
-        if (weights.outChannels() != spec.out() || weights.inChannelsPerGroup() != spec.inPerGroup()
-                || weights.kh() != spec.kh() || weights.kw() != spec.kw()) {
-            throw new IllegalArgumentException("layer " + name + ": weights " + weights.dims() + " do not match its geometry "
-                    + spec + "; expected OIHW [" + spec.out() + ", " + spec.inPerGroup() + ", " + spec.kh() + ", " + spec.kw() + "]");
-        }
         if (spec.in() % spec.groups() != 0 || spec.out() % spec.groups() != 0) {
             throw new IllegalArgumentException("layer " + name + ": groups " + spec.groups() + " must divide " + spec.in()
                     + " and " + spec.out() + " channels");
+        }
+        if (!weights.shape().equals(spec.filterShape())) {
+            throw new IllegalArgumentException("layer " + name + ": weights " + weights.dims() + " do not match its geometry "
+                    + spec + "; expected " + spec.filterShape().dims());
         }
         this.spec = spec;
         this.weights = weights;
@@ -58,6 +57,11 @@ public final class Conv2d extends Layer {
     /** The int8 form, or {@code null} when stored as float32. */
     public Int8Weights int8() {
         return int8;
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.conv(this);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.sepnet.layers;
 
 import org.sepnet.ops.ConvDesc;
+import org.sepnet.tensor.FilterShape;
 import org.sepnet.tensor.Shape;
 
 /**
@@ -47,6 +48,11 @@ public record ConvSpec(int in, int out, int kh, int kw, int sh, int sw, int ph, 
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("layer " + layer + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The filters of this geometry: OIHW {@code [out, in / groups, kh, kw]}. */
+    public FilterShape filterShape() {
+        return new FilterShape(out, inPerGroup(), kh, kw);
     }
 
     /** Input channels per group. */

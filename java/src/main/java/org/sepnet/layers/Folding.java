@@ -1,16 +1,126 @@
 package org.sepnet.layers;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.sepnet.ops.BatchNormParams;
 import org.sepnet.pattern.PatternWeights;
 import org.sepnet.tensor.ConvWeights;
 
 /**
- * Folds inference batch norm into the layer before it. With s = γ/√(σ² + ε) and t = β − μ·s per
- * output channel: float weights W' = s·W, bias b' = s·b + t; a binarized convolution keeps its
- * signs and gets α' = s·α (negative when γ is). Products are computed in double and rounded once.
+ * Folds inference batch norm into the layer before it: the one place that decides what folds
+ * ({@link #foldBatchNorm}: a batch norm right after a convolution, pattern convolution or pattern
+ * residual block in a sequence) and how. With s = γ/√(σ² + ε) and t = β − μ·s per output channel:
+ * float weights W' = s·W, bias b' = s·b + t; a binarized convolution keeps its signs and gets
+ * α' = s·α (negative when γ is). Products are computed in double and rounded once.
  */
 public final class Folding {
     private Folding() {}
+
+    /** {@code model} with every batch norm that follows a convolution, pattern convolution or block folded into it. */
+    public static Layer foldBatchNorm(Layer model) {
+        return new Rewriter() {
+            @Override
+            public Layer sequential(Sequential s) {
+                List<Layer> out = new ArrayList<>();
+                for (Layer child : s.layers()) {
+                    Layer r = apply(child);
+                    Layer folded = r instanceof BatchNorm bn && !out.isEmpty() ? into(out.get(out.size() - 1), bn) : null;
+                    if (folded != null) {
+                        out.set(out.size() - 1, folded);
+                    } else {
+                        out.add(r);
+                    }
+                }
+                return new Sequential(s.name(), out);
+            }
+
+            @Override
+            public Layer conv(Conv2d c) {
+                return c;
+            }
+
+            @Override
+            public Layer patternConv(PatternConv2d p) {
+                return p;
+            }
+
+            @Override
+            public Layer block(PatternResidualBlock b) {
+                return b;
+            }
+
+            @Override
+            public Layer batchNorm(BatchNorm bn) {
+                return bn;
+            }
+
+            @Override
+            public Layer linear(Linear f) {
+                return f;
+            }
+        }.apply(model);
+    }
+
+    /** {@code l} with {@code bn} folded into it, or {@code null} when it cannot take a batch norm. */
+    static Layer into(Layer l, BatchNorm bn) {
+        BatchNormParams p = bn.params();
+        return l.accept(new Layer.Visitor<Layer>() {
+            @Override
+            public Layer conv(Conv2d c) {
+                return c.withWeights(fold(c.weights(), p));
+            }
+
+            @Override
+            public Layer patternConv(PatternConv2d pc) {
+                return new PatternConv2d(pc.name(), pc.spec(), fold(pc.weights(), null, p));
+            }
+
+            @Override
+            public Layer block(PatternResidualBlock b) {
+                return fold(b, p);
+            }
+
+            @Override
+            public Layer sequential(Sequential s) {
+                return null;
+            }
+
+            @Override
+            public Layer residual(Residual r) {
+                return null;
+            }
+
+            @Override
+            public Layer concat(Concat c) {
+                return null;
+            }
+
+            @Override
+            public Layer batchNorm(BatchNorm b) {
+                return null;
+            }
+
+            @Override
+            public Layer relu(Relu r) {
+                return null;
+            }
+
+            @Override
+            public Layer pool(Pool2d pool) {
+                return null;
+            }
+
+            @Override
+            public Layer linear(Linear f) {
+                return null;
+            }
+
+            @Override
+            public Layer softmax(Softmax s) {
+                return null;
+            }
+        });
+    }
 
     /** Float weights with BN folded in. */
     public static ConvWeights fold(ConvWeights w, BatchNormParams bn) {

@@ -1,13 +1,20 @@
 package org.sepnet.layers;
 
+import java.util.ArrayList;
 import java.util.List;
 import org.sepnet.tensor.Shape;
 
 /**
  * A layer of a network graph: a name, a type, shape inference and its counts. Layers are immutable
- * and hold their weights on the Java heap; {@link Network} compiles them for a backend.
+ * and hold their weights on the Java heap; {@code org.sepnet.runtime.Network} compiles them for a
+ * backend.
+ *
+ * <p>The hierarchy is sealed: code that handles every kind of layer does so through a
+ * {@link Visitor}, so a new kind of layer is a compile error in each place that must handle it.
  */
-public abstract class Layer {
+public abstract sealed class Layer
+        permits Sequential, Residual, Concat, Conv2d, PatternConv2d, PatternResidualBlock, BatchNorm, Relu, Pool2d, Linear,
+        Softmax {
     private final String name;
 
     protected Layer(String name) {
@@ -31,6 +38,58 @@ public abstract class Layer {
     /** Direct children of a container; empty for a leaf. */
     public List<Layer> children() {
         return List.of();
+    }
+
+    /** The leaf layers under this one (itself for a leaf), depth first. */
+    public List<Layer> leaves() {
+        List<Layer> out = new ArrayList<>();
+        collectLeaves(this, out);
+        return out;
+    }
+
+    private static void collectLeaves(Layer l, List<Layer> out) {
+        List<Layer> children = l.children();
+        if (children.isEmpty()) {
+            out.add(l);
+        }
+        for (Layer c : children) {
+            collectLeaves(c, out);
+        }
+    }
+
+    /** Calls the visitor's method for this layer's type. */
+    public abstract <R> R accept(Visitor<R> v);
+
+    /**
+     * One method per kind of layer. A {@link SepModule} is a residual with an identity skip: its
+     * method defaults to {@link #residual}.
+     */
+    public interface Visitor<R> {
+        R sequential(Sequential s);
+
+        R residual(Residual r);
+
+        default R sepModule(SepModule m) {
+            return residual(m);
+        }
+
+        R concat(Concat c);
+
+        R conv(Conv2d c);
+
+        R patternConv(PatternConv2d p);
+
+        R block(PatternResidualBlock b);
+
+        R batchNorm(BatchNorm bn);
+
+        R relu(Relu r);
+
+        R pool(Pool2d p);
+
+        R linear(Linear f);
+
+        R softmax(Softmax s);
     }
 
     /**

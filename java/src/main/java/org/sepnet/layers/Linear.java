@@ -56,6 +56,11 @@ public final class Linear extends Layer {
     }
 
     @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.linear(this);
+    }
+
+    @Override
     public String type() {
         return int8 != null ? "fc_int8" : "fc";
     }

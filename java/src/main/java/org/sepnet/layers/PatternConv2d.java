@@ -10,10 +10,9 @@ public final class PatternConv2d extends Layer {
 
     public PatternConv2d(String name, ConvSpec spec, PatternWeights weights) {
         super(name);
-        if (weights.outChannels() != spec.out() || weights.inChannelsPerGroup() != spec.inPerGroup()
-                || weights.kh() != spec.kh() || weights.kw() != spec.kw()) {
+        if (!weights.shape().equals(spec.filterShape())) {
             throw new IllegalArgumentException("layer " + name + ": pattern weights " + weights.dims()
-                    + " do not match its geometry " + spec);
+                    + " do not match its geometry " + spec + "; expected " + spec.filterShape().dims());
         }
         this.spec = spec;
         this.weights = weights;
@@ -25,6 +24,11 @@ public final class PatternConv2d extends Layer {
 
     public PatternWeights weights() {
         return weights;
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.patternConv(this);
     }
 
     @Override

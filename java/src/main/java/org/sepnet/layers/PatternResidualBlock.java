@@ -3,6 +3,7 @@ package org.sepnet.layers;
 import org.sepnet.ops.PrbDesc;
 import org.sepnet.pattern.PatternWeights;
 import org.sepnet.tensor.ConvWeights;
+import org.sepnet.tensor.Filters;
 import org.sepnet.tensor.Int8Weights;
 import org.sepnet.tensor.Shape;
 
@@ -34,18 +35,14 @@ public final class PatternResidualBlock extends Layer {
             throw new IllegalArgumentException("layer " + name + ": 1x1 groups " + pointwiseGroups + " must divide "
                     + spec.in() + " and " + spec.out() + " channels");
         }
-        if (pointwise.outChannels() != pw.out() || pointwise.inChannelsPerGroup() != pw.inPerGroup() || pointwise.kh() != 1
-                || pointwise.kw() != 1) {
-            throw new IllegalArgumentException("layer " + name + ": 1x1 weights " + pointwise.dims() + " do not match; expected OIHW ["
-                    + pw.out() + ", " + pw.inPerGroup() + ", 1, 1]");
+        if (!pointwise.shape().equals(pw.filterShape())) {
+            throw new IllegalArgumentException("layer " + name + ": 1x1 weights " + pointwise.dims() + " do not match; expected "
+                    + pw.filterShape().dims());
         }
-        int o = pattern != null ? pattern.outChannels() : floatKernel.outChannels();
-        int c = pattern != null ? pattern.inChannelsPerGroup() : floatKernel.inChannelsPerGroup();
-        int kh = pattern != null ? pattern.kh() : floatKernel.kh();
-        int kw = pattern != null ? pattern.kw() : floatKernel.kw();
-        if (o != spec.out() || c != spec.inPerGroup() || kh != spec.kh() || kw != spec.kw()) {
-            throw new IllegalArgumentException("layer " + name + ": k x k weights [" + o + ", " + c + ", " + kh + ", " + kw
-                    + "] do not match its geometry " + spec);
+        Filters kernel = pattern != null ? pattern : floatKernel;
+        if (!kernel.shape().equals(spec.filterShape())) {
+            throw new IllegalArgumentException("layer " + name + ": k x k weights " + kernel.dims() + " do not match its geometry "
+                    + spec + "; expected " + spec.filterShape().dims());
         }
     }
 
@@ -127,6 +124,11 @@ public final class PatternResidualBlock extends Layer {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("layer " + name() + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.block(this);
     }
 
     @Override

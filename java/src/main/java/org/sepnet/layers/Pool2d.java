@@ -82,6 +82,11 @@ public final class Pool2d extends Layer {
     }
 
     @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.pool(this);
+    }
+
+    @Override
     public String type() {
         String k = kind == PoolDesc.Kind.MAX ? "max" : "avg";
         return global ? "global_" + k + "_pool" : k + "_pool" + kernel + "x" + kernel;

@@ -9,6 +9,11 @@ public final class Relu extends Layer {
     }
 
     @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.relu(this);
+    }
+
+    @Override
     public String type() {
         return "relu";
     }

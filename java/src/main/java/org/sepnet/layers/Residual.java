@@ -8,7 +8,7 @@ import org.sepnet.tensor.Shape;
  * {@code y = act(body(x) + shortcut(x))}: a residual connection; the shortcut is the identity when
  * {@code null} (a projection such as the CIFAR ResNets' 3×3 stride-2 convolution + BN otherwise).
  */
-public class Residual extends Layer {
+public sealed class Residual extends Layer permits SepModule {
     private final Layer body;
     private final Layer shortcut;
     private final boolean relu;
@@ -47,6 +47,11 @@ public class Residual extends Layer {
             c.add(shortcut);
         }
         return c;
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.residual(this);
     }
 
     @Override

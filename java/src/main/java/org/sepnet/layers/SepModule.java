@@ -31,6 +31,11 @@ public final class SepModule extends Residual {
     }
 
     @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.sepModule(this);
+    }
+
+    @Override
     public String type() {
         return "sep_module";
     }

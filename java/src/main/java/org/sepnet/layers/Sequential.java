@@ -4,7 +4,7 @@ import java.util.List;
 import org.sepnet.tensor.Shape;
 
 /** Layers applied one after another. */
-public class Sequential extends Layer {
+public final class Sequential extends Layer {
     private final List<Layer> layers;
 
     public Sequential(String name, List<? extends Layer> layers) {
@@ -22,6 +22,11 @@ public class Sequential extends Layer {
     @Override
     public List<Layer> children() {
         return layers;
+    }
+
+    @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.sequential(this);
     }
 
     @Override

@@ -9,6 +9,11 @@ public final class Softmax extends Layer {
     }
 
     @Override
+    public <R> R accept(Visitor<R> v) {
+        return v.softmax(this);
+    }
+
+    @Override
     public String type() {
         return "softmax";
     }

@@ -34,32 +34,83 @@ public final class Summary {
     }
 
     private static Shape visit(Layer l, Shape in, List<Row> rows) {
-        if (l instanceof Sequential s) {
-            Shape x = in;
-            for (Layer c : s.layers()) {
-                x = visit(c, x, rows);
+        return l.accept(new Layer.Visitor<Shape>() {
+            @Override
+            public Shape sequential(Sequential s) {
+                Shape x = in;
+                for (Layer c : s.layers()) {
+                    x = visit(c, x, rows);
+                }
+                return x;
             }
-            return x;
-        }
-        if (l instanceof Residual r) {
-            Shape b = visit(r.body(), in, rows);
-            if (r.shortcut() != null) {
-                visit(r.shortcut(), in, rows);
+
+            @Override
+            public Shape residual(Residual r) {
+                Shape b = visit(r.body(), in, rows);
+                if (r.shortcut() != null) {
+                    visit(r.shortcut(), in, rows);
+                }
+                rows.add(new Row(r.name(), r.type() + (r.relu() ? "+relu" : ""), b, 0, 0, 0, 0, in, r));
+                return b;
             }
-            rows.add(new Row(r.name(), r.type() + (r.relu() ? "+relu" : ""), b, 0, 0, 0, 0, in, r));
-            return b;
-        }
-        if (l instanceof Concat c) {
-            for (Layer b : c.branches()) {
-                visit(b, in, rows);
+
+            @Override
+            public Shape concat(Concat c) {
+                for (Layer b : c.branches()) {
+                    visit(b, in, rows);
+                }
+                Shape out = c.outputShape(in);
+                rows.add(new Row(c.name(), c.type(), out, 0, 0, 0, 0, in, c));
+                return out;
             }
-            Shape out = c.outputShape(in);
-            rows.add(new Row(c.name(), c.type(), out, 0, 0, 0, 0, in, c));
-            return out;
-        }
-        Shape out = l.outputShape(in);
-        rows.add(new Row(l.name(), l.type(), out, l.paperParams(), l.storedParams(), l.bytes(), l.macs(in), in, l));
-        return out;
+
+            @Override
+            public Shape conv(Conv2d c) {
+                return leaf(c);
+            }
+
+            @Override
+            public Shape patternConv(PatternConv2d p) {
+                return leaf(p);
+            }
+
+            @Override
+            public Shape block(PatternResidualBlock b) {
+                return leaf(b);
+            }
+
+            @Override
+            public Shape batchNorm(BatchNorm bn) {
+                return leaf(bn);
+            }
+
+            @Override
+            public Shape relu(Relu r) {
+                return leaf(r);
+            }
+
+            @Override
+            public Shape pool(Pool2d p) {
+                return leaf(p);
+            }
+
+            @Override
+            public Shape linear(Linear f) {
+                return leaf(f);
+            }
+
+            @Override
+            public Shape softmax(Softmax s) {
+                return leaf(s);
+            }
+
+            private Shape leaf(Layer leaf) {
+                Shape out = leaf.outputShape(in);
+                rows.add(new Row(leaf.name(), leaf.type(), out, leaf.paperParams(), leaf.storedParams(), leaf.bytes(), leaf.macs(in), in,
+                        leaf));
+                return out;
+            }
+        });
     }
 
     public List<Row> rows() {

@@ -1,6 +1,5 @@
 package org.sepnet.layers;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
@@ -8,8 +7,9 @@ import org.sepnet.pattern.Alpha;
 import org.sepnet.pattern.Binarizer;
 
 /**
- * Whole-network transforms: pattern binarization (the SEP-Nets method), batch-norm folding, and
- * 8-bit quantization of the remaining float weights (the BQ variant). Each returns a new graph.
+ * Whole-network transforms: pattern binarization (the SEP-Nets method) and 8-bit quantization of
+ * the remaining float weights (the BQ variant); batch-norm folding is {@link Folding#foldBatchNorm}.
+ * Each returns a new graph.
  */
 public final class Transforms {
     private Transforms() {}
@@ -77,94 +77,183 @@ public final class Transforms {
      * every raw pattern residual block; 1×1 convolutions and fully connected layers stay float.
      */
     public static Layer binarize(Layer model, BinarizeOptions options) {
-        boolean[] firstSeen = {false};
-        return rewrite(model, false, false, (l, inShortcut) -> {
-            if (l instanceof Conv2d c && (c.spec().kh() > 1 || c.spec().kw() > 1)) {
-                boolean first = !firstSeen[0];
-                firstSeen[0] = true;
-                if ((first && options.keepFirst()) || (inShortcut && options.keepShortcuts()) || options.kept(c.name())
-                        || !options.sizeSelected(c.spec().kh())) {
-                    return c;
-                }
-                return new PatternConv2d(c.name(), c.spec(), Binarizer.binarize(c.weights(), options.alpha()));
-            }
-            if (l instanceof PatternConv2d) {
-                firstSeen[0] = true;
-            }
-            if (l instanceof PatternResidualBlock b) {
-                firstSeen[0] = true;
-                if (!b.isBinarized() && !options.kept(b.name()) && options.sizeSelected(b.spec().kh())) {
-                    return b.withPattern(Binarizer.binarize(b.floatKernel(), options.alpha()));
-                }
-            }
-            return l;
-        });
-    }
-
-    /** Folds every batch norm that follows a convolution, pattern convolution or block into it. */
-    public static Layer foldBatchNorm(Layer model) {
-        return rewrite(model, false, true, (l, s) -> l);
+        return new Binarize(options).apply(model);
     }
 
     /**
-     * The BQ variant: batch norm folded, then every remaining float convolution, 1×1 branch and fully
-     * connected layer stored as symmetric per-output-channel int8 (see
-     * {@link org.sepnet.tensor.Int8Weights}); sign bits, α and biases stay as they are.
+     * The leaves of {@code model} that {@link #binarize} would binarize with every option off: k×k
+     * (k &gt; 1) float convolutions and pattern residual blocks whose k×k branch is float.
+     */
+    public static List<Layer> floatKernels(Layer model) {
+        LeafVisitor<Boolean> isFloatKernel = new LeafVisitor<>() {
+            @Override
+            public Boolean conv(Conv2d c) {
+                return c.spec().kh() > 1 || c.spec().kw() > 1;
+            }
+
+            @Override
+            public Boolean patternConv(PatternConv2d p) {
+                return false;
+            }
+
+            @Override
+            public Boolean block(PatternResidualBlock b) {
+                return !b.isBinarized();
+            }
+
+            @Override
+            public Boolean batchNorm(BatchNorm bn) {
+                return false;
+            }
+
+            @Override
+            public Boolean relu(Relu r) {
+                return false;
+            }
+
+            @Override
+            public Boolean pool(Pool2d p) {
+                return false;
+            }
+
+            @Override
+            public Boolean linear(Linear f) {
+                return false;
+            }
+
+            @Override
+            public Boolean softmax(Softmax s) {
+                return false;
+            }
+        };
+        return model.leaves().stream().filter(l -> l.accept(isFloatKernel)).toList();
+    }
+
+    /**
+     * The BQ variant: batch norm folded ({@link Folding#foldBatchNorm}), then every remaining float
+     * convolution, 1×1 branch and fully connected layer stored as symmetric per-output-channel int8
+     * (see {@link org.sepnet.tensor.Int8Weights}); sign bits, α and biases stay as they are.
      */
     public static Layer quantize8(Layer model) {
-        return rewrite(foldBatchNorm(model), false, false, (l, s) -> {
-            if (l instanceof Conv2d c && c.int8() == null) {
-                return c.quantized();
+        return new Rewriter() {
+            @Override
+            public Layer conv(Conv2d c) {
+                return c.int8() == null ? c.quantized() : c;
             }
-            if (l instanceof PatternResidualBlock b && b.pointwiseInt8() == null) {
-                return b.quantized();
-            }
-            if (l instanceof Linear f && f.int8() == null) {
-                return f.quantized();
-            }
-            return l;
-        });
-    }
 
-    /** A leaf rewrite that knows whether the leaf sits in a residual shortcut. */
-    @FunctionalInterface
-    interface LeafRewrite {
-        Layer apply(Layer leaf, boolean inShortcut);
-    }
+            @Override
+            public Layer patternConv(PatternConv2d p) {
+                return p;
+            }
 
-    /** Rebuilds the graph depth-first, applying {@code f} to leaves; with {@code foldBn}, folds batch norms too. */
-    private static Layer rewrite(Layer l, boolean inShortcut, boolean foldBn, LeafRewrite f) {
-        if (l instanceof Sequential s) {
-            List<Layer> out = new ArrayList<>();
-            for (Layer child : s.layers()) {
-                Layer r = rewrite(child, inShortcut, foldBn, f);
-                Layer prev = out.isEmpty() ? null : out.get(out.size() - 1);
-                if (foldBn && r instanceof BatchNorm bn && prev != null
-                        && (prev instanceof Conv2d || prev instanceof PatternConv2d || prev instanceof PatternResidualBlock)) {
-                    out.set(out.size() - 1, Network.fold(prev, bn));
-                } else {
-                    out.add(r);
-                }
+            @Override
+            public Layer block(PatternResidualBlock b) {
+                return b.pointwiseInt8() == null ? b.quantized() : b;
             }
-            return new Sequential(s.name(), out);
-        }
-        if (l instanceof Residual r) {
-            Layer body = rewrite(r.body(), inShortcut, foldBn, f);
-            Layer shortcut = r.shortcut() == null ? null : rewrite(r.shortcut(), true, foldBn, f);
-            return r.with(body, shortcut);
-        }
-        if (l instanceof Concat c) {
-            List<Layer> out = new ArrayList<>();
-            for (Layer b : c.branches()) {
-                out.add(rewrite(b, inShortcut, foldBn, f));
+
+            @Override
+            public Layer batchNorm(BatchNorm bn) {
+                return bn;  // one that could not be folded stays float
             }
-            return new Concat(c.name(), out);
-        }
-        return f.apply(l, inShortcut);
+
+            @Override
+            public Layer linear(Linear f) {
+                return f.int8() == null ? f.quantized() : f;
+            }
+        }.apply(Folding.foldBatchNorm(model));
     }
 
     /** Applies {@code op} to every leaf, rebuilding containers. */
     public static Layer map(Layer model, UnaryOperator<Layer> op) {
-        return rewrite(model, false, false, (l, s) -> op.apply(l));
+        return new Rewriter() {
+            @Override
+            public Layer conv(Conv2d c) {
+                return op.apply(c);
+            }
+
+            @Override
+            public Layer patternConv(PatternConv2d p) {
+                return op.apply(p);
+            }
+
+            @Override
+            public Layer block(PatternResidualBlock b) {
+                return op.apply(b);
+            }
+
+            @Override
+            public Layer batchNorm(BatchNorm bn) {
+                return op.apply(bn);
+            }
+
+            @Override
+            public Layer relu(Relu r) {
+                return op.apply(r);
+            }
+
+            @Override
+            public Layer pool(Pool2d p) {
+                return op.apply(p);
+            }
+
+            @Override
+            public Layer linear(Linear f) {
+                return op.apply(f);
+            }
+
+            @Override
+            public Layer softmax(Softmax s) {
+                return op.apply(s);
+            }
+        }.apply(model);
+    }
+
+    /** The rewrite of {@link #binarize}: depth first, so "the first k×k convolution" is the first one met. */
+    private static final class Binarize extends Rewriter {
+        private final BinarizeOptions options;
+        private boolean firstSeen;
+
+        Binarize(BinarizeOptions options) {
+            this.options = options;
+        }
+
+        @Override
+        public Layer conv(Conv2d c) {
+            if (c.spec().kh() == 1 && c.spec().kw() == 1) {
+                return c;
+            }
+            boolean first = !firstSeen;
+            firstSeen = true;
+            if ((first && options.keepFirst()) || (inShortcut() && options.keepShortcuts()) || options.kept(c.name())
+                    || !options.sizeSelected(c.spec().kh())) {
+                return c;
+            }
+            return new PatternConv2d(c.name(), c.spec(), Binarizer.binarize(c.weights(), options.alpha()));
+        }
+
+        @Override
+        public Layer patternConv(PatternConv2d p) {
+            firstSeen = true;
+            return p;
+        }
+
+        @Override
+        public Layer block(PatternResidualBlock b) {
+            firstSeen = true;
+            if (!b.isBinarized() && !options.kept(b.name()) && options.sizeSelected(b.spec().kh())) {
+                return b.withPattern(Binarizer.binarize(b.floatKernel(), options.alpha()));
+            }
+            return b;
+        }
+
+        @Override
+        public Layer batchNorm(BatchNorm bn) {
+            return bn;
+        }
+
+        @Override
+        public Layer linear(Linear f) {
+            return f;
+        }
     }
 }

@@ -2,8 +2,8 @@ package org.sepnet.ops;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.sepnet.pattern.PatternWeights;
-import org.sepnet.tensor.ConvWeights;
+import org.sepnet.tensor.FilterShape;
+import org.sepnet.tensor.Filters;
 import org.sepnet.tensor.Shape;
 
 /**
@@ -18,75 +18,52 @@ import org.sepnet.tensor.Shape;
  * <p>Canonical problem string: {@code n1_g4_ic64oc128_ih28iw28_kh3kw3_sh1sw1_ph1pw1}, with
  * {@code _dh2dw2} appended when the dilation is not 1.
  */
-public final class ConvDesc {
+public record ConvDesc(int batch, int groups, int inChannels, int outChannels, int inHeight, int inWidth, int kernelHeight,
+                       int kernelWidth, int strideHeight, int strideWidth, int padHeight, int padWidth, int dilationHeight,
+                       int dilationWidth) {
     /** Largest value accepted for any single dimension. */
     public static final int MAX_DIM = 1 << 20;
 
     private static final Pattern PROBLEM = Pattern.compile(
             "n(\\d+)_g(\\d+)_ic(\\d+)oc(\\d+)_ih(\\d+)iw(\\d+)_kh(\\d+)kw(\\d+)_sh(\\d+)sw(\\d+)_ph(\\d+)pw(\\d+)(?:_dh(\\d+)dw(\\d+))?");
 
-    private final int n;
-    private final int groups;
-    private final int ic;
-    private final int oc;
-    private final int ih;
-    private final int iw;
-    private final int kh;
-    private final int kw;
-    private final int sh;
-    private final int sw;
-    private final int ph;
-    private final int pw;
-    private final int dh;
-    private final int dw;
-    private final int oh;
-    private final int ow;
+    /** Validates every value, naming the first one out of range; prefer {@link #builder()}. */
+    public ConvDesc {
+        requireRange("batch", batch, 1);
+        requireRange("groups", groups, 1);
+        requireRange("input channels", inChannels, 1);
+        requireRange("output channels", outChannels, 1);
+        requireRange("input height", inHeight, 1);
+        requireRange("input width", inWidth, 1);
+        requireRange("kernel height", kernelHeight, 1);
+        requireRange("kernel width", kernelWidth, 1);
+        requireRange("stride height", strideHeight, 1);
+        requireRange("stride width", strideWidth, 1);
+        requireRange("padding height", padHeight, 0);
+        requireRange("padding width", padWidth, 0);
+        requireRange("dilation height", dilationHeight, 1);
+        requireRange("dilation width", dilationWidth, 1);
+        if (inChannels % groups != 0 || outChannels % groups != 0) {
+            throw new IllegalArgumentException("groups " + groups + " must divide input channels " + inChannels
+                    + " and output channels " + outChannels + "; expected a common divisor");
+        }
+        long effH = extent(kernelHeight, dilationHeight);
+        long effW = extent(kernelWidth, dilationWidth);
+        if (effH > inHeight + 2L * padHeight || effW > inWidth + 2L * padWidth) {
+            throw new IllegalArgumentException("kernel " + kernelHeight + "x" + kernelWidth + " (dilation " + dilationHeight + "x"
+                    + dilationWidth + ", extent " + effH + "x" + effW + ") does not fit input " + inHeight + "x" + inWidth
+                    + " padded by " + padHeight + "x" + padWidth + "; expected an extent of at most " + (inHeight + 2L * padHeight)
+                    + "x" + (inWidth + 2L * padWidth));
+        }
+        long oh = (inHeight + 2L * padHeight - effH) / strideHeight + 1;
+        long ow = (inWidth + 2L * padWidth - effW) / strideWidth + 1;
+        requireElements("input", (long) batch * inChannels * inHeight * inWidth);
+        requireElements("output", batch * outChannels * oh * ow);
+        requireElements("weights", (long) outChannels * (inChannels / groups) * kernelHeight * kernelWidth);
+    }
 
-    private ConvDesc(Builder b) {
-        requireRange("batch", b.n, 1);
-        requireRange("groups", b.groups, 1);
-        requireRange("input channels", b.ic, 1);
-        requireRange("output channels", b.oc, 1);
-        requireRange("input height", b.ih, 1);
-        requireRange("input width", b.iw, 1);
-        requireRange("kernel height", b.kh, 1);
-        requireRange("kernel width", b.kw, 1);
-        requireRange("stride height", b.sh, 1);
-        requireRange("stride width", b.sw, 1);
-        requireRange("padding height", b.ph, 0);
-        requireRange("padding width", b.pw, 0);
-        requireRange("dilation height", b.dh, 1);
-        requireRange("dilation width", b.dw, 1);
-        if (b.ic % b.groups != 0 || b.oc % b.groups != 0) {
-            throw new IllegalArgumentException("groups " + b.groups + " must divide input channels " + b.ic
-                    + " and output channels " + b.oc + "; expected a common divisor");
-        }
-        long effH = (long) b.dh * (b.kh - 1) + 1;
-        long effW = (long) b.dw * (b.kw - 1) + 1;
-        if (effH > b.ih + 2L * b.ph || effW > b.iw + 2L * b.pw) {
-            throw new IllegalArgumentException("kernel " + b.kh + "x" + b.kw + " (dilation " + b.dh + "x" + b.dw
-                    + ", extent " + effH + "x" + effW + ") does not fit input " + b.ih + "x" + b.iw + " padded by "
-                    + b.ph + "x" + b.pw + "; expected an extent of at most " + (b.ih + 2L * b.ph) + "x" + (b.iw + 2L * b.pw));
-        }
-        this.n = b.n;
-        this.groups = b.groups;
-        this.ic = b.ic;
-        this.oc = b.oc;
-        this.ih = b.ih;
-        this.iw = b.iw;
-        this.kh = b.kh;
-        this.kw = b.kw;
-        this.sh = b.sh;
-        this.sw = b.sw;
-        this.ph = b.ph;
-        this.pw = b.pw;
-        this.dh = b.dh;
-        this.dw = b.dw;
-        this.oh = (int) ((ih + 2L * ph - effH) / sh + 1);
-        this.ow = (int) ((iw + 2L * pw - effW) / sw + 1);
-        requireElements("input", (long) n * ic * ih * iw);
-        requireElements("output", (long) n * oc * oh * ow);
-        requireElements("weights", (long) oc * (ic / groups) * kh * kw);
+    private static long extent(int kernel, int dilation) {
+        return (long) dilation * (kernel - 1) + 1;
     }
 
     /** A builder with batch 1, stride 1, padding 0, dilation 1 and 1 group. */
@@ -121,103 +98,47 @@ public final class ConvDesc {
                 .stride(v[8], v[9]).pad(v[10], v[11]).dilation(v[12], v[13]).build();
     }
 
-    public int batch() {
-        return n;
-    }
-
-    public int groups() {
-        return groups;
-    }
-
-    public int inChannels() {
-        return ic;
-    }
-
-    public int outChannels() {
-        return oc;
-    }
-
-    public int inHeight() {
-        return ih;
-    }
-
-    public int inWidth() {
-        return iw;
-    }
-
-    public int kernelHeight() {
-        return kh;
-    }
-
-    public int kernelWidth() {
-        return kw;
-    }
-
-    public int strideHeight() {
-        return sh;
-    }
-
-    public int strideWidth() {
-        return sw;
-    }
-
-    public int padHeight() {
-        return ph;
-    }
-
-    public int padWidth() {
-        return pw;
-    }
-
-    public int dilationHeight() {
-        return dh;
-    }
-
-    public int dilationWidth() {
-        return dw;
-    }
-
     public int outHeight() {
-        return oh;
+        return (int) ((inHeight + 2L * padHeight - extent(kernelHeight, dilationHeight)) / strideHeight + 1);
     }
 
     public int outWidth() {
-        return ow;
+        return (int) ((inWidth + 2L * padWidth - extent(kernelWidth, dilationWidth)) / strideWidth + 1);
     }
 
     /** Input channels per group. */
     public int inChannelsPerGroup() {
-        return ic / groups;
+        return inChannels / groups;
     }
 
     /** Output channels per group. */
     public int outChannelsPerGroup() {
-        return oc / groups;
+        return outChannels / groups;
     }
 
     /** Whether every input channel is its own group ({@code groups = ic}). */
     public boolean isDepthwise() {
-        return groups == ic && groups > 1;
+        return groups == inChannels && groups > 1;
     }
 
     /** Whether this is a 1×1 convolution without padding or dilation effects. */
     public boolean isPointwise() {
-        return kh == 1 && kw == 1 && ph == 0 && pw == 0;
+        return kernelHeight == 1 && kernelWidth == 1 && padHeight == 0 && padWidth == 0;
     }
 
     /** Input shape at the full batch. */
     public Shape inputShape() {
-        return Shape.nchw(n, ic, ih, iw);
+        return Shape.nchw(batch, inChannels, inHeight, inWidth);
     }
 
     /** Output shape at the full batch. */
     public Shape outputShape() {
-        return Shape.nchw(n, oc, oh, ow);
+        return Shape.nchw(batch, outChannels, outHeight(), outWidth());
     }
 
     /** Multiply-accumulates at the full batch: {@code n·oc·oh·ow·(ic/groups)·kh·kw}. */
     public long macs() {
-        return (long) n * oc * oh * ow * inChannelsPerGroup() * kh * kw;
+        return (long) batch * outChannels * outHeight() * outWidth() * inChannelsPerGroup() * kernelHeight * kernelWidth;
     }
 
     /** This problem at another batch size. */
@@ -227,66 +148,49 @@ public final class ConvDesc {
 
     /** A builder preset to this problem. */
     public Builder toBuilder() {
-        return builder().batch(n).groups(groups).channels(ic, oc).input(ih, iw).kernel(kh, kw).stride(sh, sw)
-                .pad(ph, pw).dilation(dh, dw);
+        return builder().batch(batch).groups(groups).channels(inChannels, outChannels).input(inHeight, inWidth)
+                .kernel(kernelHeight, kernelWidth).stride(strideHeight, strideWidth).pad(padHeight, padWidth)
+                .dilation(dilationHeight, dilationWidth);
     }
 
-    /** The 14-int form used by native kernels: n, c, h, w, o, groups, kh, kw, sh, sw, ph, pw, dh, dw. */
-    public int[] toNativeArray(int batch) {
-        return new int[] {batch, ic, ih, iw, oc, groups, kh, kw, sh, sw, ph, pw, dh, dw};
-    }
-
-    /** Throws unless {@code w} has this problem's OIHW dimensions. */
-    public void requireWeights(ConvWeights w) {
-        if (w.outChannels() != oc || w.inChannelsPerGroup() != inChannelsPerGroup() || w.kh() != kh || w.kw() != kw) {
-            throw new IllegalArgumentException("weights " + w.dims() + " do not match " + problem() + "; expected OIHW ["
-                    + oc + ", " + inChannelsPerGroup() + ", " + kh + ", " + kw + "]");
-        }
+    /** The filters this problem takes: OIHW {@code [oc, ic / groups, kh, kw]}. */
+    public FilterShape filterShape() {
+        return new FilterShape(outChannels, inChannelsPerGroup(), kernelHeight, kernelWidth);
     }
 
     /** Throws unless {@code w} has this problem's OIHW dimensions. */
-    public void requireWeights(PatternWeights w) {
-        if (w.outChannels() != oc || w.inChannelsPerGroup() != inChannelsPerGroup() || w.kh() != kh || w.kw() != kw) {
-            throw new IllegalArgumentException("pattern weights " + w.dims() + " do not match " + problem() + "; expected OIHW ["
-                    + oc + ", " + inChannelsPerGroup() + ", " + kh + ", " + kw + "]");
+    public void requireWeights(Filters w) {
+        if (!w.shape().equals(filterShape())) {
+            throw new IllegalArgumentException("weights " + w.dims() + " do not match " + problem() + "; expected " + filterShape().dims());
         }
     }
 
     /** Output shape for an input shape; the input must be NCHW with this problem's C, H, W and a batch of 1..{@link #batch()}. */
     public Shape outputShape(Shape input) {
         requireInput(input);
-        return Shape.nchw(input.n(), oc, oh, ow);
+        return Shape.nchw(input.n(), outChannels, outHeight(), outWidth());
     }
 
     /** Throws unless {@code input} is NCHW with this problem's C, H, W and a batch of 1..{@link #batch()}. */
     public void requireInput(Shape input) {
         input.requireNchw("input");
-        if (input.c() != ic || input.h() != ih || input.w() != iw || input.n() > n) {
+        if (input.c() != inChannels || input.h() != inHeight || input.w() != inWidth || input.n() > batch) {
             throw new IllegalArgumentException("input shape " + input + " does not fit " + problem() + "; expected [1.."
-                    + n + ", " + ic + ", " + ih + ", " + iw + "]");
+                    + batch + ", " + inChannels + ", " + inHeight + ", " + inWidth + "]");
         }
     }
 
     /** Canonical problem string. */
     public String problem() {
-        String s = "n" + n + "_g" + groups + "_ic" + ic + "oc" + oc + "_ih" + ih + "iw" + iw + "_kh" + kh + "kw" + kw
-                + "_sh" + sh + "sw" + sw + "_ph" + ph + "pw" + pw;
-        return dh == 1 && dw == 1 ? s : s + "_dh" + dh + "dw" + dw;
+        String s = "n" + batch + "_g" + groups + "_ic" + inChannels + "oc" + outChannels + "_ih" + inHeight + "iw" + inWidth
+                + "_kh" + kernelHeight + "kw" + kernelWidth + "_sh" + strideHeight + "sw" + strideWidth + "_ph" + padHeight + "pw"
+                + padWidth;
+        return dilationHeight == 1 && dilationWidth == 1 ? s : s + "_dh" + dilationHeight + "dw" + dilationWidth;
     }
 
     @Override
     public String toString() {
         return problem();
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof ConvDesc d && d.problem().equals(problem());
-    }
-
-    @Override
-    public int hashCode() {
-        return problem().hashCode();
     }
 
     private static void requireRange(String name, int v, int min) {
@@ -404,7 +308,7 @@ public final class ConvDesc {
             if (depthwise) {
                 groups = ic;
             }
-            return new ConvDesc(this);
+            return new ConvDesc(n, groups, ic, oc, ih, iw, kh, kw, sh, sw, ph, pw, dh, dw);
         }
     }
 }

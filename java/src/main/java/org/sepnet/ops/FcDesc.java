@@ -1,6 +1,7 @@
 package org.sepnet.ops;
 
 import org.sepnet.tensor.ConvWeights;
+import org.sepnet.tensor.FilterShape;
 import org.sepnet.tensor.Shape;
 
 /**
@@ -31,9 +32,9 @@ public record FcDesc(int batch, int in, int out) {
 
     /** Throws unless {@code w} is OIHW [out, in, 1, 1]. */
     public void requireWeights(ConvWeights w) {
-        if (w.outChannels() != out || w.inChannelsPerGroup() != in || w.kh() != 1 || w.kw() != 1) {
-            throw new IllegalArgumentException("weights " + w.dims() + " do not match " + problem() + "; expected OIHW ["
-                    + out + ", " + in + ", 1, 1]");
+        FilterShape expected = new FilterShape(out, in, 1, 1);
+        if (!w.shape().equals(expected)) {
+            throw new IllegalArgumentException("weights " + w.dims() + " do not match " + problem() + "; expected " + expected.dims());
         }
     }
 

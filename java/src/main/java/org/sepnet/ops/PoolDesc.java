@@ -15,66 +15,39 @@ import org.sepnet.tensor.Shape;
  * <p>Problem string: {@code n1_c64_ih32iw32_kh3kw3_sh2sw2_ph1pw1_max} (+ {@code _ceil},
  * + {@code _xpad} for averages that exclude padding), or {@code n1_c64_ih8iw8_global_avg}.
  */
-public final class PoolDesc {
+public record PoolDesc(Kind kind, int batch, int channels, int inHeight, int inWidth, int kernelHeight, int kernelWidth,
+                       int strideHeight, int strideWidth, int padHeight, int padWidth, boolean ceilMode, boolean countIncludePad,
+                       boolean global) {
     /** Pooling kind. */
     public enum Kind {
         MAX, AVG
     }
 
-    private final Kind kind;
-    private final int n;
-    private final int c;
-    private final int ih;
-    private final int iw;
-    private final int kh;
-    private final int kw;
-    private final int sh;
-    private final int sw;
-    private final int ph;
-    private final int pw;
-    private final boolean ceilMode;
-    private final boolean countIncludePad;
-    private final boolean global;
-    private final int oh;
-    private final int ow;
-
-    private PoolDesc(Kind kind, int n, int c, int ih, int iw, int kh, int kw, int sh, int sw, int ph, int pw,
-                     boolean ceilMode, boolean countIncludePad, boolean global) {
-        positive("batch", n);
-        positive("channels", c);
-        positive("input height", ih);
-        positive("input width", iw);
-        positive("kernel height", kh);
-        positive("kernel width", kw);
-        positive("stride height", sh);
-        positive("stride width", sw);
-        if (ph < 0 || pw < 0 || ph >= kh || pw >= kw) {
-            throw new IllegalArgumentException("padding " + ph + "x" + pw + " with kernel " + kh + "x" + kw
-                    + "; expected 0 <= padding < kernel");
+    /** Validates every value, naming the first one out of range; prefer the factories. */
+    public PoolDesc {
+        if (kind == null) {
+            throw new IllegalArgumentException("pooling kind is null; expected MAX or AVG");
         }
-        if (kh > ih + 2 * ph || kw > iw + 2 * pw) {
-            throw new IllegalArgumentException("pooling window " + kh + "x" + kw + " does not fit input " + ih + "x" + iw
-                    + " padded by " + ph + "x" + pw);
+        positive("batch", batch);
+        positive("channels", channels);
+        positive("input height", inHeight);
+        positive("input width", inWidth);
+        positive("kernel height", kernelHeight);
+        positive("kernel width", kernelWidth);
+        positive("stride height", strideHeight);
+        positive("stride width", strideWidth);
+        if (padHeight < 0 || padWidth < 0 || padHeight >= kernelHeight || padWidth >= kernelWidth) {
+            throw new IllegalArgumentException("padding " + padHeight + "x" + padWidth + " with kernel " + kernelHeight + "x"
+                    + kernelWidth + "; expected 0 <= padding < kernel");
         }
-        if ((long) n * c * ih * iw > Integer.MAX_VALUE / 4) {
-            throw new IllegalArgumentException("input [" + n + ", " + c + ", " + ih + ", " + iw + "] is too large; split the batch");
+        if (kernelHeight > inHeight + 2 * padHeight || kernelWidth > inWidth + 2 * padWidth) {
+            throw new IllegalArgumentException("pooling window " + kernelHeight + "x" + kernelWidth + " does not fit input " + inHeight
+                    + "x" + inWidth + " padded by " + padHeight + "x" + padWidth);
         }
-        this.kind = kind;
-        this.n = n;
-        this.c = c;
-        this.ih = ih;
-        this.iw = iw;
-        this.kh = kh;
-        this.kw = kw;
-        this.sh = sh;
-        this.sw = sw;
-        this.ph = ph;
-        this.pw = pw;
-        this.ceilMode = ceilMode;
-        this.countIncludePad = countIncludePad;
-        this.global = global;
-        this.oh = outSize(ih, kh, sh, ph, ceilMode);
-        this.ow = outSize(iw, kw, sw, pw, ceilMode);
+        if ((long) batch * channels * inHeight * inWidth > Integer.MAX_VALUE / 4) {
+            throw new IllegalArgumentException("input [" + batch + ", " + channels + ", " + inHeight + ", " + inWidth
+                    + "] is too large; split the batch");
+        }
     }
 
     private static int outSize(int in, int k, int s, int p, boolean ceil) {
@@ -111,96 +84,43 @@ public final class PoolDesc {
 
     /** This problem with Caffe's ceil-mode output size. */
     public PoolDesc withCeilMode() {
-        return new PoolDesc(kind, n, c, ih, iw, kh, kw, sh, sw, ph, pw, true, countIncludePad, global);
+        return new PoolDesc(kind, batch, channels, inHeight, inWidth, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight,
+                padWidth, true, countIncludePad, global);
     }
 
     /** This problem averaging over real input values only. */
     public PoolDesc excludingPadding() {
-        return new PoolDesc(kind, n, c, ih, iw, kh, kw, sh, sw, ph, pw, ceilMode, false, global);
-    }
-
-    public Kind kind() {
-        return kind;
-    }
-
-    public int batch() {
-        return n;
-    }
-
-    public int channels() {
-        return c;
-    }
-
-    public int inHeight() {
-        return ih;
-    }
-
-    public int inWidth() {
-        return iw;
-    }
-
-    public int kernelHeight() {
-        return kh;
-    }
-
-    public int kernelWidth() {
-        return kw;
-    }
-
-    public int strideHeight() {
-        return sh;
-    }
-
-    public int strideWidth() {
-        return sw;
-    }
-
-    public int padHeight() {
-        return ph;
-    }
-
-    public int padWidth() {
-        return pw;
-    }
-
-    public boolean ceilMode() {
-        return ceilMode;
-    }
-
-    public boolean countIncludePad() {
-        return countIncludePad;
-    }
-
-    public boolean isGlobal() {
-        return global;
+        return new PoolDesc(kind, batch, channels, inHeight, inWidth, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight,
+                padWidth, ceilMode, false, global);
     }
 
     public int outHeight() {
-        return oh;
+        return outSize(inHeight, kernelHeight, strideHeight, padHeight, ceilMode);
     }
 
     public int outWidth() {
-        return ow;
+        return outSize(inWidth, kernelWidth, strideWidth, padWidth, ceilMode);
     }
 
     /** Output shape for an NCHW input with this problem's C, H, W and a batch of 1..{@link #batch()}. */
     public Shape outputShape(Shape input) {
         input.requireNchw("pooling input");
-        if (input.c() != c || input.h() != ih || input.w() != iw || input.n() > n) {
+        if (input.c() != channels || input.h() != inHeight || input.w() != inWidth || input.n() > batch) {
             throw new IllegalArgumentException("input shape " + input + " does not fit " + problem() + "; expected [1.."
-                    + n + ", " + c + ", " + ih + ", " + iw + "]");
+                    + batch + ", " + channels + ", " + inHeight + ", " + inWidth + "]");
         }
-        return Shape.nchw(input.n(), c, oh, ow);
+        return Shape.nchw(input.n(), channels, outHeight(), outWidth());
     }
 
     /** Canonical problem string. */
     public String problem() {
-        String base = "n" + n + "_c" + c + "_ih" + ih + "iw" + iw;
+        String base = "n" + batch + "_c" + channels + "_ih" + inHeight + "iw" + inWidth;
         String k = kind == Kind.MAX ? "max" : "avg";
         if (global) {
             return base + "_global_" + k;
         }
-        return base + "_kh" + kh + "kw" + kw + "_sh" + sh + "sw" + sw + "_ph" + ph + "pw" + pw + "_" + k
+        return base + "_kh" + kernelHeight + "kw" + kernelWidth + "_sh" + strideHeight + "sw" + strideWidth + "_ph" + padHeight + "pw"
+                + padWidth + "_" + k
                 + (ceilMode ? "_ceil" : "") + (kind == Kind.AVG && !countIncludePad ? "_xpad" : "");
     }
 

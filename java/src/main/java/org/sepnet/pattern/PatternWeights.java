@@ -2,6 +2,8 @@ package org.sepnet.pattern;
 
 import java.util.Arrays;
 import org.sepnet.tensor.ConvWeights;
+import org.sepnet.tensor.FilterShape;
+import org.sepnet.tensor.Filters;
 
 /**
  * The weights of a binarized (pattern) convolution: packed sign bits, one float α per output
@@ -24,11 +26,8 @@ import org.sepnet.tensor.ConvWeights;
  * The paper's view, one k×k code per (output, input) slice, is {@link #code(int, int)}: the
  * slice's {@code kh·kw} sign bits in the same order and polarity, bit {@code y·kw + x}.
  */
-public final class PatternWeights {
-    private final int outChannels;
-    private final int inChannelsPerGroup;
-    private final int kh;
-    private final int kw;
+public final class PatternWeights implements Filters {
+    private final FilterShape shape;
     private final int wordsPerFilter;
     private final int[] bits;
     private final float[] alpha;
@@ -40,15 +39,12 @@ public final class PatternWeights {
      * @param bias one value per output filter, or {@code null}
      */
     public PatternWeights(int outChannels, int inChannelsPerGroup, int kh, int kw, int[] bits, float[] alpha, float[] bias) {
-        requirePositive("outChannels", outChannels);
-        requirePositive("inChannelsPerGroup", inChannelsPerGroup);
-        requirePositive("kh", kh);
-        requirePositive("kw", kw);
-        long filterBits = (long) inChannelsPerGroup * kh * kw;
+        FilterShape shape = new FilterShape(outChannels, inChannelsPerGroup, kh, kw);
+        long filterBits = shape.filterSize();
         long words = (filterBits + 31) / 32;
         long expected = words * outChannels;
         if (expected > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("pattern weights OIHW [" + outChannels + ", " + inChannelsPerGroup + ", " + kh + ", " + kw + "] are too large");
+            throw new IllegalArgumentException("pattern weights " + shape.dims() + " are too large");
         }
         if (bits == null || bits.length != expected) {
             throw new IllegalArgumentException("bits has " + (bits == null ? "no" : bits.length) + " words; expected "
@@ -80,10 +76,7 @@ public final class PatternWeights {
                 }
             }
         }
-        this.outChannels = outChannels;
-        this.inChannelsPerGroup = inChannelsPerGroup;
-        this.kh = kh;
-        this.kw = kw;
+        this.shape = shape;
         this.wordsPerFilter = (int) words;
         this.bits = bits.clone();
         this.alpha = alpha.clone();
@@ -95,14 +88,10 @@ public final class PatternWeights {
      */
     public static PatternWeights pack(int outChannels, int inChannelsPerGroup, int kh, int kw,
                                       boolean[] negative, float[] alpha, float[] bias) {
-        requirePositive("outChannels", outChannels);
-        requirePositive("inChannelsPerGroup", inChannelsPerGroup);
-        requirePositive("kh", kh);
-        requirePositive("kw", kw);
-        int filterBits = inChannelsPerGroup * kh * kw;
-        if (negative.length != (long) outChannels * filterBits) {
-            throw new IllegalArgumentException("negative has " + negative.length + " signs; expected "
-                    + (long) outChannels * filterBits + " for OIHW [" + outChannels + ", " + inChannelsPerGroup + ", " + kh + ", " + kw + "]");
+        FilterShape shape = new FilterShape(outChannels, inChannelsPerGroup, kh, kw);
+        int filterBits = (int) shape.filterSize();
+        if (negative.length != shape.size()) {
+            throw new IllegalArgumentException("negative has " + negative.length + " signs; expected " + shape.size() + " for " + shape.dims());
         }
         int words = wordsPerFilter(inChannelsPerGroup, kh, kw);
         int[] bits = new int[outChannels * words];
@@ -121,20 +110,9 @@ public final class PatternWeights {
         return (int) (((long) inChannelsPerGroup * kh * kw + 31) / 32);
     }
 
-    public int outChannels() {
-        return outChannels;
-    }
-
-    public int inChannelsPerGroup() {
-        return inChannelsPerGroup;
-    }
-
-    public int kh() {
-        return kh;
-    }
-
-    public int kw() {
-        return kw;
+    @Override
+    public FilterShape shape() {
+        return shape;
     }
 
     /** 32-bit words per filter row. */
@@ -145,7 +123,7 @@ public final class PatternWeights {
     /** Whether sign (o, c, y, x) is negative (bit = 1). */
     public boolean isNegative(int o, int c, int y, int x) {
         checkIndex(o, c, y, x);
-        int i = (c * kh + y) * kw + x;
+        int i = (c * kh() + y) * kw() + x;
         return (bits[o * wordsPerFilter + (i >>> 5)] >>> (i & 31) & 1) != 0;
     }
 
@@ -159,13 +137,13 @@ public final class PatternWeights {
      * group), bit {@code y·kw + x} set where the sign is negative. Needs {@code kh·kw ≤ 64}.
      */
     public long code(int o, int c) {
-        if (kh * kw > 64) {
-            throw new IllegalStateException("a " + kh + "x" + kw + " slice has " + kh * kw + " signs; codes hold at most 64");
+        if (kh() * kw() > 64) {
+            throw new IllegalStateException("a " + kh() + "x" + kw() + " slice has " + kh() * kw() + " signs; codes hold at most 64");
         }
         checkIndex(o, c, 0, 0);
         long code = 0;
-        int base = c * kh * kw;
-        for (int j = 0; j < kh * kw; j++) {
+        int base = c * kh() * kw();
+        for (int j = 0; j < kh() * kw(); j++) {
             int i = base + j;
             if ((bits[o * wordsPerFilter + (i >>> 5)] >>> (i & 31) & 1) != 0) {
                 code |= 1L << j;
@@ -201,12 +179,12 @@ public final class PatternWeights {
 
     /** These signs and α with another bias ({@code null} for none). */
     public PatternWeights withBias(float[] newBias) {
-        return new PatternWeights(outChannels, inChannelsPerGroup, kh, kw, bits, alpha, newBias);
+        return new PatternWeights(outChannels(), inChannelsPerGroup(), kh(), kw(), bits, alpha, newBias);
     }
 
     /** These signs with other α values. */
     public PatternWeights withAlpha(float[] newAlpha) {
-        return new PatternWeights(outChannels, inChannelsPerGroup, kh, kw, bits, newAlpha, bias);
+        return new PatternWeights(outChannels(), inChannelsPerGroup(), kh(), kw(), bits, newAlpha, bias);
     }
 
     /**
@@ -215,46 +193,41 @@ public final class PatternWeights {
      * {@link org.sepnet.ops.ErrorBound}).
      */
     public PatternWeights absolute() {
-        float[] a = new float[outChannels];
-        for (int o = 0; o < outChannels; o++) {
+        float[] a = new float[outChannels()];
+        for (int o = 0; o < outChannels(); o++) {
             a[o] = Math.abs(alpha[o]);
         }
         float[] b = null;
         if (bias != null) {
-            b = new float[outChannels];
-            for (int o = 0; o < outChannels; o++) {
+            b = new float[outChannels()];
+            for (int o = 0; o < outChannels(); o++) {
                 b[o] = Math.abs(bias[o]);
             }
         }
-        return new PatternWeights(outChannels, inChannelsPerGroup, kh, kw, new int[bits.length], a, b);
+        return new PatternWeights(outChannels(), inChannelsPerGroup(), kh(), kw(), new int[bits.length], a, b);
     }
 
     /** The equivalent float weights α[o]·B[o] (OIHW) with the same bias. */
     public ConvWeights toConvWeights() {
-        int filterBits = inChannelsPerGroup * kh * kw;
-        float[] w = new float[outChannels * filterBits];
-        for (int o = 0; o < outChannels; o++) {
+        int filterBits = inChannelsPerGroup() * kh() * kw();
+        float[] w = new float[outChannels() * filterBits];
+        for (int o = 0; o < outChannels(); o++) {
             for (int i = 0; i < filterBits; i++) {
                 boolean neg = (bits[o * wordsPerFilter + (i >>> 5)] >>> (i & 31) & 1) != 0;
                 w[o * filterBits + i] = neg ? -alpha[o] : alpha[o];
             }
         }
-        return new ConvWeights(outChannels, inChannelsPerGroup, kh, kw, w, bias);
+        return new ConvWeights(outChannels(), inChannelsPerGroup(), kh(), kw(), w, bias);
     }
 
     /** Parameters by the paper's rule: one per binarized k×k slice ({@code outChannels·inChannelsPerGroup}); α not counted. */
     public long paperParameterCount() {
-        return (long) outChannels * inChannelsPerGroup;
+        return (long) outChannels() * inChannelsPerGroup();
     }
 
     /** Bytes as stored: sign words, α and bias, 4 bytes each. */
     public long storedBytes() {
         return 4L * (bits.length + alpha.length + (bias == null ? 0 : bias.length));
-    }
-
-    /** {@code OIHW [o, c, kh, kw]}. */
-    public String dims() {
-        return "OIHW [" + outChannels + ", " + inChannelsPerGroup + ", " + kh + ", " + kw + "]";
     }
 
     @Override
@@ -264,8 +237,7 @@ public final class PatternWeights {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof PatternWeights p && p.outChannels == outChannels && p.inChannelsPerGroup == inChannelsPerGroup
-                && p.kh == kh && p.kw == kw && Arrays.equals(p.bits, bits) && Arrays.equals(p.alpha, alpha)
+        return o instanceof PatternWeights p && p.shape.equals(shape) && Arrays.equals(p.bits, bits) && Arrays.equals(p.alpha, alpha)
                 && Arrays.equals(p.bias, bias);
     }
 
@@ -275,14 +247,9 @@ public final class PatternWeights {
     }
 
     private void checkIndex(int o, int c, int y, int x) {
-        if (o < 0 || o >= outChannels || c < 0 || c >= inChannelsPerGroup || y < 0 || y >= kh || x < 0 || x >= kw) {
+        if (o < 0 || o >= outChannels() || c < 0 || c >= inChannelsPerGroup() || y < 0 || y >= kh() || x < 0 || x >= kw()) {
             throw new IndexOutOfBoundsException("sign (" + o + ", " + c + ", " + y + ", " + x + ") outside " + dims());
         }
     }
 
-    private static void requirePositive(String name, int v) {
-        if (v < 1) {
-            throw new IllegalArgumentException(name + " is " + v + "; expected a positive value");
-        }
-    }
 }

@@ -9,11 +9,8 @@ import java.util.SplittableRandom;
  * {@code inChannelsPerGroup} = input features. Arrays are copied in and out; instances are
  * immutable.
  */
-public final class ConvWeights {
-    private final int outChannels;
-    private final int inChannelsPerGroup;
-    private final int kh;
-    private final int kw;
+public final class ConvWeights implements Filters {
+    private final FilterShape shape;
     private final float[] weights;
     private final float[] bias;
 
@@ -22,15 +19,11 @@ public final class ConvWeights {
      * @param bias {@code outChannels} values, or {@code null} for none
      */
     public ConvWeights(int outChannels, int inChannelsPerGroup, int kh, int kw, float[] weights, float[] bias) {
-        requirePositive("outChannels", outChannels);
-        requirePositive("inChannelsPerGroup", inChannelsPerGroup);
-        requirePositive("kh", kh);
-        requirePositive("kw", kw);
-        long expected = (long) outChannels * inChannelsPerGroup * kh * kw;
+        FilterShape shape = new FilterShape(outChannels, inChannelsPerGroup, kh, kw);
+        long expected = shape.size();
         if (weights == null || weights.length != expected) {
             throw new IllegalArgumentException("weights has " + (weights == null ? "no" : weights.length)
-                    + " values; expected " + expected + " for OIHW [" + outChannels + ", " + inChannelsPerGroup
-                    + ", " + kh + ", " + kw + "]");
+                    + " values; expected " + expected + " for " + shape.dims());
         }
         if (bias != null && bias.length != outChannels) {
             throw new IllegalArgumentException("bias has " + bias.length + " values; expected " + outChannels + " (one per output channel)");
@@ -39,10 +32,7 @@ public final class ConvWeights {
         if (bias != null) {
             requireFinite("bias", bias);
         }
-        this.outChannels = outChannels;
-        this.inChannelsPerGroup = inChannelsPerGroup;
-        this.kh = kh;
-        this.kw = kw;
+        this.shape = shape;
         this.weights = weights.clone();
         this.bias = bias == null ? null : bias.clone();
     }
@@ -78,30 +68,19 @@ public final class ConvWeights {
         return new ConvWeights(outChannels, inChannelsPerGroup, kh, kw, w, b);
     }
 
-    public int outChannels() {
-        return outChannels;
-    }
-
-    public int inChannelsPerGroup() {
-        return inChannelsPerGroup;
-    }
-
-    public int kh() {
-        return kh;
-    }
-
-    public int kw() {
-        return kw;
+    @Override
+    public FilterShape shape() {
+        return shape;
     }
 
     /** Values per output filter: {@code inChannelsPerGroup * kh * kw}. */
     public int filterSize() {
-        return inChannelsPerGroup * kh * kw;
+        return (int) shape.filterSize();
     }
 
     /** Weight (o, c, y, x). */
     public float weight(int o, int c, int y, int x) {
-        return weights[((o * inChannelsPerGroup + c) * kh + y) * kw + x];
+        return weights[((o * shape.inChannelsPerGroup() + c) * shape.kh() + y) * shape.kw() + x];
     }
 
     /** All weights, OIHW (a copy). */
@@ -121,7 +100,7 @@ public final class ConvWeights {
 
     /** These weights with another bias ({@code null} for none). */
     public ConvWeights withBias(float[] newBias) {
-        return new ConvWeights(outChannels, inChannelsPerGroup, kh, kw, weights, newBias);
+        return new ConvWeights(outChannels(), inChannelsPerGroup(), kh(), kw(), weights, newBias);
     }
 
     /** |weights| and |bias|: evaluated on |x| this gives the absolute sum that bounds rounding errors. */
@@ -137,12 +116,7 @@ public final class ConvWeights {
                 b[i] = Math.abs(bias[i]);
             }
         }
-        return new ConvWeights(outChannels, inChannelsPerGroup, kh, kw, w, b);
-    }
-
-    /** {@code OIHW [o, c, kh, kw]}. */
-    public String dims() {
-        return "OIHW [" + outChannels + ", " + inChannelsPerGroup + ", " + kh + ", " + kw + "]";
+        return new ConvWeights(outChannels(), inChannelsPerGroup(), kh(), kw(), w, b);
     }
 
     @Override
@@ -152,19 +126,12 @@ public final class ConvWeights {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ConvWeights c && c.outChannels == outChannels && c.inChannelsPerGroup == inChannelsPerGroup
-                && c.kh == kh && c.kw == kw && Arrays.equals(c.weights, weights) && Arrays.equals(c.bias, bias);
+        return o instanceof ConvWeights c && c.shape.equals(shape) && Arrays.equals(c.weights, weights) && Arrays.equals(c.bias, bias);
     }
 
     @Override
     public int hashCode() {
         return 31 * Arrays.hashCode(weights) + Arrays.hashCode(bias);
-    }
-
-    static void requirePositive(String name, int v) {
-        if (v < 1) {
-            throw new IllegalArgumentException(name + " is " + v + "; expected a positive value");
-        }
     }
 
     static void requireFinite(String name, float[] values) {

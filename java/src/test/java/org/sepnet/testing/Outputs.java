@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.sepnet.backend.Backend;
-import org.sepnet.layers.Network;
+import org.sepnet.runtime.Network;
 import org.sepnet.models.Model;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;

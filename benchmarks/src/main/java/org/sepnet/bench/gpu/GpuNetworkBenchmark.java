@@ -21,7 +21,7 @@ import org.sepnet.backend.cpu.PatternAlgorithm;
 import org.sepnet.backend.cuda.CudaBackend;
 import org.sepnet.bench.NetworkBenchmark;
 import org.sepnet.bench.peers.CudnnBackend;
-import org.sepnet.layers.Network;
+import org.sepnet.runtime.Network;
 import org.sepnet.models.Model;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;

@@ -35,7 +35,7 @@ import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
 /**
- * The network baseline on the GPU: every layer of a {@link org.sepnet.layers.Network} run by cuDNN
+ * The network baseline on the GPU: every layer of a {@link org.sepnet.runtime.Network} run by cuDNN
  * (float32), on the CUDA backend's device tensors. Convolutions of every kind are cuDNN convolutions
  * with the algorithm {@code cudnnFindConvolutionForwardAlgorithm} picks ({@link CudnnConvStage}),
  * bias and ReLU fused where cuDNN can ({@code cudnnConvolutionBiasActivationForward}); pattern

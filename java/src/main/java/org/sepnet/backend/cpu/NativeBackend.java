@@ -198,14 +198,14 @@ public final class NativeBackend implements Backend, AutoCloseable {
     @Override
     public UnaryOp conv2d(ConvDesc d, ConvWeights w, Activation act) {
         d.requireWeights(w);
-        long h = NativeKernels.sepnet_conv_create(context(), d.toNativeArray(d.batch()), w.weights(), w.bias(), relu(act));
+        long h = NativeKernels.sepnet_conv_create(context(), problem(d), w.weights(), w.bias(), relu(act));
         return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape);
     }
 
     @Override
     public UnaryOp patternConv2d(ConvDesc d, PatternWeights w, Activation act) {
         d.requireWeights(w);
-        long h = NativeKernels.sepnet_pattern_conv_create(context(), d.toNativeArray(d.batch()), w.bits(), w.alpha(),
+        long h = NativeKernels.sepnet_pattern_conv_create(context(), problem(d), w.bits(), w.alpha(),
                 w.bias(), relu(act), algorithmFor(d));
         return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape);
     }
@@ -214,7 +214,7 @@ public final class NativeBackend implements Backend, AutoCloseable {
     public UnaryOp patternResidualBlock(PrbDesc d, PatternWeights pattern, ConvWeights pointwise, Activation act) {
         Checks.requirePrbWeights(d, pattern, pointwise);
         ConvDesc k = d.pattern();
-        long h = NativeKernels.sepnet_prb_create(context(), k.toNativeArray(k.batch()), pattern.bits(), pattern.alpha(),
+        long h = NativeKernels.sepnet_prb_create(context(), problem(k), pattern.bits(), pattern.alpha(),
                 pointwise.weights(), d.pointwise().groups(), Checks.prbBias(pattern, pointwise), relu(act), algorithmFor(k));
         return new NativeOp(created(h, d.problem()), d.problem(), s -> k.outputShape(s));
     }
@@ -310,6 +310,12 @@ public final class NativeBackend implements Backend, AutoCloseable {
             return PatternAlgorithm.XOR.code;  // the lookup needs 2..7 taps per row
         }
         return algorithm.code;
+    }
+
+    /** The C ABI's 14-int convolution problem (sepnet_native.h): n, c, h, w, o, groups, kh, kw, sh, sw, ph, pw, dh, dw. */
+    private static int[] problem(ConvDesc d) {
+        return new int[] {d.batch(), d.inChannels(), d.inHeight(), d.inWidth(), d.outChannels(), d.groups(), d.kernelHeight(),
+                d.kernelWidth(), d.strideHeight(), d.strideWidth(), d.padHeight(), d.padWidth(), d.dilationHeight(), d.dilationWidth()};
     }
 
     private static long created(long handle, String problem) {

@@ -59,7 +59,7 @@ final class CudaLayers {
 
     static UnaryOp pool(CudaBackend backend, PoolDesc d) {
         CudaContext c = backend.context();
-        if (d.isGlobal()) {
+        if (d.global()) {
             CUfunction f = c.function("sepnet_global_pool");
             int hw = d.inHeight() * d.inWidth();
             int max = d.kind() == PoolDesc.Kind.MAX ? 1 : 0;

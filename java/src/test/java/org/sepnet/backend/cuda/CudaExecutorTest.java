@@ -13,7 +13,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
-import org.sepnet.layers.Network;
+import org.sepnet.runtime.Network;
 import org.sepnet.models.Model;
 import org.sepnet.models.Zoo;
 import org.sepnet.ops.Activation;

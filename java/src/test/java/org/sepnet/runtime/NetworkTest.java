@@ -1,4 +1,4 @@
-package org.sepnet.layers;
+package org.sepnet.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,6 +15,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.sepnet.backend.Backend;
 import org.sepnet.backend.Backends;
 import org.sepnet.backend.reference.ReferenceBackend;
+import org.sepnet.layers.BatchNorm;
+import org.sepnet.layers.Conv2d;
+import org.sepnet.layers.ConvSpec;
+import org.sepnet.layers.Layer;
+import org.sepnet.layers.PatternConv2d;
+import org.sepnet.layers.PatternResidualBlock;
+import org.sepnet.layers.Relu;
+import org.sepnet.layers.Sequential;
+import org.sepnet.layers.Transforms;
 import org.sepnet.models.Model;
 import org.sepnet.models.Zoo;
 import org.sepnet.ops.Activation;
@@ -188,6 +197,25 @@ class NetworkTest {
             assertTrue(java.util.Arrays.equals(expected, y.toArray()), "the profiled passes compute what forward does");
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> net.profile(in, 0));
             assertTrue(e.getMessage().contains("repetitions is 0"), e.getMessage());
+        }
+    }
+
+    /** Any number of host images, run maxBatch at a time, give what one pass over all of them gives. */
+    @Test
+    void forwardOnHostTensorsStreamsAnyNumberOfImages() {
+        Model m = Zoo.build("resnet20", 3);
+        float[] x = Data.uniform(7 * 3 * 32 * 32, new SplittableRandom(Seeds.of("stream")));
+        for (Backend backend : Backends.available()) {
+            float[] whole = Outputs.run(m, backend, 7, x, 7);
+            try (Network net = Network.compile(m.graph(), m.input(), backend, 3);
+                 HostTensor in = HostTensor.of(Shape.of(7, 3, 32, 32), x);
+                 HostTensor out = HostTensor.allocate(7, 10)) {
+                out.fill(Float.NaN);
+                net.forward(in, out);
+                Outputs.assertClose(whole, out.toArray(), "7 images in batches of 3 on " + backend.name());
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> net.forward(in, HostTensor.allocate(6, 10)));
+                assertTrue(e.getMessage().contains("[7, 10]"), e.getMessage());
+            }
         }
     }
 }
