@@ -4,7 +4,7 @@
 find_package(Threads REQUIRED)
 file(GLOB SEPNET_NATIVE_SOURCES CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/native/src/*.cpp")
 file(GLOB SEPNET_NATIVE_HEADERS CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/native/include/*.h"
-     "${CMAKE_SOURCE_DIR}/native/src/*.h" "${CMAKE_SOURCE_DIR}/native/src/*.inc")
+     "${CMAKE_SOURCE_DIR}/native/src/*.h" "${CMAKE_SOURCE_DIR}/native/src/*.inc" "${CMAKE_SOURCE_DIR}/native/src/kernels/*.inc")
 
 add_library(sepnet_native STATIC ${SEPNET_NATIVE_SOURCES})
 set_target_properties(sepnet_native PROPERTIES
