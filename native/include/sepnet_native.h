@@ -24,18 +24,21 @@
 extern "C" {
 #endif
 
-#define SEPNET_NATIVE_ABI_VERSION 2
+#define SEPNET_NATIVE_ABI_VERSION 3
 #define SEPNET_OK 0
 #define SEPNET_E_NULL (-1)
 #define SEPNET_E_SHAPE (-2)
 #define SEPNET_E_HANDLE (-3)
 
-/* Pattern convolution algorithms. */
-#define SEPNET_PATTERN_AUTO 0   /* the measured rule of choose_pattern_mode (native/src/conv_op.h) */
-#define SEPNET_PATTERN_XOR 1    /* input rows added or subtracted by sign, no multiplications */
-#define SEPNET_PATTERN_LOOKUP 2 /* signed row sums built once per channel, gathered per output */
-#define SEPNET_PATTERN_GEMM 3   /* the float GEMM on signs unpacked to +-1, alpha in the epilogue */
-#define SEPNET_PATTERN_WINOGRAD 4 /* Winograd F(2x2, 3x3) where it fits (3x3, stride 1, AVX-512), else AUTO */
+/* Pattern convolution algorithms. AUTO takes the first implementation of the ranked list
+ * (sepnet_native_conv_ranking) that runs the problem and whose measured rule holds; the others
+ * force an algorithm: the first of its implementations that runs the problem, or the op is refused
+ * (0, sepnet_last_error says why), never replaced. */
+#define SEPNET_PATTERN_AUTO 0     /* the ranked list's measured rules */
+#define SEPNET_PATTERN_XOR 1      /* input rows added or subtracted by sign, no multiplications (xor) */
+#define SEPNET_PATTERN_LOOKUP 2   /* signed row sums built once per channel, gathered per output (lookup_ov, lookup) */
+#define SEPNET_PATTERN_GEMM 3     /* multiply-adds with the signs as +-1, alpha in the epilogue (depthwise, gemm_ov, gemm) */
+#define SEPNET_PATTERN_WINOGRAD 4 /* Winograd F(2x2, 3x3): 3x3, stride 1, AVX-512 (winograd) */
 
 int sepnet_native_abi_version(void);
 /* CPU features seen at run time, e.g. "avx512f avx512bw avx2 fma". */
@@ -73,6 +76,10 @@ int64_t sepnet_affine_create(int64_t ctx, int32_t batch, int32_t channels, int64
 int32_t sepnet_op_run(int64_t op, const float* x, float* y, int32_t batch);
 /* Implementation name, e.g. "native:pattern_conv_lookup_avx512". */
 const char* sepnet_op_name(int64_t op);
+/* Why that implementation runs it, e.g. "auto: 5x5" or "forced: xor" (convolutions; "" otherwise). */
+const char* sepnet_op_reason(int64_t op);
+/* The convolution implementations in rank order with AUTO's rule for each, one per line. */
+const char* sepnet_native_conv_ranking(void);
 void sepnet_op_destroy(int64_t op);
 
 /* Measured peak of the context: multiply-add throughput of its instruction set on all its threads

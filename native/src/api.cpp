@@ -6,8 +6,7 @@
 #include <string>
 
 #include "context.h"
-#include "conv_op.h"
-#include "winograd_op.h"
+#include "conv_choice.h"
 #include "layer_ops.h"
 #include "sepnet_native.h"
 
@@ -48,25 +47,6 @@ bool parse_conv(const int32_t* problem, ConvProblem* p, std::string* error) {
     return false;
   }
   return true;
-}
-
-int mode_of(int32_t algorithm, const ConvProblem& p, const Kernels& k, bool prb, ConvMode* mode, std::string* error) {
-  switch (algorithm) {
-    case SEPNET_PATTERN_AUTO: *mode = choose_pattern_mode(p, k, prb); return 1;
-    case SEPNET_PATTERN_GEMM: *mode = ConvMode::kPatternGemm; return 1;
-    case SEPNET_PATTERN_XOR: *mode = ConvMode::kPatternXor; return 1;
-    case SEPNET_PATTERN_WINOGRAD:  // where it fits, else what AUTO runs
-      *mode = !prb && winograd_fits(p, k) ? ConvMode::kPatternWinograd : choose_pattern_mode(p, k, prb);
-      return 1;
-    case SEPNET_PATTERN_LOOKUP:
-      if (p.kw < 2 || p.kw > 7) {
-        *error = "the lookup algorithm needs a kernel width of 2 to 7";
-        return 0;
-      }
-      *mode = ConvMode::kPatternLookup;
-      return 1;
-    default: *error = "unknown pattern algorithm " + std::to_string(algorithm); return 0;
-  }
 }
 
 }  // namespace
@@ -113,14 +93,10 @@ extern "C" int64_t sepnet_conv_create(int64_t ctx, const int32_t* problem, const
       *error = "null weights";
       return nullptr;
     }
-    // 3x3 stride 1 with outputs per group a multiple of the vector width: Winograd's F(2x2, 3x3)
-    // (AVX-512), 2.25x fewer multiply-adds (docs/native-backend.md).
-    if (winograd_fits(s.p, c->k())) return new WinogradOp(c, s.p, nullptr, weights, nullptr, bias, relu != 0);
-    s.mode = ConvMode::kFloat;
     s.weights = weights;
     s.bias = bias;
     s.relu = relu != 0;
-    return new ConvOp(c, s);
+    return create_conv(c, s, SEPNET_PATTERN_AUTO, error);
   });
 }
 
@@ -129,17 +105,16 @@ extern "C" int64_t sepnet_pattern_conv_create(int64_t ctx, const int32_t* proble
                                               int32_t algorithm) {
   return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
     ConvSpec s;
-    if (!parse_conv(problem, &s.p, error) || !mode_of(algorithm, s.p, c->k(), false, &s.mode, error)) return nullptr;
+    if (!parse_conv(problem, &s.p, error)) return nullptr;
     if (!bits || !alpha) {
       *error = "null sign bits or alpha";
       return nullptr;
     }
-    if (s.mode == ConvMode::kPatternWinograd) return new WinogradOp(c, s.p, bits, nullptr, alpha, bias, relu != 0);
     s.bits = bits;
     s.alpha = alpha;
     s.bias = bias;
     s.relu = relu != 0;
-    return new ConvOp(c, s);
+    return create_conv(c, s, algorithm, error);
   });
 }
 
@@ -148,7 +123,7 @@ extern "C" int64_t sepnet_prb_create(int64_t ctx, const int32_t* problem, const 
                                      int32_t algorithm) {
   return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
     ConvSpec s;
-    if (!parse_conv(problem, &s.p, error) || !mode_of(algorithm, s.p, c->k(), true, &s.mode, error)) return nullptr;
+    if (!parse_conv(problem, &s.p, error)) return nullptr;
     const ConvProblem& p = s.p;
     if (!bits || !alpha || !w1) {
       *error = "null sign bits, alpha or 1x1 weights";
@@ -168,7 +143,7 @@ extern "C" int64_t sepnet_prb_create(int64_t ctx, const int32_t* problem, const 
     s.groups1 = groups1;
     s.bias = bias;
     s.relu = relu != 0;
-    return new ConvOp(c, s);
+    return create_conv(c, s, algorithm, error);
   });
 }
 
@@ -217,6 +192,10 @@ extern "C" int32_t sepnet_op_run(int64_t op, const float* x, float* y, int32_t b
 }
 
 extern "C" const char* sepnet_op_name(int64_t op) { return op ? op_of(op)->name().c_str() : ""; }
+
+extern "C" const char* sepnet_op_reason(int64_t op) { return op ? op_of(op)->reason().c_str() : ""; }
+
+extern "C" const char* sepnet_native_conv_ranking(void) { return conv_ranking().c_str(); }
 
 extern "C" void sepnet_op_destroy(int64_t op) { delete op_of(op); }
 

@@ -35,12 +35,17 @@ class Op {
   virtual ~Op() = default;
   // y = op(x) for `batch` samples (1..the batch it was built for). Returns SEPNET_OK or an error.
   virtual int run(const float* x, float* y, int batch) = 0;
+  // The implementation, e.g. "native:pattern_conv_xor_avx512".
   const std::string& name() const { return name_; }
+  // Why it runs this op (convolutions: the choice of conv_choice.h), or "".
+  const std::string& reason() const { return reason_; }
+  void set_reason(std::string reason) { reason_ = std::move(reason); }
 
  protected:
   std::shared_ptr<Context> owner_;
   Context* ctx_;
   std::string name_;
+  std::string reason_;
 };
 
 // Thread-local message for the last failed call, read by sepnet_last_error().

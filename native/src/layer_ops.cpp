@@ -13,8 +13,8 @@ namespace sepnet {
 namespace {
 constexpr long kChunk = 1L << 14;  // floats per element-wise work item
 
-// Runs of whole planes, about 4 per thread: one work item per plane made the threads contend for the
-// pool's item counter (global average pooling of 640 planes of 7x7 took 108 us).
+// Runs of whole planes, about 4 per thread: one work item per small plane makes the threads contend
+// for the pool's item counter.
 void for_planes(Context* ctx, long planes, const std::function<void(long)>& fn) {
   const long per = std::max(1L, (planes + ctx->threads() * 4L - 1) / (ctx->threads() * 4L));
   ctx->pool().parallel_for((planes + per - 1) / per, [&](int64_t u, int) {

@@ -1,14 +1,10 @@
 // Scratch buffers on pages of their own, at a chosen byte offset within the first page.
 //
-// Where a buffer lands relative to the others changed the speed of the same convolution by up to a
-// third: ResNet-20's 32->64 16x16 s2 at batch 32 (two threads, benchmarks/native/opbench.cpp,
-// 2026-11-26) took 188-224 us when glibc gave each scratch vector its own mapping (page offset 16)
-// and 260-343 us when the vectors shared the heap (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=
-// 33554432, which is how they land inside a JVM), evenly over every kernel (perf). With the
-// accumulators and the row tables both at the start of a page it was slow again (320-332 us), with
-// the accumulators half a page further (page offset 2048 + 64) fast (196.6 us) whatever the heap:
-// loads of one buffer alias recent stores to the other 4 KiB apart (4K aliasing). So ConvOp's
-// accumulators sit half a page past its source rows and row tables.
+// Where a buffer lands relative to the others changes the speed of the same convolution by up to a
+// third: inside a JVM the scratch vectors share the heap, and loads of one buffer alias recent
+// stores to another 4 KiB apart (4K aliasing). So every op's scratch buffers are mappings of their
+// own, the accumulators half a page past the source rows and row tables they are computed from
+// (docs/native-backend.md has the measurements).
 #pragma once
 
 #include <sys/mman.h>

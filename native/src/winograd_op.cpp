@@ -5,7 +5,6 @@
 #include <cstring>
 #include <string>
 
-#include "conv_op.h"
 #include "sepnet_native.h"
 
 namespace sepnet {
@@ -16,11 +15,6 @@ namespace {
 constexpr long kUnitFloats = 96L * 1024;
 
 }  // namespace
-
-bool winograd_fits(const ConvProblem& p, const Kernels& k) {
-  return k.wino_input && k.ov_store && k.wino_output_pm && p.kh == 3 && p.kw == 3 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 &&
-         p.ph <= 2 && p.pw <= 2 && p.opg() % k.lanes == 0;
-}
 
 WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const uint32_t* bits, const float* weights,
                        const float* alpha, const float* bias, bool relu)

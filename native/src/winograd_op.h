@@ -22,18 +22,14 @@
 #include <vector>
 
 #include "context.h"
-#include "conv_problem.h"
+#include "conv_spec.h"
 #include "page_buffer.h"
 
 namespace sepnet {
 
-// (With 16 outputs per group the GEMMs run position-major instead and the output transform on
-// vectors of tiles: Kernels::gemm, wino_output_pm.)
-//
-// Whether the Winograd op runs this pattern convolution: 3x3, stride 1, dilation 1, padding <= 2,
-// outputs per group a multiple of 16, AVX-512 kernels.
-bool winograd_fits(const ConvProblem& p, const Kernels& k);
-
+// With 16 outputs per group the GEMMs run position-major instead and the output transform on
+// vectors of tiles (Kernels::gemm, wino_output_pm). What it runs: 3x3, stride 1, dilation 1,
+// padding up to 2, outputs per group a multiple of 16, AVX-512 kernels (conv_choice.cpp checks).
 class WinogradOp : public Op {
  public:
   // Either bits (packed signs, see sepnet_native.h) with alpha (one per output), or float OIHW
@@ -45,11 +41,8 @@ class WinogradOp : public Op {
  private:
   struct Scratch {
     // On pages of their own (page_buffer.h), the GEMMs' products half a page past the transformed
-    // inputs they are computed from. Against plain vectors on a JVM-like heap (opbench with
-    // GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432, two threads, min of 3-4 alternated runs,
-    // us, 2026-11-26): 64->192 56x56 1183/1198 -> 1056/1083, 128->256 14x14 at batch 32 6150/6332 ->
-    // 6002/5822, 64->64 8x8 at batch 32 343/335 -> 296/323, 96->128 28x28 318/297 -> 308/299. The
-    // offsets mattered less than the pages (all at 0: 1039, 6052, 300, 307).
+    // inputs they are computed from: on a heap shared with the JVM's allocations the transforms
+    // ran slower.
     std::vector<float, PageBuffer<0>> pad;
     std::vector<float, PageBuffer<0>> v;
     std::vector<float, PageBuffer<2048>> m;

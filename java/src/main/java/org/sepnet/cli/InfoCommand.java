@@ -42,6 +42,13 @@ final class InfoCommand implements Callable<Integer> {
                 + BuildInfo.get("cuda.sass", "?").replace(";", "/") + ", PTX compute_" + BuildInfo.get("cuda.ptx", "?")));
         System.out.println("       native library " + describe("native", BuildInfo.get("native.compiler", "?")));
         NativeBackend nb = NativeBackend.instance();
+        String ranking = NativeBackend.convolutionRanking();
+        if (!ranking.isEmpty()) {
+            System.out.println();
+            System.out.println("native convolutions: the first implementation that runs a problem and whose rule holds");
+            System.out.println("(-Dsepnet.native.pattern=xor|lookup|gemm|winograd forces an algorithm; each op's reason is in `sepnet profile`):");
+            ranking.lines().forEach(l -> System.out.println("  " + l));
+        }
         if (peak && nb.availability().available()) {
             System.out.printf("native peak: %.1f GFLOP/s (%s, %d threads, multiply-add throughput measured over 1 s)%n",
                     nb.measurePeakGflops(1000), nb.instructionSet(), nb.threads());

@@ -238,7 +238,8 @@ final class Compiler implements Layer.Visitor<Value> {
 
     private <T extends Op> T own(T op, String layer) {
         program.own(op);
-        program.planned(layer + ": " + op.implementation() + " " + op.problem());
+        String why = op.reason();
+        program.planned(layer + ": " + op.implementation() + " " + op.problem() + (why.isEmpty() ? "" : " (" + why + ")"));
         return op;
     }
 

@@ -41,7 +41,7 @@ public final class NativeBackend implements Backend, AutoCloseable {
     /** Name used by {@code -Dsepnet.backend}. */
     public static final String NAME = "native";
     /** ABI version this binding expects ({@code SEPNET_NATIVE_ABI_VERSION}). */
-    static final int ABI_VERSION = 2;
+    static final int ABI_VERSION = 3;
 
     private static final Cleaner CLEANER = Cleaner.create();
     private static volatile String libraryProblem;
@@ -206,8 +206,8 @@ public final class NativeBackend implements Backend, AutoCloseable {
     public UnaryOp patternConv2d(ConvDesc d, PatternWeights w, Activation act) {
         d.requireWeights(w);
         long h = NativeKernels.sepnet_pattern_conv_create(context(), problem(d), w.bits(), w.alpha(),
-                w.bias(), relu(act), algorithmFor(d));
-        return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape);
+                w.bias(), relu(act), algorithm.code);
+        return new NativeOp(created(h, d.problem(), algorithm), d.problem(), d::outputShape);
     }
 
     @Override
@@ -215,8 +215,8 @@ public final class NativeBackend implements Backend, AutoCloseable {
         Checks.requirePrbWeights(d, pattern, pointwise);
         ConvDesc k = d.pattern();
         long h = NativeKernels.sepnet_prb_create(context(), problem(k), pattern.bits(), pattern.alpha(),
-                pointwise.weights(), d.pointwise().groups(), Checks.prbBias(pattern, pointwise), relu(act), algorithmFor(k));
-        return new NativeOp(created(h, d.problem()), d.problem(), s -> k.outputShape(s));
+                pointwise.weights(), d.pointwise().groups(), Checks.prbBias(pattern, pointwise), relu(act), algorithm.code);
+        return new NativeOp(created(h, d.problem(), algorithm), d.problem(), s -> k.outputShape(s));
     }
 
     @Override
@@ -305,13 +305,6 @@ public final class NativeBackend implements Backend, AutoCloseable {
         return ctx;
     }
 
-    private int algorithmFor(ConvDesc d) {
-        if (algorithm == PatternAlgorithm.LOOKUP && (d.kernelWidth() < 2 || d.kernelWidth() > 7)) {
-            return PatternAlgorithm.XOR.code;  // the lookup needs 2..7 taps per row
-        }
-        return algorithm.code;
-    }
-
     /** The C ABI's 14-int convolution problem (sepnet_native.h): n, c, h, w, o, groups, kh, kw, sh, sw, ph, pw, dh, dw. */
     private static int[] problem(ConvDesc d) {
         return new int[] {d.batch(), d.inChannels(), d.inHeight(), d.inWidth(), d.outChannels(), d.groups(), d.kernelHeight(),
@@ -319,10 +312,24 @@ public final class NativeBackend implements Backend, AutoCloseable {
     }
 
     private static long created(long handle, String problem) {
+        return created(handle, problem, PatternAlgorithm.AUTO);
+    }
+
+    /** A forced pattern algorithm that cannot run a problem is the caller's choice: an IllegalArgumentException. */
+    private static long created(long handle, String problem, PatternAlgorithm algorithm) {
         if (handle == 0) {
-            throw new IllegalStateException("the native library refused " + problem + ": " + NativeKernels.sepnet_last_error());
+            String why = "the native library refused " + problem + ": " + NativeKernels.sepnet_last_error();
+            throw algorithm == PatternAlgorithm.AUTO ? new IllegalStateException(why) : new IllegalArgumentException(why);
         }
         return handle;
+    }
+
+    /**
+     * The native convolution implementations in rank order, one per line, with the rule by which
+     * {@link PatternAlgorithm#AUTO} takes each (empty without the library).
+     */
+    public static String convolutionRanking() {
+        return loadLibrary() == null ? NativeKernels.sepnet_native_conv_ranking() : "";
     }
 
     static void check(int status, String kernel, String problem) {

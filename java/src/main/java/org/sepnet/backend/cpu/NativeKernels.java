@@ -60,6 +60,10 @@ final class NativeKernels {
 
     static native @Cast("const char*") String sepnet_op_name(long op);
 
+    static native @Cast("const char*") String sepnet_op_reason(long op);
+
+    static native @Cast("const char*") String sepnet_native_conv_ranking();
+
     static native void sepnet_op_destroy(long op);
 
     static native double sepnet_measure_peak_gflops(long ctx, int millis);

@@ -15,6 +15,7 @@ final class NativeOp implements UnaryOp {
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final HostUnaryOp op;
+    private final String reason;
     private final Cleaner.Cleanable cleanable;
 
     /**
@@ -24,6 +25,7 @@ final class NativeOp implements UnaryOp {
      */
     NativeOp(long handle, String problem, UnaryOperator<Shape> outputShape) {
         String name = NativeKernels.sepnet_op_name(handle);
+        this.reason = NativeKernels.sepnet_op_reason(handle);
         Destroy destroy = new Destroy(handle);
         this.op = new HostUnaryOp(NativeBackend.NAME, problem, name, outputShape, (x, y, n) ->
                 NativeBackend.check(NativeKernels.sepnet_op_run(handle, x, y, n), name, problem), destroy);
@@ -55,6 +57,11 @@ final class NativeOp implements UnaryOp {
     @Override
     public String implementation() {
         return op.implementation();
+    }
+
+    @Override
+    public String reason() {
+        return reason;
     }
 
     @Override
