@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The CPU benchmark suite: per-op (pattern conv, 1x1 / group / depthwise conv, fused PRB) on the
 # shapes in benchmarks/shapes/, and whole networks, ours against ONNX Runtime in the same run;
-# then a markdown report and PNG charts under benchmarks/results/.
+# then a markdown report with PNG charts.
 #
-#   benchmarks/run.sh            full run: every shape at batch 1 and 32 (about 45 minutes on 2 cores: 43 at fa1e42b)
-#   benchmarks/run.sh --quick    ResNet-20 and SEP-Net shapes at batch 1, networks at batch 1 (under 5 minutes on 2 cores)
+#   benchmarks/run.sh            full run: every shape at batch 1 and 32 (about 45 minutes on 2 cores)
+#   benchmarks/run.sh --quick    ResNet-20 and SEP-Net shapes at batch 1, networks at batch 1 (under 10 minutes on 2 cores)
 #
-# Output: benchmarks/results/DATE-cpu[-quick].md, its -opbenchmark.png and -networkbenchmark.png
-# charts, and JMH's JSON under benchmarks/results/raw/.
+# Output: the full run overwrites the CPU report, benchmarks/results/cpu.md, and its charts
+# (cpu-*.png); the report names its commit, date and command. A quick run writes
+# benchmarks/results/raw/cpu-quick.md. JMH's JSON goes to benchmarks/results/raw/ (not tracked).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jar="$root/benchmarks/target/benchmarks.jar"
@@ -27,10 +28,9 @@ if [[ ! -f "$jar" || -n "$(find "$root/java/src/main" "$root/benchmarks/src/main
   (cd "$root" && mvn -B -q -DskipTests package) >&2
 fi
 
-day="$(date -u +%Y-%m-%d)"
-name="$day-cpu$($quick && echo -quick || true)"
 raw="$root/benchmarks/results/raw"
 mkdir -p "$raw"
+if $quick; then name=cpu-quick; report="$raw/cpu-quick"; else name=cpu; report="$root/benchmarks/results/cpu"; fi
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 if [[ -n "$(git -C "$root" status --porcelain 2>/dev/null)" ]]; then commit="$commit (with uncommitted changes)"; fi
 list() { java -cp "$jar" org.sepnet.bench.Shapes list "$@"; }
@@ -61,7 +61,7 @@ run org.sepnet.bench.OpBenchmark -p problem="$ops" -p runtime=native,onnxruntime
 run org.sepnet.bench.OpBenchmark -p problem="$ref" -p runtime=reference -rff "$raw/$name-reference.json"
 run org.sepnet.bench.NetworkBenchmark -p batch="$batches" -rff "$raw/$name-networks.json"
 
-java -cp "$jar" org.sepnet.bench.Render --out "$root/benchmarks/results/$name" \
+java -cp "$jar" org.sepnet.bench.Render --out "$report" \
   --title "CPU benchmarks$($quick && echo ' (quick)' || true): sepnet native vs ONNX Runtime" \
   --commit "$commit" --command "benchmarks/run.sh $*" \
   ${peak_args[@]+"${peak_args[@]}"} \

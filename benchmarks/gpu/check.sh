@@ -14,13 +14,15 @@
 #
 #   benchmarks/gpu/check.sh [--kit DIR] [--out DIR] [--quick] [--no-cudnn]
 #
-# Output: everything is printed and kept under --out (default: benchmarks/results/gpu-DATE):
-# check.log, gpu-check.md, junit/ reports and the benchmarks' JMH JSON (gpu-ops.json, gpu-networks.json). Exit status 0 only when the
-# tests pass and every kernel is within its error bound.
+# Output: everything is printed and kept under --out (default: benchmarks/results/raw/gpu-DATE, not
+# tracked): check.log, gpu-check.md, junit/ reports and the benchmarks' JMH JSON (gpu-ops.json,
+# gpu-networks.json), which Render turns into the card's report, benchmarks/results/h100.md or h200.md
+# (the command is printed at the end). Exit status 0 only when the tests pass and every kernel is
+# within its error bound.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 kit="$root/.gpu-kit"
-out="$root/benchmarks/results/gpu-$(date -u +%Y-%m-%d)"
+out="$root/benchmarks/results/raw/gpu-$(date -u +%Y-%m-%d)"
 quick=false
 cudnn=true
 while [[ $# -gt 0 ]]; do
@@ -29,7 +31,7 @@ while [[ $# -gt 0 ]]; do
     --out) out="$2"; shift ;;
     --quick) quick=true ;;
     --no-cudnn) cudnn=false ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "check.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -84,7 +86,7 @@ echo "## 1. GPU tests"
 "$java" -Dsepnet.cuda.sync=true -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --select-class org.sepnet.backend.cuda.CudaBackendTest \
   --select-class org.sepnet.backend.cuda.CudaExecutorTest \
-  --select-class org.sepnet.layers.NetworkTest --select-class org.sepnet.backend.BackendsTest \
+  --select-class org.sepnet.runtime.NetworkTest --select-class org.sepnet.backend.BackendsTest \
   --details=summary --disable-banner --reports-dir "$out/junit" 2>&1 | grep -v '^\s*$' | tail -60
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
 echo "(tests: $((SECONDS - start)) s)"
@@ -131,5 +133,12 @@ if $cudnn; then
   echo "(networks: $((SECONDS - start)) s)"
 fi
 echo
+card="$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | grep -oiE 'h100|h200|[a-z][0-9]{2,4}' | head -1 | tr '[:upper:]' '[:lower:]')"
 echo "GPU check: $([[ $status -eq 0 ]] && echo PASSED || echo FAILED) (status $status); results in $out"
+if $cudnn; then
+  echo "The card's report, on a build machine with the results copied back:"
+  echo "  java -cp benchmarks/target/benchmarks.jar org.sepnet.bench.Render --out benchmarks/results/${card:-CARD} \\"
+  echo "    --title 'GPU benchmarks: sepnet CUDA vs cuDNN' --machine '<GPU, driver, host from the top of check.log>' \\"
+  echo "    --date '<date>' --commit <commit> --command 'benchmarks/gpu/check.sh' $out/gpu-ops.json $out/gpu-networks.json"
+fi
 exit $status

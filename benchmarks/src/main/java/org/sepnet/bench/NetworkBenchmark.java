@@ -1,6 +1,5 @@
 package org.sepnet.bench;
 
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -15,10 +14,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import org.sepnet.backend.cpu.NativeBackend;
-import org.sepnet.backend.cpu.PatternAlgorithm;
 import org.sepnet.backend.reference.ReferenceBackend;
-import org.sepnet.bench.peers.OnnxRuntimeModel;
 import org.sepnet.runtime.Network;
 import org.sepnet.layers.Transforms;
 import org.sepnet.models.Model;
@@ -52,11 +48,8 @@ public class NetworkBenchmark {
     @Param({"native", "onnxruntime"})
     public String runtime;
 
-    private NativeBackend nativeBackend;
+    private Trial trial;
     private Network net;
-    private OnnxRuntimeModel ort;
-    private HostTensor x;
-    private HostTensor y;
 
     /** The network {@code name} as we run it, and as the float baseline. */
     public static Model[] models(String name) {
@@ -82,26 +75,16 @@ public class NetworkBenchmark {
     public void setUp() throws Exception {
         Model[] m = models(model);
         Model run = runtime.equals("onnxruntime") ? m[1] : m[0];
-        int threads = Runtime.getRuntime().availableProcessors();
-        x = HostTensor.allocate(batched(run.input(), batch));
-        float[] input = new float[x.size()];
-        SplittableRandom r = new SplittableRandom(4);
-        for (int i = 0; i < input.length; i++) {
-            input[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        x.copyFrom(input);
-        Shape out = run.graph().outputShape(run.input());
-        y = HostTensor.allocate(batched(out, batch));
-        switch (runtime) {
-            case "native" -> {
-                nativeBackend = NativeBackend.create(threads, "auto", PatternAlgorithm.AUTO);
-                net = Network.compile(run.graph(), run.input(), nativeBackend, batch);
-            }
-            case "onnxruntime" -> ort = new OnnxRuntimeModel(run, threads, x, y);
-            default -> throw new IllegalArgumentException("runtime " + runtime + "; expected native or onnxruntime");
+        trial = new Trial(batched(run.input(), batch), batched(run.graph().outputShape(run.input()), batch), 4);
+        if (Trial.isNative(runtime)) {
+            net = Network.compile(run.graph(), run.input(), trial.nativeBackend(runtime), batch);
+        } else if (runtime.equals("onnxruntime")) {
+            trial.onnxRuntime(run);
+        } else {
+            throw new IllegalArgumentException("runtime " + runtime + "; expected native[:ALGORITHM][@ISA] or onnxruntime");
         }
         forward();
-        checkFirstImage(runtime + " " + model, run, input, y.toArray());
+        checkFirstImage(runtime + " " + model, run, trial.input, trial.y.toArray());
     }
 
     /**
@@ -137,12 +120,12 @@ public class NetworkBenchmark {
 
     @Benchmark
     public HostTensor forward() throws Exception {
-        if (ort != null) {
-            ort.run();
+        if (trial.ort != null) {
+            trial.ort.run();
         } else {
-            net.forward(x, y);
+            net.forward(trial.x, trial.y);
         }
-        return y;
+        return trial.y;
     }
 
     @TearDown(Level.Trial)
@@ -150,13 +133,6 @@ public class NetworkBenchmark {
         if (net != null) {
             net.close();
         }
-        if (ort != null) {
-            ort.close();
-        }
-        if (nativeBackend != null) {
-            nativeBackend.close();
-        }
-        x.close();
-        y.close();
+        trial.close();
     }
 }

@@ -1,7 +1,6 @@
 package org.sepnet.bench;
 
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -17,11 +16,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.sepnet.backend.Backend;
-import org.sepnet.backend.cpu.NativeBackend;
-import org.sepnet.backend.cpu.PatternAlgorithm;
 import org.sepnet.backend.reference.ReferenceBackend;
 import org.sepnet.bench.peers.OnnxRuntimeModel;
-import org.sepnet.layers.Conv2d;
 import org.sepnet.layers.PatternResidualBlock;
 import org.sepnet.layers.Relu;
 import org.sepnet.layers.Sequential;
@@ -42,17 +38,17 @@ import org.sepnet.tensor.Shape;
  * every core: {@code native} (ours), {@code onnxruntime} (the baseline: float32 Conv, and for a
  * block Conv + Conv + Add, in a model exported by the library, holding the α·B values of the
  * binarized weights so that every implementation computes the same function) and {@code reference}
- * (the Java twin; small problems only). Each trial first checks its output for the first image against
- * the reference.
+ * (the Java twin; small problems only); a native pattern algorithm or instruction set is chosen with
+ * {@code native:xor}, {@code native@avx2} and the like ({@link Trial}). Each trial first checks its
+ * output for the first image against the reference.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Fork(1)
 @Warmup(iterations = 2, time = 1)
-// Five measured seconds: on the shared 2-vCPU machine of benchmarks/results/ single 1 s iterations
-// ran up to 1.9x their neighbours (64->192 56x56: 2240 us against 1187 and 1267), and one such
-// iteration in three moved a mean by a third.
+// Five measured seconds: on a shared virtual machine a single slow second in three moves a mean by
+// a third.
 @Measurement(iterations = 5, time = 1)
 public class OpBenchmark {
     /** Largest problem the reference is run on, in multiply-accumulates. */
@@ -66,7 +62,8 @@ public class OpBenchmark {
     public String problem;
 
     /**
-     * native, onnxruntime (baseline) or reference. JMH orders the runs by parameter name, then by value:
+     * native (or native:ALGORITHM@ISA, see {@link Trial}), onnxruntime (baseline) or reference. JMH orders
+     * the runs by parameter name, then by value:
      * a name after {@code problem} puts each problem's runtimes one after the other, so that the
      * machine's slow and fast spells fall on both sides of a ratio alike. (As {@code impl} it sorted
      * first: every problem on native, then every problem on ONNX Runtime about 20 minutes later.)
@@ -74,12 +71,8 @@ public class OpBenchmark {
     @Param({"native", "onnxruntime"})
     public String runtime;
 
-    private Backend backend;
-    private NativeBackend nativeBackend;
+    private Trial trial;
     private UnaryOp op;
-    private OnnxRuntimeModel ort;
-    private HostTensor x;
-    private HostTensor y;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -89,39 +82,27 @@ public class OpBenchmark {
         PatternWeights pw = Binarizer.binarize(w);
         ConvWeights w1 = c.prb() == null ? null
                 : ConvWeights.random(d.outChannels(), d.inChannels() / c.prb().pointwise().groups(), 1, 1, false, 2);
-        int threads = Runtime.getRuntime().availableProcessors();
         Shape in = c.prb() != null ? c.prb().pattern().inputShape() : d.inputShape();
-        x = HostTensor.allocate(in);
-        y = HostTensor.allocate(d.outputShape());
-        float[] input = new float[x.size()];
-        SplittableRandom r = new SplittableRandom(3);
-        for (int i = 0; i < input.length; i++) {
-            input[i] = (float) (r.nextDouble() * 2 - 1);
-        }
-        x.copyFrom(input);
-        switch (runtime) {
-            case "native" -> {
-                nativeBackend = NativeBackend.create(threads, "auto", PatternAlgorithm.AUTO);
-                backend = nativeBackend;
+        trial = new Trial(in, d.outputShape(), 3);
+        Backend backend = null;
+        if (Trial.isNative(runtime)) {
+            backend = trial.nativeBackend(runtime);
+        } else if (runtime.equals("reference")) {
+            if (c.macs() > REFERENCE_MAX_MACS) {
+                throw new IllegalStateException("the reference runs problems up to " + REFERENCE_MAX_MACS + " MACs; " + problem
+                        + " has " + c.macs());
             }
-            case "reference" -> {
-                if (c.macs() > REFERENCE_MAX_MACS) {
-                    throw new IllegalStateException("the reference runs problems up to " + REFERENCE_MAX_MACS + " MACs; " + problem
-                            + " has " + c.macs());
-                }
-                backend = ReferenceBackend.instance();
-            }
-            case "onnxruntime" -> {
-                Model m = switch (c.op()) {
-                    case "pattern" -> OnnxRuntimeModel.conv(d, pw.toConvWeights(), true);
-                    case "conv" -> OnnxRuntimeModel.conv(d, w, true);
-                    default -> new Model("prb", "", new Sequential("prb", List.of(
-                            PatternResidualBlock.raw("prb", OnnxRuntimeModel.spec(d), pw.toConvWeights(), c.prb().pointwise().groups(), w1),
-                            new Relu("relu"))), Shape.of(d.inChannels(), d.inHeight(), d.inWidth()));
-                };
-                ort = new OnnxRuntimeModel(m, threads, x, y);
-            }
-            default -> throw new IllegalArgumentException("runtime " + runtime + "; expected native, onnxruntime or reference");
+            backend = ReferenceBackend.instance();
+        } else if (runtime.equals("onnxruntime")) {
+            trial.onnxRuntime(switch (c.op()) {
+                case "pattern" -> OnnxRuntimeModel.conv(d, pw.toConvWeights(), true);
+                case "conv" -> OnnxRuntimeModel.conv(d, w, true);
+                default -> new Model("prb", "", new Sequential("prb", List.of(
+                        PatternResidualBlock.raw("prb", OnnxRuntimeModel.spec(d), pw.toConvWeights(), c.prb().pointwise().groups(), w1),
+                        new Relu("relu"))), Shape.of(d.inChannels(), d.inHeight(), d.inWidth()));
+            });
+        } else {
+            throw new IllegalArgumentException("runtime " + runtime + "; expected native[:ALGORITHM][@ISA], onnxruntime or reference");
         }
         if (backend != null) {
             op = switch (c.op()) {
@@ -135,8 +116,8 @@ public class OpBenchmark {
         ReferenceBackend ref = ReferenceBackend.instance();
         long terms = (long) d.inChannelsPerGroup() * d.kernelHeight() * d.kernelWidth() + 1;
         Shape in1 = in.withDim0(1);
-        float[] x1 = java.util.Arrays.copyOf(input, (int) in1.size());
-        float[] y1 = java.util.Arrays.copyOf(y.toArray(), y.size() / d.batch());
+        float[] x1 = java.util.Arrays.copyOf(trial.input, (int) in1.size());
+        float[] y1 = java.util.Arrays.copyOf(trial.y.toArray(), trial.y.size() / d.batch());
         String what = runtime + " " + problem;
         switch (c.op()) {
             case "pattern" -> Verify.against(what, y1, in1, x1, ref.patternConv2d(d, pw, Activation.RELU),
@@ -151,12 +132,12 @@ public class OpBenchmark {
 
     @Benchmark
     public HostTensor run() throws Exception {
-        if (ort != null) {
-            ort.run();
+        if (trial.ort != null) {
+            trial.ort.run();
         } else {
-            op.run(x, y);
+            op.run(trial.x, trial.y);
         }
-        return y;
+        return trial.y;
     }
 
     @TearDown(Level.Trial)
@@ -164,13 +145,6 @@ public class OpBenchmark {
         if (op != null) {
             op.close();
         }
-        if (ort != null) {
-            ort.close();
-        }
-        if (nativeBackend != null) {
-            nativeBackend.close();
-        }
-        x.close();
-        y.close();
+        trial.close();
     }
 }

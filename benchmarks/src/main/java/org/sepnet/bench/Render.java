@@ -6,6 +6,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.Font;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -23,22 +24,27 @@ import java.util.Set;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.CategoryAxis;
-import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.labels.ItemLabelAnchor;
+import org.jfree.chart.labels.ItemLabelPosition;
+import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.renderer.category.BarRenderer;
 import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.category.DefaultCategoryDataset;
 
 /**
  * Turns JMH JSON results ({@code -rf json}) into a markdown report and one PNG chart per
- * benchmark class. Rows are parameter combinations without {@code runtime} (called {@code impl} in the
- * results up to the run at fa1e42b, 2026-11-26, and in NativeConvBenchmark); each implementation's
+ * benchmark class. Rows are parameter combinations without {@code runtime} (called {@code impl} in
+ * older results); each implementation's
  * time is shown with JMH's error, a derived unit (GFLOP/s-equivalent for a {@code problem},
  * images/s for a {@code batch} of a network), and its speed-up against the baseline implementation
  * measured in the same run ({@code onnxruntime}, or {@code cudnn_fp32} on a GPU, or for whole networks on a
- * GPU machine {@code native}): baseline time / time.
+ * GPU machine {@code native}): baseline time / time. The charts show those speed-ups against the
+ * baseline with their values, without the Java reference (its ratios are in the tables).
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar org.sepnet.bench.Render --out benchmarks/results/DATE-cpu \
@@ -311,7 +317,14 @@ public final class Render {
         return o.has(k) ? o.get(k).getAsString() : "?";
     }
 
-    /** A horizontal bar chart of every implementation's speed-up against the baseline, per case; false when there is no baseline. */
+    /** Implementations the charts leave out: the Java reference's ratios (~0.001x) belong in the tables. */
+    static final Set<String> NOT_CHARTED = Set.of("reference");
+
+    /**
+     * A horizontal bar chart of each implementation's speed-up against the baseline (the peer), per
+     * case, the value written on each bar and a line at 1; false when there is no baseline or nothing
+     * to chart.
+     */
     static boolean chart(List<Result> results, String benchmark, String title, Path png) throws IOException {
         return chart(table(results, benchmark), title, png);
     }
@@ -325,37 +338,45 @@ public final class Render {
             return false;
         }
         DefaultCategoryDataset data = new DefaultCategoryDataset();
-        double lo = 1;
+        Set<String> charted = new LinkedHashSet<>();
         double hi = 1;
         for (Map.Entry<String, Map<String, Result>> row : rows.entrySet()) {
             Result br = row.getValue().get(base);
             for (String i : impls) {
                 Result r = row.getValue().get(i);
-                if (i.equals(base) || r == null || br == null) {
+                if (i.equals(base) || NOT_CHARTED.contains(i) || r == null || br == null) {
                     continue;
                 }
                 double s = br.micros() / r.micros();
-                lo = Math.min(lo, s);
                 hi = Math.max(hi, s);
-                data.addValue(s, i, shorten(row.getKey()));
+                data.addValue(s, i, shorten(row.getKey()).replaceFirst("^[a-z]+:", ""));
+                charted.add(i);
             }
         }
-        CategoryAxis cats = new CategoryAxis("");
-        LogAxis values = new LogAxis("speed-up vs " + base + " (log scale; 1 = same speed)");
-        values.setRange(lo / 1.5, hi * 1.5);
-        values.setNumberFormatOverride(new java.text.DecimalFormat("0.##x"));
+        if (charted.isEmpty()) {
+            return false;
+        }
+        NumberAxis values = new NumberAxis("speed-up vs " + base + " (" + base + " time / time; 1 = same speed)");
+        values.setRange(0, hi * 1.15);
+        values.setNumberFormatOverride(new java.text.DecimalFormat("0.0x"));
         BarRenderer bars = new BarRenderer();
         bars.setBarPainter(new StandardBarPainter());
         bars.setShadowVisible(false);
-        bars.setBase(lo / 1.5);
-        CategoryPlot plot = new CategoryPlot(data, cats, values, bars);
+        bars.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new java.text.DecimalFormat("0.00x")));
+        bars.setDefaultItemLabelsVisible(true);
+        bars.setDefaultItemLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        bars.setDefaultPositiveItemLabelPosition(new ItemLabelPosition(ItemLabelAnchor.OUTSIDE3, TextAnchor.CENTER_LEFT));
+        CategoryAxis cases = new CategoryAxis("");
+        cases.setLowerMargin(0.01);
+        cases.setUpperMargin(0.01);
+        CategoryPlot plot = new CategoryPlot(data, cases, values, bars);
         plot.setOrientation(PlotOrientation.HORIZONTAL);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         plot.addRangeMarker(new ValueMarker(1.0, Color.BLACK, new BasicStroke(1.5f)));
-        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, charted.size() > 1);
         chart.setBackgroundPaint(Color.WHITE);
-        int height = 140 + 22 * rows.size() * Math.max(1, impls.size() - 1);
+        int height = 140 + 22 * rows.size() * charted.size();
         ChartUtils.saveChartAsPNG(png.toFile(), chart, 1100, Math.min(height, 4000));
         return true;
     }

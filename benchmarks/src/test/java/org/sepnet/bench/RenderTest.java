@@ -2,6 +2,7 @@ package org.sepnet.bench;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -50,6 +51,20 @@ class RenderTest {
         assertTrue(md.contains("| `batch=32 model=resnet20` | 16000 ± 500 | 2000.0 img/s | 8000 ± 200 | 4000.0 img/s | 0.50x |"), md);
         assertTrue(md.contains("![OpBenchmark](c.png)") && md.contains("Commit: abc1234") && md.contains("1 fork(s), 2 × 1 s warm-up"), md);
         assertEquals("0.00239x", Render.ratio(0.002391));
+    }
+
+    /** The charts show speed-ups against the peer: the reference's are left to the tables. */
+    @Test
+    void chartsLeaveTheReferenceOut(@TempDir Path dir) throws IOException {
+        String p = "\"problem\": \"pattern:n1_g1_ic16oc16_ih32iw32_kh3kw3_sh1sw1_ph1pw1\"";
+        Path f = dir.resolve("r.json");
+        Files.writeString(f, "[" + String.join(",",
+                result("OpBenchmark.run", p + ", \"runtime\": \"reference\"", 20000.0, "10", "us/op"),
+                result("OpBenchmark.run", p + ", \"runtime\": \"onnxruntime\"", 50.0, "1", "us/op")) + "]");
+        List<Render.Result> rs = Render.read(f);
+        assertFalse(Render.chart(rs, "OpBenchmark", "t", dir.resolve("c.png")), "only the reference against the peer: no chart");
+        String md = Render.markdown(rs, new Render.Info("T", "2026-11-26", "m", "abc1234", "run.sh"), Map.of());
+        assertTrue(md.contains("0.00250x"), "the reference's ratio is in the table: " + md);
     }
 
     @Test

@@ -13,7 +13,6 @@ import org.sepnet.io.GraphBuilder.Value;
 import org.sepnet.layers.BatchNorm;
 import org.sepnet.layers.Conv2d;
 import org.sepnet.layers.ConvSpec;
-import org.sepnet.layers.Layer;
 import org.sepnet.layers.Linear;
 import org.sepnet.layers.Pool2d;
 import org.sepnet.layers.Relu;

@@ -28,7 +28,6 @@ import org.sepnet.models.Model;
 import org.sepnet.models.Zoo;
 import org.sepnet.ops.Activation;
 import org.sepnet.ops.ConvDesc;
-import org.sepnet.ops.ErrorBound;
 import org.sepnet.ops.UnaryOp;
 import org.sepnet.pattern.PatternWeights;
 import org.sepnet.tensor.ConvWeights;

@@ -10,7 +10,6 @@ import org.sepnet.backend.BuildInfo;
 import org.sepnet.backend.Checks;
 import org.sepnet.backend.host.HostBinaryOp;
 import org.sepnet.backend.host.HostConcatOp;
-import org.sepnet.backend.host.HostTensors;
 import org.sepnet.backend.host.HostUnaryOp;
 import org.sepnet.ops.Activation;
 import org.sepnet.ops.BatchNormParams;
