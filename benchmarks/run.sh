@@ -4,7 +4,7 @@
 # then a markdown report with PNG charts.
 #
 #   benchmarks/run.sh            full run: every shape at batch 1 and 32 (about 45 minutes on 2 cores)
-#   benchmarks/run.sh --quick    ResNet-20 and SEP-Net shapes at batch 1, networks at batch 1 (under 10 minutes on 2 cores)
+#   benchmarks/run.sh --quick    ResNet-20 and SEP-Net shapes at batch 1, networks at batch 1 (under 3 minutes on 2 cores)
 #
 # Output: the full run overwrites the CPU report, benchmarks/results/cpu.md, and its charts
 # (cpu-*.png); the report names its commit, date and command. A quick run writes

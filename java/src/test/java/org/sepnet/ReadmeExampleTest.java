@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sepnet.backend.Backend;
@@ -28,8 +29,72 @@ import org.sepnet.tensor.Npy;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
-/** The README's Java example, as written there, so it keeps compiling and running. */
+/**
+ * The Java examples of the README and the docs, as written there, so they keep compiling and running:
+ * each test's code between its markers must also stand in the document (paths into a temporary
+ * directory, {@code dir.resolve(…)}, read as {@code Path.of(…)} there).
+ */
 class ReadmeExampleTest {
+    /** Throws unless the lines of this file between {@code // --- marker ---} and the next end marker stand, in order, in {@code doc}. */
+    private static void assertInDocument(String marker, Path doc) throws IOException {
+        List<String> source = Files.readAllLines(Path.of("src/test/java/org/sepnet/ReadmeExampleTest.java"));
+        int start = source.stream().map(String::strip).toList().indexOf("// --- " + marker + " ---");
+        assertTrue(start >= 0, "no marker " + marker);
+        String text = Files.readString(doc).replace("java.nio.file.Path.of(", "Path.of(").replaceAll("[ \t]+", " ");
+        int at = 0;
+        for (String line : source.subList(start + 1, source.size())) {
+            if (line.strip().equals("// --- end ---")) {
+                return;
+            }
+            if (line.endsWith("// (test)")) {
+                continue;
+            }
+            String want = line.strip().replace("dir.resolve(", "Path.of(").replace("xFile", "Path.of(\"x.npy\")").replaceAll("[ \t]+", " ");
+            int found = text.indexOf(want, at);
+            assertTrue(found >= 0, doc + " lacks, after what matched before, the example line: " + want);
+            at = found + want.length();
+        }
+        throw new AssertionError("no end marker after " + marker);
+    }
+
+    @Test
+    void readmeNetworkExampleRuns(@TempDir Path dir) throws IOException {
+        ModelIO.save(Zoo.build("resnet20", 1), dir.resolve("resnet20.sepnet"));
+        try (HostTensor sample = HostTensor.allocate(Shape.nchw(5, 3, 32, 32))) {
+            for (int i = 0; i < sample.size(); i++) {
+                sample.set(i, (i % 7) * 0.25f - 0.75f);
+            }
+            Npy.write(dir.resolve("images.npy"), sample);
+        }
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out;
+        System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            // --- README network ---
+            Model model = ModelIO.load(dir.resolve("resnet20.sepnet"), null);        // its own input shape: [3, 32, 32]
+            try (Network net = Network.compile(model.graph(), model.input(), Backends.best(), 32);
+                 HostTensor images = Npy.read(dir.resolve("images.npy"));            // float32 [n, 3, 32, 32], any n
+                 HostTensor logits = HostTensor.allocate(net.outputShape().withBatch(images.shape().dim(0)))) {
+                net.forward(images, logits);                                      // 32 images at a time
+                int classes = (int) net.outputShape().size();
+                float[] y = logits.toArray();
+                for (int i = 0; i < images.shape().dim(0); i++) {
+                    int top = 0;
+                    for (int c = 1; c < classes; c++) {
+                        top = y[i * classes + c] > y[i * classes + top] ? c : top;
+                    }
+                    System.out.println("image " + i + ": class " + top);
+                }
+            }
+            // --- end ---
+        } finally {
+            System.setOut(stdout);
+        }
+        assertTrue(printed.toString(java.nio.charset.StandardCharsets.UTF_8).matches("(?s)image 0: class \\d\n.*image 4: class \\d\n"),
+                printed.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertInDocument("README network", Path.of("../README.md"));
+    }
+
     @Test
     void readmeExampleRuns(@TempDir Path dir) throws IOException {
         Path xFile = dir.resolve("x.npy");
@@ -54,12 +119,13 @@ class ReadmeExampleTest {
              Tensor y = backend.allocate(op.outputShape(input.shape()))) {
             x.copyFrom(input);
             op.run(x, y);
-            out = y.toArray();
+            out = y.toArray(); // (test)
         }
         // --- end ---
 
         assertEquals(2 * 64 * 32 * 32, out.length);
         positiveFraction(out);
+        assertInDocument("README", Path.of("../README.md"));
     }
 
     /** The network example of docs/models.md, as written there. */
@@ -77,7 +143,7 @@ class ReadmeExampleTest {
              HostTensor images = Npy.read(dir.resolve("images.npy"));
              HostTensor logits = HostTensor.allocate(images.shape().dim(0), 1000)) {
             net.forward(images, logits);
-            out = logits.toArray();
+            out = logits.toArray(); // (test)
         }
         // --- end ---
         assertEquals(2000, out.length);
@@ -85,14 +151,16 @@ class ReadmeExampleTest {
             assertTrue(Float.isFinite(v));
         }
         assertTrue(out[0] != out[1], "logits are not all equal");
+        assertInDocument("docs/models.md", Path.of("../docs/models.md"));
     }
 
     /** The example of docs/model-file.md, as written there (paths made absolute in a temporary directory). */
     @Test
     void modelFileDocExampleRuns(@TempDir Path dir) throws IOException {
         Path caffe = org.sepnet.testing.Fixtures.path(org.sepnet.testing.Fixtures.RESNET20_CAFFE);
+        Files.copy(caffe, dir.resolve("resnet20_cifar10_authors.caffemodel"));
         // --- docs/model-file.md ---
-        Model authors = ModelIO.load(caffe, null);
+        Model authors = ModelIO.load(dir.resolve("resnet20_cifar10_authors.caffemodel"), null);
         Model b = authors.with(Transforms.binarize(authors.graph(), Transforms.BinarizeOptions.authors()), "+binarized");
         Model bq = b.with(Transforms.quantize8(b.graph()), "+int8");
         ModelIO.save(bq, dir.resolve("resnet20-bq.sepnet"));
@@ -101,6 +169,7 @@ class ReadmeExampleTest {
         assertEquals(Shape.of(3, 32, 32), authors.input());
         assertEquals(67_733, Files.size(dir.resolve("resnet20-bq.sepnet")), "the size the doc states");
         assertEquals(ModelIO.Format.ONNX, ModelIO.formatOf(dir.resolve("resnet20-b.onnx")));
+        assertInDocument("docs/model-file.md", Path.of("../docs/model-file.md"));
     }
 
     private static void positiveFraction(float[] out) {

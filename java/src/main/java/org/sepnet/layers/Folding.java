@@ -1,6 +1,5 @@
 package org.sepnet.layers;
 
-import java.util.ArrayList;
 import java.util.List;
 import org.sepnet.ops.BatchNormParams;
 import org.sepnet.pattern.PatternWeights;
@@ -20,18 +19,14 @@ public final class Folding {
     public static Layer foldBatchNorm(Layer model) {
         return new Rewriter() {
             @Override
-            public Layer sequential(Sequential s) {
-                List<Layer> out = new ArrayList<>();
-                for (Layer child : s.layers()) {
-                    Layer r = apply(child);
-                    Layer folded = r instanceof BatchNorm bn && !out.isEmpty() ? into(out.get(out.size() - 1), bn) : null;
-                    if (folded != null) {
-                        out.set(out.size() - 1, folded);
-                    } else {
-                        out.add(r);
-                    }
+            void append(List<Layer> sequence, Layer rewritten) {
+                int last = sequence.size() - 1;
+                Layer folded = rewritten instanceof BatchNorm bn && last >= 0 ? into(sequence.get(last), bn) : null;
+                if (folded != null) {
+                    sequence.set(last, folded);
+                } else {
+                    sequence.add(rewritten);
                 }
-                return new Sequential(s.name(), out);
             }
 
             @Override

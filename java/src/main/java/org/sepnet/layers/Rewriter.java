@@ -25,9 +25,14 @@ abstract class Rewriter implements Layer.Visitor<Layer> {
     public Layer sequential(Sequential s) {
         List<Layer> out = new ArrayList<>();
         for (Layer child : s.layers()) {
-            out.add(apply(child));
+            append(out, apply(child));
         }
         return new Sequential(s.name(), out);
+    }
+
+    /** Adds a rewritten child to the sequence built so far (a rewrite may merge it into the one before). */
+    void append(List<Layer> sequence, Layer rewritten) {
+        sequence.add(rewritten);
     }
 
     @Override

@@ -78,10 +78,7 @@ final class Compiler implements Layer.Visitor<Value> {
         Activation a = r.relu() ? Activation.RELU : act;
         Value body = compile(r.body(), in, false);
         Value shortcut = r.shortcut() == null ? in : compile(r.shortcut(), in, false);
-        BinaryOp add = own(backend.add(batched(out), a), r.name());
-        Value y = allocate(out);
-        program.step(n -> add.run(body.at(n), shortcut.at(n), y.at(n)));
-        return y;
+        return sum(body, shortcut, out, a, r.name());
     }
 
     @Override
@@ -133,10 +130,7 @@ final class Compiler implements Layer.Visitor<Value> {
         Shape out = b.outputShape(in.feature);
         Value k = unary(own(backend.conv2d(d.pattern(), b.floatKernel(), Activation.NONE), b.name() + ".kxk"), b);
         Value p = unary(own(backend.pointwiseConv2d(d.pointwise(), b.pointwise(), Activation.NONE), b.name() + ".1x1"), b);
-        BinaryOp add = own(backend.add(batched(out), act), b.name());
-        Value y = allocate(out);
-        program.step(n -> add.run(k.at(n), p.at(n), y.at(n)));
-        return y;
+        return sum(k, p, out, act, b.name());
     }
 
     @Override
@@ -222,6 +216,14 @@ final class Compiler implements Layer.Visitor<Value> {
                 return false;
             }
         });
+    }
+
+    /** A step adding {@code a} and {@code b} (then {@code act}) into a new activation of feature shape {@code out}. */
+    private Value sum(Value a, Value b, Shape out, Activation act, String layer) {
+        BinaryOp add = own(backend.add(batched(out), act), layer);
+        Value y = allocate(out);
+        program.step(n -> add.run(a.at(n), b.at(n), y.at(n)));
+        return y;
     }
 
     /** A step running {@code op} on the current input into a new activation of {@code l}'s output shape. */
