@@ -317,7 +317,7 @@ public final class Render {
         return o.has(k) ? o.get(k).getAsString() : "?";
     }
 
-    /** Implementations the charts leave out: the Java reference's ratios (~0.001x) belong in the tables. */
+    /** Implementations the charts leave out: the Java reference's ratios (~0.001x) belong in the tables (as do fixed-cost cases). */
     static final Set<String> NOT_CHARTED = Set.of("reference");
 
     /**
@@ -342,6 +342,9 @@ public final class Render {
         double hi = 1;
         for (Map.Entry<String, Map<String, Result>> row : rows.entrySet()) {
             Result br = row.getValue().get(base);
+            if (br != null && fixedCost(br)) {
+                continue;
+            }
             for (String i : impls) {
                 Result r = row.getValue().get(i);
                 if (i.equals(base) || NOT_CHARTED.contains(i) || r == null || br == null) {
@@ -379,6 +382,16 @@ public final class Render {
         int height = 140 + 22 * rows.size() * charted.size();
         ChartUtils.saveChartAsPNG(png.toFile(), chart, 1100, Math.min(height, 4000));
         return true;
+    }
+
+    /** A case of under 1000 MACs (run.sh's 1×1×1×1) measures fixed cost: in the table, not the chart. */
+    static boolean fixedCost(Result r) {
+        String problem = r.params().get("problem");
+        try {
+            return problem != null && Case.parse(problem).macs() < 1000;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     /** A problem string shortened for a chart label. */

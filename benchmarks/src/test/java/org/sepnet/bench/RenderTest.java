@@ -63,6 +63,11 @@ class RenderTest {
                 result("OpBenchmark.run", p + ", \"runtime\": \"onnxruntime\"", 50.0, "1", "us/op")) + "]");
         List<Render.Result> rs = Render.read(f);
         assertFalse(Render.chart(rs, "OpBenchmark", "t", dir.resolve("c.png")), "only the reference against the peer: no chart");
+        String tiny = "\"problem\": \"conv:n1_g1_ic1oc1_ih1iw1_kh1kw1_sh1sw1_ph0pw0\"";
+        Files.writeString(f, "[" + String.join(",",
+                result("OpBenchmark.run", tiny + ", \"runtime\": \"native\"", 0.1, "0.01", "us/op"),
+                result("OpBenchmark.run", tiny + ", \"runtime\": \"onnxruntime\"", 4.0, "0.1", "us/op")) + "]");
+        assertFalse(Render.chart(Render.read(f), "OpBenchmark", "t", dir.resolve("c.png")), "a fixed-cost case alone: no chart");
         String md = Render.markdown(rs, new Render.Info("T", "2026-11-26", "m", "abc1234", "run.sh"), Map.of());
         assertTrue(md.contains("0.00250x"), "the reference's ratio is in the table: " + md);
     }

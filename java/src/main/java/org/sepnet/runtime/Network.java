@@ -82,7 +82,10 @@ public final class Network implements AutoCloseable {
         return output.feature;
     }
 
-    /** One line per op: the layer it came from, its implementation and problem. */
+    /**
+     * One line per op: the layer it came from, its implementation and problem, and why it runs
+     * where the backend chose among several ({@link org.sepnet.ops.Op#reason()}).
+     */
     public List<String> plan() {
         return List.copyOf(program.plan);
     }
