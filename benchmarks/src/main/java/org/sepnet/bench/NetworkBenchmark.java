@@ -15,10 +15,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.sepnet.backend.reference.ReferenceBackend;
-import org.sepnet.runtime.Network;
 import org.sepnet.layers.Transforms;
 import org.sepnet.models.Model;
 import org.sepnet.models.Zoo;
+import org.sepnet.runtime.Network;
 import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Shape;
 

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.sepnet.backend.Backend;
-import org.sepnet.runtime.Network;
 import org.sepnet.models.Model;
+import org.sepnet.runtime.Network;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 

@@ -21,8 +21,8 @@ import org.sepnet.backend.cpu.PatternAlgorithm;
 import org.sepnet.backend.cuda.CudaBackend;
 import org.sepnet.bench.NetworkBenchmark;
 import org.sepnet.bench.peers.CudnnBackend;
-import org.sepnet.runtime.Network;
 import org.sepnet.models.Model;
+import org.sepnet.runtime.Network;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
