@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-#define SEPNET_NATIVE_ABI_VERSION 3
+#define SEPNET_NATIVE_ABI_VERSION 4
 #define SEPNET_OK 0
 #define SEPNET_E_NULL (-1)
 #define SEPNET_E_SHAPE (-2)
@@ -51,6 +51,9 @@ const char* sepnet_last_error(void);
 /* threads >= 1; isa is "auto" or one of sepnet_native_isas(). */
 int64_t sepnet_context_create(int32_t threads, const char* isa);
 void sepnet_context_destroy(int64_t ctx);
+/* A second handle on the same context (its own sepnet_context_destroy): the thread pool lives until
+ * the last handle and the last op created from it are destroyed. */
+int64_t sepnet_context_retain(int64_t ctx);
 const char* sepnet_context_isa(int64_t ctx);
 int32_t sepnet_context_threads(int64_t ctx);
 

@@ -80,6 +80,14 @@ extern "C" int64_t sepnet_context_create(int32_t threads, const char* isa) {
 
 extern "C" void sepnet_context_destroy(int64_t ctx) { delete context_of(ctx); }
 
+extern "C" int64_t sepnet_context_retain(int64_t ctx) {
+  if (!ctx) {
+    set_error("null context handle");
+    return 0;
+  }
+  return handle(new ContextHandle{context_of(ctx)->ctx});
+}
+
 extern "C" const char* sepnet_context_isa(int64_t ctx) { return ctx ? context_of(ctx)->ctx->k().isa : ""; }
 
 extern "C" int32_t sepnet_context_threads(int64_t ctx) { return ctx ? context_of(ctx)->ctx->threads() : 0; }

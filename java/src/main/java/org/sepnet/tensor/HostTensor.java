@@ -13,30 +13,48 @@ import java.util.Arrays;
  */
 public final class HostTensor implements Tensor {
     private final Shape shape;
+    private final FloatBuffer data;
+    private final Lifetime lifetime;  // shared with the views of this tensor
+    private final boolean view;
+    private final long offset;  // of a view: where it starts in its tensor, in floats
+    @SuppressWarnings("unused")  // keeps a view's tensor reachable: its cleaner must not free the view's memory
     private final HostTensor owner;
-    private ByteBuffer raw;
-    private FloatBuffer data;
-    private Runnable release;  // memory from wrap(): how to give it back
 
-    private HostTensor(Shape shape, HostTensor owner, FloatBuffer data) {
+    private HostTensor(Shape shape, FloatBuffer data, HostTensor owner, long offset) {
+        this.offset = offset;
         this.shape = shape;
-        this.owner = owner;
         this.data = data;
+        this.lifetime = owner.lifetime;
+        this.view = true;
+        this.owner = owner;
     }
 
     private HostTensor(Shape shape) {
-        this.owner = null;
         this.shape = shape;
         ByteBuffer[] holder = new ByteBuffer[1];
         ByteBuffer bytes = DirectMemory.allocate(shape.size(), holder);
-        this.raw = holder[0];
+        ByteBuffer raw = holder[0];
         this.data = bytes.asFloatBuffer();
+        this.lifetime = new Lifetime(this, "host tensor", shape.size() * Float.BYTES, () -> DirectMemory.free(raw));
+        this.view = false;
+        this.owner = null;
+        this.offset = 0;
+    }
+
+    private HostTensor(Shape shape, FloatBuffer data, Runnable release) {
+        this.shape = shape;
+        this.data = data;
+        this.lifetime = new Lifetime(this, "host tensor", shape.size() * Float.BYTES, release == null ? () -> {} : release);
+        this.view = false;
+        this.owner = null;
+        this.offset = 0;
     }
 
     /**
      * A tensor over memory the caller allocated (for example page-locked memory from a GPU driver):
      * {@code memory} is a direct buffer of at least {@code shape.size()} floats in native byte order,
-     * from its position on; {@link #close()} runs {@code release} once. The contents are not cleared.
+     * from its position on; {@link #close()} (or the garbage collector, for a tensor never closed)
+     * runs {@code release} once, which must not refer to the tensor. The contents are not cleared.
      *
      * @throws IllegalArgumentException when the buffer is not direct or too small
      */
@@ -49,9 +67,7 @@ public final class HostTensor implements Tensor {
                     + shape.size() * Float.BYTES);
         }
         FloatBuffer f = memory.slice().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().slice(0, (int) shape.size());
-        HostTensor t = new HostTensor(shape, null, f);
-        t.release = release;
-        return t;
+        return new HostTensor(shape, f, release);
     }
 
     /** A zero-filled tensor. */
@@ -88,60 +104,102 @@ public final class HostTensor implements Tensor {
 
     /** Element at flat (row-major) index {@code i}. */
     public float get(int i) {
-        return buffer().get(checkIndex(i));
+        checkIndex(i);
+        enter();
+        try {
+            return data.get(i);
+        } finally {
+            lifetime.exit();
+        }
     }
 
     /** Sets the element at flat index {@code i}. */
     public void set(int i, float v) {
-        buffer().put(checkIndex(i), v);
+        checkIndex(i);
+        enter();
+        try {
+            data.put(i, v);
+        } finally {
+            lifetime.exit();
+        }
     }
 
     /** Element (n, c, h, w) of an NCHW tensor. */
     public float get(int n, int c, int h, int w) {
-        return buffer().get(offset(n, c, h, w));
+        return get(offset(n, c, h, w));
     }
 
     /** Sets element (n, c, h, w) of an NCHW tensor. */
     public void set(int n, int c, int h, int w, float v) {
-        buffer().put(offset(n, c, h, w), v);
+        set(offset(n, c, h, w), v);
     }
 
     /** Sets every element to {@code v}. */
     public void fill(float v) {
-        FloatBuffer b = buffer();
-        for (int i = 0, s = size(); i < s; i++) {
-            b.put(i, v);
+        enter();
+        try {
+            for (int i = 0, s = size(); i < s; i++) {
+                data.put(i, v);
+            }
+        } finally {
+            lifetime.exit();
         }
     }
 
     /**
      * The memory as a float buffer (position 0, limit = size), for kernels and transfers. It is
-     * valid only until {@link #close()}; do not keep it beyond the tensor's life.
+     * valid only until {@link #close()}; do not keep it beyond the tensor's life. A kernel that
+     * another thread's {@code close()} must not pull the memory from under holds a use of
+     * {@link #lifetime()} while it reads or writes.
      */
     public FloatBuffer buffer() {
-        FloatBuffer b = data;
-        if (b == null || (owner != null && owner.data == null)) {
-            throw new IllegalStateException("host tensor " + shape + " is closed");
+        if (lifetime.isClosed()) {
+            throw closed();
         }
-        return b;
+        return data;
+    }
+
+    /** When this tensor's memory may be freed; views share their tensor's. */
+    public Lifetime lifetime() {
+        return lifetime;
     }
 
     @Override
     public void copyFrom(float[] src) {
         checkLength(src.length, "source array");
-        buffer().put(0, src);
+        enter();
+        try {
+            data.put(0, src);
+        } finally {
+            lifetime.exit();
+        }
     }
 
     @Override
     public void copyTo(float[] dst) {
         checkLength(dst.length, "destination array");
-        buffer().get(0, dst);
+        enter();
+        try {
+            data.get(0, dst);
+        } finally {
+            lifetime.exit();
+        }
     }
 
     @Override
     public void copyFrom(HostTensor src) {
         requireSameShape(src);
-        buffer().put(0, src.buffer(), 0, size());
+        src.enter();
+        try {
+            enter();
+            try {
+                data.put(0, src.data, 0, size());
+            } finally {
+                lifetime.exit();
+            }
+        } finally {
+            src.lifetime.exit();
+        }
     }
 
     @Override
@@ -168,30 +226,40 @@ public final class HostTensor implements Tensor {
         }
         Shape s = shape.withDim0(count);
         int perSample = (int) (shape.size() / shape.dim(0));
-        return new HostTensor(s, owner != null ? owner : this, buffer().slice(start * perSample, (int) s.size()));
+        return new HostTensor(s, buffer().slice(start * perSample, (int) s.size()), view ? owner : this,
+                offset + (long) start * perSample);
+    }
+
+    /** Whether this tensor and {@code other} share any memory (the same tensor, or overlapping views of one). */
+    public boolean overlaps(HostTensor other) {
+        return lifetime == other.lifetime && offset < other.offset + other.shape.size()
+                && other.offset < offset + shape.size();
     }
 
     @Override
     public boolean isClosed() {
-        return data == null || (owner != null && owner.data == null);
+        return lifetime.isClosed();
     }
 
+    /**
+     * Frees the memory, at once or, when another thread is copying or computing on it, as soon as
+     * that call returns; idempotent. A view owns no memory: closing it does nothing.
+     */
     @Override
     public void close() {
-        if (owner != null) {
-            return;  // a view owns no memory
+        if (!view) {
+            lifetime.close();
         }
-        ByteBuffer r = raw;
-        boolean open = data != null;
-        data = null;
-        raw = null;
-        if (release != null) {
-            if (open) {
-                release.run();
-            }
-            return;
+    }
+
+    private void enter() {
+        if (!lifetime.enter()) {
+            throw closed();
         }
-        DirectMemory.free(r);
+    }
+
+    private IllegalStateException closed() {
+        return new IllegalStateException("host tensor " + shape + " is closed");
     }
 
     @Override
@@ -201,7 +269,14 @@ public final class HostTensor implements Tensor {
         }
         int show = Math.min(size(), 8);
         float[] head = new float[show];
-        buffer().get(0, head);
+        if (!lifetime.enter()) {
+            return "HostTensor" + shape + " (closed)";
+        }
+        try {
+            data.get(0, head);
+        } finally {
+            lifetime.exit();
+        }
         return "HostTensor" + shape + " " + Arrays.toString(head) + (show < size() ? "…" : "");
     }
 

@@ -1,9 +1,9 @@
 package org.sepnet.backend.cpu;
 
-import java.lang.ref.Cleaner;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongFunction;
 import org.sepnet.backend.Availability;
 import org.sepnet.backend.Backend;
 import org.sepnet.backend.BuildInfo;
@@ -23,6 +23,7 @@ import org.sepnet.ops.UnaryOp;
 import org.sepnet.pattern.PatternWeights;
 import org.sepnet.tensor.ConvWeights;
 import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Lifetime;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
@@ -35,14 +36,19 @@ import org.sepnet.tensor.Tensor;
  * cores), {@code sepnet.native.isa} ({@code auto}, {@code avx512}, {@code avx2}, {@code generic})
  * and {@code sepnet.native.pattern} ({@link PatternAlgorithm}: {@code auto}, {@code xor},
  * {@code lookup}, {@code gemm}, {@code winograd}). {@link #create} builds a differently configured backend that the caller closes.
+ *
+ * <p>Every op holds its own reference to the backend's context (thread pool and kernels): ops and
+ * networks built on a backend keep working after the backend is closed or dropped, until they are
+ * closed themselves. A closed backend refuses to build ops.
  */
 public final class NativeBackend implements Backend, AutoCloseable {
     /** Name used by {@code -Dsepnet.backend}. */
     public static final String NAME = "native";
     /** ABI version this binding expects ({@code SEPNET_NATIVE_ABI_VERSION}). */
-    static final int ABI_VERSION = 3;
+    static final int ABI_VERSION = 4;
+    /** Most threads a pool may have (the native library's limit). */
+    public static final int MAX_THREADS = 1024;
 
-    private static final Cleaner CLEANER = Cleaner.create();
     private static volatile String libraryProblem;
     private static volatile boolean probed;
     private static volatile NativeBackend instance;
@@ -51,14 +57,15 @@ public final class NativeBackend implements Backend, AutoCloseable {
     private final long ctx;
     private final PatternAlgorithm algorithm;
     private final boolean owned;
-    private final Cleaner.Cleanable cleanable;
+    /** The lifetime of this backend's handle on the context; null when unavailable. */
+    private final Lifetime lifetime;
 
     private NativeBackend(Availability availability, long ctx, PatternAlgorithm algorithm, boolean owned) {
         this.availability = availability;
         this.ctx = ctx;
         this.algorithm = algorithm;
         this.owned = owned;
-        this.cleanable = ctx == 0 ? null : CLEANER.register(this, new DestroyContext(ctx));
+        this.lifetime = ctx == 0 ? null : new Lifetime(this, "native backend", 0, () -> NativeKernels.sepnet_context_destroy(ctx));
     }
 
     /** The shared backend, configured by system properties; probing happens once, on first use. */
@@ -68,9 +75,10 @@ public final class NativeBackend implements Backend, AutoCloseable {
             synchronized (NativeBackend.class) {
                 b = instance;
                 if (b == null) {
-                    b = build(Integer.getInteger("sepnet.threads", Runtime.getRuntime().availableProcessors()),
-                            System.getProperty("sepnet.native.isa", "auto"),
-                            PatternAlgorithm.parse(System.getProperty("sepnet.native.pattern", "auto")), false);
+                    String problem = propertyProblem();
+                    b = problem != null ? new NativeBackend(Availability.unavailable(problem), 0, PatternAlgorithm.AUTO, false)
+                            : build(threadsProperty(), System.getProperty("sepnet.native.isa", "auto"),
+                                    PatternAlgorithm.parse(System.getProperty("sepnet.native.pattern", "auto")), false);
                     instance = b;
                 }
             }
@@ -79,7 +87,39 @@ public final class NativeBackend implements Backend, AutoCloseable {
     }
 
     /**
-     * A native backend with its own thread pool; close it when done (ops built by it stay valid).
+     * What is wrong with the {@code sepnet.threads} and {@code sepnet.native.pattern} properties
+     * that configure {@link #instance()}, in one line naming the value and what was expected; null
+     * when they are unset or valid.
+     */
+    public static String propertyProblem() {
+        String threads = System.getProperty("sepnet.threads");
+        if (threads != null) {
+            int t;
+            try {
+                t = Integer.parseInt(threads.strip());
+            } catch (NumberFormatException e) {
+                t = -1;
+            }
+            if (t < 1 || t > MAX_THREADS) {
+                return "-Dsepnet.threads=" + threads + "; expected a whole number from 1 to " + MAX_THREADS;
+            }
+        }
+        try {
+            PatternAlgorithm.parse(System.getProperty("sepnet.native.pattern", "auto"));
+        } catch (IllegalArgumentException e) {
+            return "-Dsepnet.native.pattern: " + e.getMessage();
+        }
+        return null;
+    }
+
+    private static int threadsProperty() {
+        String threads = System.getProperty("sepnet.threads");
+        return threads == null ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(threads.strip());
+    }
+
+    /**
+     * A native backend with its own thread pool; close it when done (ops built by it stay valid
+     * until they are closed).
      *
      * @param threads worker threads, 1 or more
      * @param isa {@code auto} or one of {@link #instructionSets()}
@@ -87,8 +127,8 @@ public final class NativeBackend implements Backend, AutoCloseable {
      * @throws IllegalStateException when the native library is unavailable
      */
     public static NativeBackend create(int threads, String isa, PatternAlgorithm algorithm) {
-        if (threads < 1 || threads > 1024) {
-            throw new IllegalArgumentException("threads is " + threads + "; expected 1 to 1024");
+        if (threads < 1 || threads > MAX_THREADS) {
+            throw new IllegalArgumentException("threads is " + threads + "; expected 1 to " + MAX_THREADS);
         }
         NativeBackend b = build(threads, isa, algorithm, true);
         if (!b.availability.available()) {
@@ -110,8 +150,8 @@ public final class NativeBackend implements Backend, AutoCloseable {
         if (problem != null) {
             return new NativeBackend(Availability.unavailable(problem), 0, algorithm, owned);
         }
-        if (threads < 1) {
-            return new NativeBackend(Availability.unavailable("-Dsepnet.threads=" + threads + "; expected 1 or more"), 0,
+        if (threads < 1 || threads > MAX_THREADS) {
+            return new NativeBackend(Availability.unavailable("-Dsepnet.threads=" + threads + "; expected 1 to " + MAX_THREADS), 0,
                     algorithm, owned);
         }
         long ctx = NativeKernels.sepnet_context_create(threads, isa);
@@ -169,12 +209,12 @@ public final class NativeBackend implements Backend, AutoCloseable {
 
     /** The instruction set this backend's kernels use. */
     public String instructionSet() {
-        return NativeKernels.sepnet_context_isa(context());
+        return withContext(NativeKernels::sepnet_context_isa);
     }
 
     /** Threads in this backend's pool. */
     public int threads() {
-        return NativeKernels.sepnet_context_threads(context());
+        return withContext(NativeKernels::sepnet_context_threads);
     }
 
     /**
@@ -186,7 +226,7 @@ public final class NativeBackend implements Backend, AutoCloseable {
         if (millis < 1 || millis > 60_000) {
             throw new IllegalArgumentException("millis is " + millis + "; expected 1 to 60000");
         }
-        return NativeKernels.sepnet_measure_peak_gflops(context(), millis);
+        return withContext(c -> NativeKernels.sepnet_measure_peak_gflops(c, millis));
     }
 
     @Override
@@ -197,25 +237,26 @@ public final class NativeBackend implements Backend, AutoCloseable {
     @Override
     public UnaryOp conv2d(ConvDesc d, ConvWeights w, Activation act) {
         d.requireWeights(w);
-        long h = NativeKernels.sepnet_conv_create(context(), problem(d), w.weights(), w.bias(), relu(act));
-        return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape);
+        long h = withContext(c -> NativeKernels.sepnet_conv_create(c, problem(d), w.weights(), w.bias(), relu(act)));
+        return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape, bytes(w.weights()));
     }
 
     @Override
     public UnaryOp patternConv2d(ConvDesc d, PatternWeights w, Activation act) {
         d.requireWeights(w);
-        long h = NativeKernels.sepnet_pattern_conv_create(context(), problem(d), w.bits(), w.alpha(),
-                w.bias(), relu(act), algorithm.code);
-        return new NativeOp(created(h, d.problem(), algorithm), d.problem(), d::outputShape);
+        long h = withContext(c -> NativeKernels.sepnet_pattern_conv_create(c, problem(d), w.bits(), w.alpha(),
+                w.bias(), relu(act), algorithm.code));
+        return new NativeOp(created(h, d.problem(), algorithm), d.problem(), d::outputShape, 32L * w.bits().length);
     }
 
     @Override
     public UnaryOp patternResidualBlock(PrbDesc d, PatternWeights pattern, ConvWeights pointwise, Activation act) {
         Checks.requirePrbWeights(d, pattern, pointwise);
         ConvDesc k = d.pattern();
-        long h = NativeKernels.sepnet_prb_create(context(), problem(k), pattern.bits(), pattern.alpha(),
-                pointwise.weights(), d.pointwise().groups(), Checks.prbBias(pattern, pointwise), relu(act), algorithm.code);
-        return new NativeOp(created(h, d.problem(), algorithm), d.problem(), s -> k.outputShape(s));
+        long h = withContext(c -> NativeKernels.sepnet_prb_create(c, problem(k), pattern.bits(), pattern.alpha(),
+                pointwise.weights(), d.pointwise().groups(), Checks.prbBias(pattern, pointwise), relu(act), algorithm.code));
+        return new NativeOp(created(h, d.problem(), algorithm), d.problem(), s -> k.outputShape(s),
+                32L * pattern.bits().length + bytes(pointwise.weights()));
     }
 
     @Override
@@ -225,15 +266,15 @@ public final class NativeBackend implements Backend, AutoCloseable {
                     + "; expected [n, " + p.channels() + ", ...]");
         }
         long inner = maxShape.size() / maxShape.dim(0) / maxShape.dim(1);
-        long h = NativeKernels.sepnet_affine_create(context(), maxShape.dim(0), p.channels(), inner, toFloat(p.scale()),
-                toFloat(p.shift()), relu(act));
+        long h = withContext(c -> NativeKernels.sepnet_affine_create(c, maxShape.dim(0), p.channels(), inner,
+                toFloat(p.scale()), toFloat(p.shift()), relu(act)));
         String problem = "batchnorm_" + maxShape.toDimsString();
-        return new NativeOp(created(h, problem), problem, s -> Checks.sameShape(maxShape, s));
+        return new NativeOp(created(h, problem), problem, s -> Checks.sameShape(maxShape, s), 8L * p.channels());
     }
 
     @Override
     public UnaryOp activation(Shape maxShape, Activation act) {
-        long ctx = context();
+        long ctx = retainContext();
         String problem = act.name().toLowerCase() + "_" + maxShape.toDimsString();
         long perSample = maxShape.size() / maxShape.dim(0);
         return new HostUnaryOp(NAME, problem, act == Activation.RELU ? "native:relu" : "native:copy", s -> Checks.sameShape(maxShape, s),
@@ -243,20 +284,22 @@ public final class NativeBackend implements Backend, AutoCloseable {
                     } else {
                         check(NativeKernels.sepnet_copy_blocks(ctx, x, y, 1, n * perSample, n * perSample, 0), "copy", problem);
                     }
-                }, () -> {});
+                }, 0, () -> NativeKernels.sepnet_context_destroy(ctx));
     }
 
     @Override
     public BinaryOp add(Shape maxShape, Activation act) {
-        long ctx = context();
+        long ctx = retainContext();
         return new HostBinaryOp(NAME, maxShape, "native:add", (a, b, out, count) ->
-                check(NativeKernels.sepnet_add(ctx, a, b, out, count, relu(act)), "add", maxShape.toDimsString()));
+                check(NativeKernels.sepnet_add(ctx, a, b, out, count, relu(act)), "add", maxShape.toDimsString()),
+                () -> NativeKernels.sepnet_context_destroy(ctx));
     }
 
     @Override
     public ConcatOp concat(List<Shape> maxInputShapes) {
-        long ctx = context();
-        return new HostConcatOp(NAME, maxInputShapes, "native:concat") {
+        org.sepnet.backend.Checks.concatOutput(maxInputShapes);  // refuse before taking a context reference
+        long ctx = retainContext();
+        return new HostConcatOp(NAME, maxInputShapes, "native:concat", () -> NativeKernels.sepnet_context_destroy(ctx)) {
             @Override
             protected void copy(FloatBuffer src, FloatBuffer dst, int batch, int srcBlock, int dstBlock, int offset) {
                 check(NativeKernels.sepnet_copy_blocks(ctx, src, dst, batch, srcBlock, dstBlock, offset), "concat", problem());
@@ -268,40 +311,66 @@ public final class NativeBackend implements Backend, AutoCloseable {
     public UnaryOp pool(PoolDesc d) {
         int[] geometry = {d.batch(), d.channels(), d.inHeight(), d.inWidth(), d.kernelHeight(), d.kernelWidth(),
                 d.strideHeight(), d.strideWidth(), d.padHeight(), d.padWidth(), d.outHeight(), d.outWidth()};
-        long h = NativeKernels.sepnet_pool_create(context(), d.kind() == PoolDesc.Kind.MAX ? 1 : 0, geometry,
-                d.countIncludePad() ? 1 : 0);
-        return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape);
+        long h = withContext(c -> NativeKernels.sepnet_pool_create(c, d.kind() == PoolDesc.Kind.MAX ? 1 : 0, geometry,
+                d.countIncludePad() ? 1 : 0));
+        return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape, 0);
     }
 
     @Override
     public UnaryOp fullyConnected(FcDesc d, ConvWeights w, Activation act) {
         d.requireWeights(w);
-        long h = NativeKernels.sepnet_fc_create(context(), d.batch(), d.in(), d.out(), w.weights(), w.bias(), relu(act));
-        return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape);
+        long h = withContext(c -> NativeKernels.sepnet_fc_create(c, d.batch(), d.in(), d.out(), w.weights(), w.bias(), relu(act)));
+        return new NativeOp(created(h, d.problem()), d.problem(), d::outputShape, bytes(w.weights()));
     }
 
     @Override
     public UnaryOp softmax(Shape maxShape) {
-        long ctx = context();
         int classes = (int) (maxShape.size() / maxShape.dim(0));
         String problem = "softmax_" + maxShape.toDimsString();
+        long ctx = retainContext();
         return new HostUnaryOp(NAME, problem, "native:softmax", s -> Checks.sameShape(maxShape, s),
-                (x, y, n) -> check(NativeKernels.sepnet_softmax(ctx, x, y, n, classes), "softmax", problem), () -> {});
+                (x, y, n) -> check(NativeKernels.sepnet_softmax(ctx, x, y, n, classes), "softmax", problem), 0,
+                () -> NativeKernels.sepnet_context_destroy(ctx));
     }
 
-    /** Releases this backend's thread pool (ops it built keep it alive until they are closed). The shared {@link #instance()} is never released. */
+    /**
+     * Releases this backend's thread pool, which ops it built keep alive until they are closed; a
+     * closed backend refuses to build ops. The shared {@link #instance()} is never released. Idempotent.
+     */
     @Override
     public void close() {
-        if (owned && cleanable != null) {
-            cleanable.clean();
+        if (owned && lifetime != null) {
+            lifetime.close();
         }
     }
 
-    private long context() {
+    /** Calls {@code f} with this backend's context handle, which stays valid for the call. */
+    private <T> T withContext(LongFunction<T> f) {
         if (ctx == 0) {
             throw new IllegalStateException("the native backend is unavailable: " + availability.detail());
         }
-        return ctx;
+        if (!lifetime.enter()) {
+            throw new IllegalStateException("this native backend (" + availability.detail() + ") is closed; build ops on an open"
+                    + " backend, such as NativeBackend.instance()");
+        }
+        try {
+            return f.apply(ctx);
+        } finally {
+            lifetime.exit();
+        }
+    }
+
+    /** A handle of its own on this backend's context, for an op to destroy when it is released. */
+    private long retainContext() {
+        long h = withContext(NativeKernels::sepnet_context_retain);
+        if (h == 0) {
+            throw new IllegalStateException("native context: " + NativeKernels.sepnet_last_error());
+        }
+        return h;
+    }
+
+    private static long bytes(float[] a) {
+        return a == null ? 0 : 4L * a.length;
     }
 
     /** The C ABI's 14-int convolution problem (sepnet_native.h): n, c, h, w, o, groups, kh, kw, sh, sw, ph, pw, dh, dw. */
@@ -348,12 +417,5 @@ public final class NativeBackend implements Backend, AutoCloseable {
             f[i] = (float) v[i];
         }
         return f;
-    }
-
-    private record DestroyContext(long ctx) implements Runnable {
-        @Override
-        public void run() {
-            NativeKernels.sepnet_context_destroy(ctx);
-        }
     }
 }

@@ -33,6 +33,8 @@ final class NativeKernels {
 
     static native void sepnet_context_destroy(long ctx);
 
+    static native long sepnet_context_retain(long ctx);
+
     static native @Cast("const char*") String sepnet_context_isa(long ctx);
 
     static native int sepnet_context_threads(long ctx);

@@ -1,6 +1,5 @@
 package org.sepnet.backend.cpu;
 
-import java.lang.ref.Cleaner;
 import java.util.function.UnaryOperator;
 import org.sepnet.backend.host.HostUnaryOp;
 import org.sepnet.ops.UnaryOp;
@@ -8,45 +7,26 @@ import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
 /**
- * A native op handle as a {@link UnaryOp}. The handle is destroyed by {@link #close()}, or by a
- * cleaner if the op becomes unreachable unclosed.
+ * A native op handle as a {@link UnaryOp}. The handle (which keeps its context's thread pool alive)
+ * is destroyed by {@link #close()} once no run is in progress, or by the garbage collector if the
+ * op is never closed.
  */
 final class NativeOp implements UnaryOp {
-    private static final Cleaner CLEANER = Cleaner.create();
-
     private final HostUnaryOp op;
     private final String reason;
-    private final Cleaner.Cleanable cleanable;
 
     /**
      * Wraps {@code handle}, which must be non-zero.
      *
      * @param outputShape the descriptor's output-shape function (validates inputs)
+     * @param bytes about what the handle holds (packed weights), for the collector's accounting
      */
-    NativeOp(long handle, String problem, UnaryOperator<Shape> outputShape) {
+    NativeOp(long handle, String problem, UnaryOperator<Shape> outputShape, long bytes) {
         String name = NativeKernels.sepnet_op_name(handle);
         this.reason = NativeKernels.sepnet_op_reason(handle);
-        Destroy destroy = new Destroy(handle);
         this.op = new HostUnaryOp(NativeBackend.NAME, problem, name, outputShape, (x, y, n) ->
-                NativeBackend.check(NativeKernels.sepnet_op_run(handle, x, y, n), name, problem), destroy);
-        this.cleanable = CLEANER.register(this, destroy);
-    }
-
-    /** Destroys a native handle once. Holds no reference to the op, so the cleaner can run. */
-    private static final class Destroy implements Runnable {
-        private long handle;
-
-        Destroy(long handle) {
-            this.handle = handle;
-        }
-
-        @Override
-        public synchronized void run() {
-            if (handle != 0) {
-                NativeKernels.sepnet_op_destroy(handle);
-                handle = 0;
-            }
-        }
+                NativeBackend.check(NativeKernels.sepnet_op_run(handle, x, y, n), name, problem), bytes,
+                () -> NativeKernels.sepnet_op_destroy(handle));
     }
 
     @Override
@@ -77,7 +57,6 @@ final class NativeOp implements UnaryOp {
     @Override
     public void close() {
         op.close();
-        cleanable.clean();
     }
 
     @Override

@@ -22,6 +22,7 @@ import org.sepnet.ops.UnaryOp;
 import org.sepnet.pattern.PatternWeights;
 import org.sepnet.tensor.ConvWeights;
 import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Lifetime;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
@@ -50,13 +51,15 @@ public final class CudaBackend implements Backend, AutoCloseable {
     private final CUstream stream;
     /** Whether this is an executor from {@link #newExecutor()} (it owns its stream). */
     private final boolean executor;
-    private volatile boolean closed;
+    /** An executor's stream: destroyed once the executor is closed and no op built on it is left. */
+    private final Lifetime streamLife;
 
     private CudaBackend(CudaContext.Probe probe) {
         this.ctx = probe.context();
         this.availability = probe.availability();
         this.stream = ctx == null ? null : ctx.stream;
         this.executor = false;
+        this.streamLife = null;
     }
 
     private CudaBackend(CudaContext ctx, Availability availability) {
@@ -67,13 +70,18 @@ public final class CudaBackend implements Backend, AutoCloseable {
         JCudaDriver.cuStreamCreate(s, 0);  // blocking: ordered with the legacy default stream
         this.stream = s;
         this.executor = true;
+        this.streamLife = new Lifetime(this, "CUDA executor", 0, () -> {
+            ctx.makeCurrent();
+            JCudaDriver.cuStreamSynchronize(s);
+            JCudaDriver.cuStreamDestroy(s);
+        });
     }
 
     /**
      * A backend on the same device with its own stream: one per thread that runs networks
      * concurrently. Its ops launch on its stream, {@link #synchronize()} waits for that stream only,
-     * and {@link #close()} releases the stream (close the ops and
-     * networks built on it first). Tensors may be shared between executors; a tensor written on one
+     * and {@link #close()} releases the stream once the ops and networks built on it are closed
+     * too (they keep working until then). Tensors may be shared between executors; a tensor written on one
      * stream and read on another needs the writer's {@code synchronize()} in between.
      *
      * @throws IllegalStateException when the backend is unavailable
@@ -116,10 +124,53 @@ public final class CudaBackend implements Backend, AutoCloseable {
         if (ctx == null) {
             throw new IllegalStateException("the CUDA backend is unavailable: " + availability.detail());
         }
-        if (closed) {
-            throw new IllegalStateException("this CUDA executor is closed");
+        if (executor && streamLife.isClosed()) {
+            throw new IllegalStateException("this CUDA executor (" + availability.detail() + ") is closed; build ops on an open"
+                    + " one, such as CudaBackend.instance()");
         }
         return ctx;
+    }
+
+    /**
+     * The lifetime of an op built on this backend: it keeps an executor's stream alive, and its
+     * release frees {@code owned} (null entries allowed).
+     */
+    Lifetime opLifetime(Object op, List<DeviceArray> owned) {
+        context();
+        if (executor && !streamLife.retain()) {
+            throw new IllegalStateException("this CUDA executor is closed");
+        }
+        List<DeviceArray> arrays = new java.util.ArrayList<>(owned);
+        Lifetime stream = streamLife;
+        return new Lifetime(op, "op", 0, () -> {
+            for (DeviceArray a : arrays) {
+                if (a != null) {
+                    a.close();
+                }
+            }
+            if (stream != null) {
+                stream.exit();
+            }
+        });
+    }
+
+    /**
+     * Launches through {@link org.sepnet.backend.Guard}: the op and the tensors are held open, an
+     * output sharing memory with an input is refused.
+     */
+    void guarded(Lifetime op, String opName, CudaTensor[] inputs, CudaTensor output, Runnable launch) {
+        Lifetime[] lifetimes = new Lifetime[inputs.length + 1];
+        String[] names = new String[inputs.length + 1];
+        for (int i = 0; i < inputs.length; i++) {
+            if (inputs[i].overlaps(output)) {
+                throw org.sepnet.backend.Guard.aliased(opName, i, inputs.length, inputs[i].shape());
+            }
+            lifetimes[i] = inputs[i].lifetime();
+            names[i] = "input tensor " + inputs[i].shape();
+        }
+        lifetimes[inputs.length] = output.lifetime();
+        names[inputs.length] = "output tensor " + output.shape();
+        org.sepnet.backend.Guard.run(op, opName, lifetimes, names, launch);
     }
 
     /** Launches {@code function} on this backend's stream with a 1-D block (see {@link CudaContext#launch}). */
@@ -129,7 +180,8 @@ public final class CudaBackend implements Backend, AutoCloseable {
 
     /** Launches {@code function} on this backend's stream with a 3-D grid, 2-D block and dynamic shared memory. */
     void launch(CUfunction function, int gridX, int gridY, int gridZ, int blockX, int blockY, int sharedBytes, Pointer... args) {
-        context().launch(stream, function, gridX, gridY, gridZ, blockX, blockY, sharedBytes, args);
+        // Only ops launch, and an op holds its executor's stream open: no closed check here.
+        ctx.launch(stream, function, gridX, gridY, gridZ, blockX, blockY, sharedBytes, args);
     }
 
     /**
@@ -175,34 +227,41 @@ public final class CudaBackend implements Backend, AutoCloseable {
      */
     @Override
     public void synchronize() {
-        context().makeCurrent();
-        if (executor) {
-            JCudaDriver.cuStreamSynchronize(stream);
-        } else {
+        if (ctx == null) {
+            throw new IllegalStateException("the CUDA backend is unavailable: " + availability.detail());
+        }
+        ctx.makeCurrent();
+        if (!executor) {
             JCudaDriver.cuCtxSynchronize();
+        } else if (streamLife.hold()) {  // else released: the release waited for the stream
+            try {
+                JCudaDriver.cuStreamSynchronize(stream);
+            } finally {
+                streamLife.exit();
+            }
         }
     }
 
     /**
-     * An executor: waits for its stream, then releases it; ops and
-     * tensors built on it must not be used afterwards. The shared {@link #instance()}: nothing (it
-     * lives as long as the process). Idempotent.
+     * An executor: refuses to build ops from now on, and releases its stream (after waiting for it)
+     * once the ops built on it are closed too. The shared {@link #instance()}: nothing (it lives as
+     * long as the process). Idempotent.
      */
     @Override
     public void close() {
-        if (!executor || closed) {
-            return;
+        if (executor) {
+            streamLife.close();
         }
-        ctx.makeCurrent();
-        JCudaDriver.cuStreamSynchronize(stream);
-        closed = true;
-        JCudaDriver.cuStreamDestroy(stream);
     }
 
     CudaTensor requireDevice(Tensor t, String what) {
         if (t instanceof CudaTensor c) {
             if (c.isClosed()) {
                 throw new IllegalStateException(what + " tensor " + c.shape() + " is closed");
+            }
+            if (c.ordinal() != ctx.ordinal) {
+                throw new IllegalArgumentException(what + " tensor " + c.shape() + " lives at " + c.location()
+                        + "; this backend computes on cuda:" + ctx.ordinal);
             }
             return c;
         }

@@ -3,13 +3,15 @@ package org.sepnet.backend.cuda;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.sepnet.ops.UnaryOp;
+import org.sepnet.tensor.Lifetime;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
 /**
  * A one-input op that launches CUDA kernels: checks that both tensors are open device tensors of
- * the right shapes, then hands them to its launcher. Owns the weights uploaded for it and frees them
- * on {@link #close()}.
+ * the right shapes, then hands them to its launcher while holding them open. Owns the weights
+ * uploaded for it and frees them on {@link #close()} (after a launch in progress on another thread
+ * returns), or by the garbage collector if never closed.
  */
 final class CudaKernelOp implements UnaryOp {
     /** Queues the op's kernels for an input and output whose shapes were checked. */
@@ -22,9 +24,8 @@ final class CudaKernelOp implements UnaryOp {
     private final String kernel;
     private final String problem;
     private final UnaryOperator<Shape> outputShape;
-    private final List<DeviceArray> owned;
     private final Launcher launcher;
-    private boolean closed;
+    private final Lifetime lifetime;
 
     CudaKernelOp(CudaBackend backend, String kernel, String problem, UnaryOperator<Shape> outputShape,
                  List<DeviceArray> owned, Launcher launcher) {
@@ -32,8 +33,8 @@ final class CudaKernelOp implements UnaryOp {
         this.kernel = kernel;
         this.problem = problem;
         this.outputShape = outputShape;
-        this.owned = owned;
         this.launcher = launcher;
+        this.lifetime = backend.opLifetime(this, owned);
     }
 
     @Override
@@ -53,7 +54,7 @@ final class CudaKernelOp implements UnaryOp {
 
     @Override
     public void run(Tensor input, Tensor output) {
-        if (closed) {
+        if (lifetime.isClosed()) {
             throw new IllegalStateException("op " + implementation() + " " + problem + " is closed");
         }
         CudaTensor in = backend.requireDevice(input, "input");
@@ -63,19 +64,14 @@ final class CudaKernelOp implements UnaryOp {
             throw new IllegalArgumentException("output shape " + out.shape() + " for input " + in.shape() + " in " + problem
                     + "; expected " + expected);
         }
-        launcher.launch(in, out);
-        backend.afterLaunch(kernel, problem);
+        backend.guarded(lifetime, implementation() + " " + problem, new CudaTensor[] {in}, out, () -> {
+            launcher.launch(in, out);
+            backend.afterLaunch(kernel, problem);
+        });
     }
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            for (DeviceArray a : owned) {
-                if (a != null) {
-                    a.close();
-                }
-            }
-        }
+        lifetime.close();
     }
 }

@@ -9,6 +9,7 @@ import org.sepnet.ops.BinaryOp;
 import org.sepnet.ops.ConcatOp;
 import org.sepnet.ops.PoolDesc;
 import org.sepnet.ops.UnaryOp;
+import org.sepnet.tensor.Lifetime;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
@@ -93,7 +94,7 @@ final class CudaLayers {
         int relu = act == Activation.RELU ? 1 : 0;
         String problem = "add_" + maxShape.toDimsString();
         return new BinaryOp() {
-            private boolean closed;
+            private final Lifetime lifetime = backend.opLifetime(this, List.of());
 
             @Override
             public String problem() {
@@ -107,7 +108,7 @@ final class CudaLayers {
 
             @Override
             public void run(Tensor a, Tensor b, Tensor output) {
-                if (closed) {
+                if (lifetime.isClosed()) {
                     throw new IllegalStateException("op cuda:add " + problem + " is closed");
                 }
                 CudaTensor da = backend.requireDevice(a, "first input");
@@ -117,14 +118,16 @@ final class CudaLayers {
                 Checks.requireShape(da.shape(), db.shape(), "second input");
                 Checks.requireShape(da.shape(), dout.shape(), "output");
                 long count = da.shape().size();
-                backend.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(da), Args.of(db), Args.of(dout), Args.i32((int) count),
-                        Args.i32(relu));
-                backend.afterLaunch("add", problem);
+                backend.guarded(lifetime, "cuda:add " + problem, new CudaTensor[] {da, db}, dout, () -> {
+                    backend.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(da), Args.of(db), Args.of(dout),
+                            Args.i32((int) count), Args.i32(relu));
+                    backend.afterLaunch("add", problem);
+                });
             }
 
             @Override
             public void close() {
-                closed = true;
+                lifetime.close();
             }
         };
     }
@@ -140,7 +143,7 @@ final class CudaLayers {
         }
         String problem = sb.append("_h").append(maxOutput.h()).append("w").append(maxOutput.w()).toString();
         return new ConcatOp() {
-            private boolean closed;
+            private final Lifetime lifetime = backend.opLifetime(this, List.of());
 
             @Override
             public String problem() {
@@ -154,7 +157,7 @@ final class CudaLayers {
 
             @Override
             public void run(List<? extends Tensor> inputs, Tensor output) {
-                if (closed) {
+                if (lifetime.isClosed()) {
                     throw new IllegalStateException("op cuda:copy_channels " + problem + " is closed");
                 }
                 if (inputs.size() != maxInputs.size()) {
@@ -170,20 +173,22 @@ final class CudaLayers {
                     ins[i] = backend.requireDevice(inputs.get(i), "input " + i);
                     Checks.requireShape(maxInputs.get(i).withDim0(batch), ins[i].shape(), "concat input " + i);
                 }
-                int offset = 0;
-                for (CudaTensor in : ins) {
-                    int block = in.shape().c() * plane;
-                    long count = (long) batch * block;
-                    backend.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.i32((int) count), Args.i32(block),
-                            Args.i32(dstBlock), Args.i32(offset));
-                    offset += block;
-                }
-                backend.afterLaunch("copy_channels", problem);
+                backend.guarded(lifetime, "cuda:copy_channels " + problem, ins, out, () -> {
+                    int offset = 0;
+                    for (CudaTensor in : ins) {
+                        int block = in.shape().c() * plane;
+                        long count = (long) batch * block;
+                        backend.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(in), Args.of(out), Args.i32((int) count),
+                                Args.i32(block), Args.i32(dstBlock), Args.i32(offset));
+                        offset += block;
+                    }
+                    backend.afterLaunch("copy_channels", problem);
+                });
             }
 
             @Override
             public void close() {
-                closed = true;
+                lifetime.close();
             }
         };
     }

@@ -5,25 +5,31 @@ import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.JCudaDriver;
 import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Lifetime;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
 /**
- * A float32 tensor in device memory. Closing frees it. Copies to and from the host wait for the work
+ * A float32 tensor in device memory. Closing frees it (after a copy in progress on another thread
+ * returns; the driver's free waits for kernels still using it); a tensor never closed is freed by
+ * the garbage collector. Copies to and from the host wait for the work
  * queued before them on every stream of the context and return when the data has arrived; from and
  * to page-locked host tensors ({@link CudaBackend#allocateHost}) they run at full DMA speed.
  */
 public final class CudaTensor implements Tensor {
     private final CudaContext ctx;
     private final Shape shape;
+    @SuppressWarnings("unused")  // keeps a view's tensor reachable: its cleaner must not free the view's memory
     private final CudaTensor owner;
-    private CUdeviceptr ptr;
+    private final CUdeviceptr ptr;
+    private final Lifetime lifetime;  // shared with views
 
     private CudaTensor(CudaContext ctx, Shape shape, CudaTensor owner, CUdeviceptr ptr) {
         this.ctx = ctx;
         this.shape = shape;
         this.owner = owner;
         this.ptr = ptr;
+        this.lifetime = owner.lifetime;
     }
 
     CudaTensor(CudaContext ctx, Shape shape) {
@@ -39,6 +45,10 @@ public final class CudaTensor implements Tensor {
         JCudaDriver.cuMemAlloc(p, bytes());
         JCudaDriver.cuMemsetD32(p, 0, shape.size());
         this.ptr = p;
+        this.lifetime = new Lifetime(this, "device tensor", bytes(), () -> {
+            ctx.makeCurrent();
+            JCudaDriver.cuMemFree(p);
+        });
     }
 
     @Override
@@ -53,10 +63,36 @@ public final class CudaTensor implements Tensor {
 
     /** The device pointer; valid until {@link #close()}. */
     CUdeviceptr pointer() {
-        if (ptr == null || (owner != null && owner.ptr == null)) {
+        if (lifetime.isClosed()) {
             throw new IllegalStateException("device tensor " + shape + " is closed");
         }
         return ptr;
+    }
+
+    /** The device this tensor lives on. */
+    int ordinal() {
+        return ctx.ordinal;
+    }
+
+    /** When this tensor's memory may be freed (shared with its views). */
+    Lifetime lifetime() {
+        return lifetime;
+    }
+
+    /** Whether this tensor and {@code other} share memory (views always start where their tensor does). */
+    boolean overlaps(CudaTensor other) {
+        return lifetime == other.lifetime;
+    }
+
+    /** Runs {@code copy} with this tensor held open. */
+    private void guarded(Runnable copy) {
+        lifetime.enterOrThrow("device tensor " + shape);
+        try {
+            ctx.makeCurrent();
+            copy.run();
+        } finally {
+            lifetime.exit();
+        }
     }
 
     /**
@@ -81,33 +117,35 @@ public final class CudaTensor implements Tensor {
     @Override
     public void copyFrom(float[] src) {
         checkLength(src.length, "source array");
-        CUdeviceptr p = pointer();
-        ctx.makeCurrent();
-        JCudaDriver.cuMemcpyHtoD(p, Pointer.to(src), bytes());
+        guarded(() -> JCudaDriver.cuMemcpyHtoD(ptr, Pointer.to(src), bytes()));
     }
 
     @Override
     public void copyTo(float[] dst) {
         checkLength(dst.length, "destination array");
-        CUdeviceptr p = pointer();
-        ctx.makeCurrent();
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), p, bytes());
+        guarded(() -> JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), ptr, bytes()));
     }
 
     @Override
     public void copyFrom(HostTensor src) {
         requireSameShape(src);
-        CUdeviceptr p = pointer();
-        ctx.makeCurrent();
-        JCudaDriver.cuMemcpyHtoD(p, Pointer.to(src.buffer()), bytes());
+        src.lifetime().enterOrThrow("host tensor " + src.shape());
+        try {
+            guarded(() -> JCudaDriver.cuMemcpyHtoD(ptr, Pointer.to(src.buffer()), bytes()));
+        } finally {
+            src.lifetime().exit();
+        }
     }
 
     @Override
     public void copyTo(HostTensor dst) {
         requireSameShape(dst);
-        CUdeviceptr p = pointer();
-        ctx.makeCurrent();
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst.buffer()), p, bytes());
+        dst.lifetime().enterOrThrow("host tensor " + dst.shape());
+        try {
+            guarded(() -> JCudaDriver.cuMemcpyDtoH(Pointer.to(dst.buffer()), ptr, bytes()));
+        } finally {
+            dst.lifetime().exit();
+        }
     }
 
     @Override
@@ -126,9 +164,12 @@ public final class CudaTensor implements Tensor {
     public void copyFrom(Tensor src) {
         if (src instanceof CudaTensor d) {
             requireSameShape(d);
-            CUdeviceptr p = pointer();
-            ctx.makeCurrent();
-            JCudaDriver.cuMemcpyDtoD(p, d.pointer(), bytes());
+            d.lifetime.enterOrThrow("device tensor " + d.shape);
+            try {
+                guarded(() -> JCudaDriver.cuMemcpyDtoD(ptr, d.ptr, bytes()));
+            } finally {
+                d.lifetime.exit();
+            }
         } else {
             Tensor.super.copyFrom(src);
         }
@@ -136,24 +177,19 @@ public final class CudaTensor implements Tensor {
 
     @Override
     public boolean isClosed() {
-        return ptr == null || (owner != null && owner.ptr == null);
+        return lifetime.isClosed();
     }
 
     @Override
     public void close() {
-        if (owner != null) {
-            return;  // a view owns no memory
-        }
-        if (ptr != null) {
-            ctx.makeCurrent();
-            JCudaDriver.cuMemFree(ptr);
-            ptr = null;
+        if (owner == null) {  // a view owns no memory
+            lifetime.close();
         }
     }
 
     @Override
     public String toString() {
-        return "CudaTensor" + shape + " at " + location() + (ptr == null ? " (closed)" : "");
+        return "CudaTensor" + shape + " at " + location() + (isClosed() ? " (closed)" : "");
     }
 
     private void requireSameShape(Tensor other) {

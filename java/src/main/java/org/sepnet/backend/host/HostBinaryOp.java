@@ -1,9 +1,11 @@
 package org.sepnet.backend.host;
 
 import java.nio.FloatBuffer;
+import java.util.List;
 import org.sepnet.backend.Checks;
 import org.sepnet.ops.BinaryOp;
 import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Lifetime;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
@@ -19,13 +21,19 @@ public final class HostBinaryOp implements BinaryOp {
     private final Shape maxShape;
     private final String implementation;
     private final Kernel kernel;
-    private boolean closed;
+    private final Lifetime lifetime;
 
-    public HostBinaryOp(String backend, Shape maxShape, String implementation, Kernel kernel) {
+    /** An op whose kernel (which must not refer to the op) holds what {@code release} frees. */
+    public HostBinaryOp(String backend, Shape maxShape, String implementation, Kernel kernel, Runnable release) {
         this.backend = backend;
         this.maxShape = maxShape;
         this.implementation = implementation;
         this.kernel = kernel;
+        this.lifetime = new Lifetime(this, "op", 0, release);
+    }
+
+    public HostBinaryOp(String backend, Shape maxShape, String implementation, Kernel kernel) {
+        this(backend, maxShape, implementation, kernel, () -> {});
     }
 
     @Override
@@ -40,7 +48,7 @@ public final class HostBinaryOp implements BinaryOp {
 
     @Override
     public void run(Tensor a, Tensor b, Tensor output) {
-        if (closed) {
+        if (lifetime.isClosed()) {
             throw new IllegalStateException("op " + implementation + " " + problem() + " is closed");
         }
         HostTensor ha = HostTensors.require(a, "first input", backend);
@@ -49,11 +57,12 @@ public final class HostBinaryOp implements BinaryOp {
         Checks.requireFits(maxShape, ha.shape(), "first input");
         Checks.requireShape(ha.shape(), hb.shape(), "second input");
         Checks.requireShape(ha.shape(), ho.shape(), "output");
-        kernel.run(ha.buffer(), hb.buffer(), ho.buffer(), ha.size());
+        HostGuard.run(lifetime, implementation + " " + problem(), List.of(ha, hb), ho,
+                () -> kernel.run(ha.buffer(), hb.buffer(), ho.buffer(), ha.size()));
     }
 
     @Override
     public void close() {
-        closed = true;
+        lifetime.close();
     }
 }

@@ -1,10 +1,12 @@
 package org.sepnet.backend.host;
 
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import org.sepnet.backend.Checks;
 import org.sepnet.ops.ConcatOp;
 import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Lifetime;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
@@ -17,13 +19,19 @@ public class HostConcatOp implements ConcatOp {
     private final List<Shape> maxInputs;
     private final Shape maxOutput;
     private final String implementation;
-    private boolean closed;
+    private final Lifetime lifetime;
 
-    public HostConcatOp(String backend, List<Shape> maxInputs, String implementation) {
+    /** An op whose {@link #copy} needs what {@code release} frees (which must not refer to the op). */
+    public HostConcatOp(String backend, List<Shape> maxInputs, String implementation, Runnable release) {
         this.backend = backend;
         this.maxInputs = List.copyOf(maxInputs);
         this.maxOutput = Checks.concatOutput(maxInputs);
         this.implementation = implementation;
+        this.lifetime = new Lifetime(this, "op", 0, release);
+    }
+
+    public HostConcatOp(String backend, List<Shape> maxInputs, String implementation) {
+        this(backend, maxInputs, implementation, () -> {});
     }
 
     @Override
@@ -42,7 +50,7 @@ public class HostConcatOp implements ConcatOp {
 
     @Override
     public void run(List<? extends Tensor> inputs, Tensor output) {
-        if (closed) {
+        if (lifetime.isClosed()) {
             throw new IllegalStateException("op " + implementation + " " + problem() + " is closed");
         }
         if (inputs.size() != maxInputs.size()) {
@@ -53,14 +61,20 @@ public class HostConcatOp implements ConcatOp {
         Checks.requireFits(maxOutput, out.shape(), "output");
         int plane = maxOutput.h() * maxOutput.w();
         int outChannels = maxOutput.c();
-        int offset = 0;
+        List<HostTensor> ins = new ArrayList<>(inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
             HostTensor in = HostTensors.require(inputs.get(i), "input " + i, backend);
             Checks.requireShape(maxInputs.get(i).withDim0(batch), in.shape(), "concat input " + i);
-            int block = in.shape().c() * plane;
-            copy(in.buffer(), out.buffer(), batch, block, outChannels * plane, offset);
-            offset += block;
+            ins.add(in);
         }
+        HostGuard.run(lifetime, implementation + " " + problem(), ins, out, () -> {
+            int offset = 0;
+            for (HostTensor in : ins) {
+                int block = in.shape().c() * plane;
+                copy(in.buffer(), out.buffer(), batch, block, outChannels * plane, offset);
+                offset += block;
+            }
+        });
     }
 
     /** Copies {@code batch} blocks of {@code srcBlock} floats to {@code dst} at {@code n·dstBlock + offset}. */
@@ -72,6 +86,6 @@ public class HostConcatOp implements ConcatOp {
 
     @Override
     public void close() {
-        closed = true;
+        lifetime.close();
     }
 }

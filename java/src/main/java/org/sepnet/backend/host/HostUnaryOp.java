@@ -1,34 +1,47 @@
 package org.sepnet.backend.host;
 
+import java.util.List;
 import java.util.function.UnaryOperator;
 import org.sepnet.ops.UnaryOp;
 import org.sepnet.tensor.HostTensor;
+import org.sepnet.tensor.Lifetime;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
 
-/** A {@link UnaryOp} on host tensors: checks placement and shapes, then runs a {@link HostKernel}. */
+/**
+ * A {@link UnaryOp} on host tensors: checks placement and shapes, then runs a {@link HostKernel}
+ * while holding the op and both tensors open ({@link HostGuard}). What the op holds is released when it
+ * is closed and no run is in progress, or by the garbage collector if it is never closed.
+ */
 public final class HostUnaryOp implements UnaryOp {
     private final String backend;
     private final String problem;
     private final String implementation;
     private final UnaryOperator<Shape> outputShape;
     private final HostKernel kernel;
-    private final Runnable release;
-    private boolean closed;
+    private final Lifetime lifetime;
 
     /**
      * @param backend backend name for error messages
      * @param outputShape output shape for an input shape; throws for inputs the op does not accept
-     * @param release frees what the op holds (may be a no-op)
+     * @param kernel the computation; it must not refer to this op
+     * @param bytes memory the op holds outside the Java heap (0 for none)
+     * @param release frees that memory (may be a no-op); it must not refer to this op
      */
     public HostUnaryOp(String backend, String problem, String implementation, UnaryOperator<Shape> outputShape,
-                       HostKernel kernel, Runnable release) {
+                       HostKernel kernel, long bytes, Runnable release) {
         this.backend = backend;
         this.problem = problem;
         this.implementation = implementation;
         this.outputShape = outputShape;
         this.kernel = kernel;
-        this.release = release;
+        this.lifetime = new Lifetime(this, "op", bytes, release);
+    }
+
+    /** An op that holds nothing outside the Java heap. */
+    public HostUnaryOp(String backend, String problem, String implementation, UnaryOperator<Shape> outputShape,
+                       HostKernel kernel) {
+        this(backend, problem, implementation, outputShape, kernel, 0, () -> {});
     }
 
     @Override
@@ -48,8 +61,8 @@ public final class HostUnaryOp implements UnaryOp {
 
     @Override
     public void run(Tensor input, Tensor output) {
-        if (closed) {
-            throw new IllegalStateException("op " + implementation + " " + problem + " is closed");
+        if (lifetime.isClosed()) {
+            throw new IllegalStateException("op " + this + " is closed");
         }
         HostTensor in = HostTensors.require(input, "input", backend);
         HostTensor out = HostTensors.require(output, "output", backend);
@@ -58,15 +71,13 @@ public final class HostUnaryOp implements UnaryOp {
             throw new IllegalArgumentException("output shape " + out.shape() + " for input " + in.shape() + " in "
                     + problem + "; expected " + expected);
         }
-        kernel.run(in.buffer(), out.buffer(), in.shape().dim(0));
+        HostGuard.run(lifetime, toString(), List.of(in), out, () -> kernel.run(in.buffer(), out.buffer(), in.shape().dim(0)));
     }
 
+    /** Releases what the op holds, at once or when a run in progress on another thread returns; idempotent. */
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            release.run();
-        }
+        lifetime.close();
     }
 
     @Override

@@ -136,6 +136,6 @@ public final class ReferenceBackend implements Backend {
 
     private static UnaryOp op(String problem, java.util.function.UnaryOperator<Shape> out,
                               org.sepnet.backend.host.HostKernel kernel) {
-        return new HostUnaryOp(NAME, problem, IMPL, out, kernel, () -> {});
+        return new HostUnaryOp(NAME, problem, IMPL, out, kernel);
     }
 }
