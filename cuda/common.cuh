@@ -13,6 +13,11 @@ struct ConvParams {
   int oh, ow;         // output size
 };
 
+// ReLU and max as the reference computes them (docs/reliability.md): a NaN propagates, where
+// fmaxf would drop it; -0 stays -0.
+__device__ __forceinline__ float relu_f(float v) { return v < 0.f ? 0.f : v; }
+__device__ __forceinline__ float nan_max(float a, float b) { return (b > a || b != b) ? b : a; }
+
 // Applies a sign bit to a float without multiplying: bit = 1 flips the IEEE sign.
 __device__ __forceinline__ float apply_sign(float v, unsigned negative) {
   return __int_as_float(__float_as_int(v) ^ (int)(negative << 31));

@@ -123,7 +123,7 @@ __device__ __forceinline__ void conv_direct(const float* __restrict__ x, const f
     if (MODE != DIRECT_FLOAT) v *= __ldg(alpha + o);
     if (MODE == DIRECT_PRB) v += acc1[j];
     if (bias) v += __ldg(bias + o);
-    y[(img * p.o + o) * ohw + pix] = relu ? fmaxf(v, 0.f) : v;
+    y[(img * p.o + o) * ohw + pix] = relu ? relu_f(v) : v;
   }
 }
 

@@ -213,7 +213,7 @@ __device__ __forceinline__ void conv_gemm(const float* __restrict__ x, const flo
       if (splits == 1) {
         if (MODE == GEMM_PATTERN) v *= __ldg(alpha + o);
         if (bias) v += __ldg(bias + o);
-        if (relu) v = fmaxf(v, 0.f);
+        if (relu) v = relu_f(v);
       }
       dst[(img * p.o + o) * ohw + pix] = v;
     }
@@ -252,6 +252,6 @@ extern "C" __global__ void sepnet_splitk_reduce(const float* __restrict__ ws,
     int o = (i / ohw) % channels;
     if (alpha) v *= __ldg(alpha + o);
     if (bias) v += __ldg(bias + o);
-    y[i] = relu ? fmaxf(v, 0.f) : v;
+    y[i] = relu ? relu_f(v) : v;
   }
 }

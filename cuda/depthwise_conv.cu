@@ -74,7 +74,7 @@ __device__ __forceinline__ void depthwise(const float* __restrict__ x, const flo
       }
     }
     if (bias) acc += __ldg(bias + c);
-    y[idx] = relu ? fmaxf(acc, 0.f) : acc;
+    y[idx] = relu ? relu_f(acc) : acc;
   }
 }
 

@@ -22,7 +22,7 @@ extern "C" __global__ void sepnet_scale_shift(const float* __restrict__ x,
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += gridDim.x * blockDim.x) {
     int c = (i / inner) % channels;
     float v = fmaf(__ldg(scale + c), __ldg(x + i), __ldg(shift + c));
-    y[i] = relu ? fmaxf(v, 0.f) : v;
+    y[i] = relu ? relu_f(v) : v;
   }
 }
 
@@ -30,7 +30,7 @@ extern "C" __global__ void sepnet_activation(const float* __restrict__ x, float*
                                              int count, int relu) {
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += gridDim.x * blockDim.x) {
     float v = __ldg(x + i);
-    y[i] = relu ? fmaxf(v, 0.f) : v;
+    y[i] = relu ? relu_f(v) : v;
   }
 }
 
@@ -38,7 +38,7 @@ extern "C" __global__ void sepnet_add(const float* __restrict__ a, const float* 
                                       float* __restrict__ y, int count, int relu) {
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < count; i += gridDim.x * blockDim.x) {
     float v = __ldg(a + i) + __ldg(b + i);
-    y[i] = relu ? fmaxf(v, 0.f) : v;
+    y[i] = relu ? relu_f(v) : v;
   }
 }
 
@@ -75,7 +75,7 @@ extern "C" __global__ void sepnet_pool(const float* __restrict__ x, float* __res
     for (int iy = max(y0, 0); iy < min(y1, p.h); ++iy)
       for (int ix = max(x0, 0); ix < min(x1, p.w); ++ix) {
         float v = __ldg(xp + iy * p.w + ix);
-        acc = p.max ? fmaxf(acc, v) : acc + v;
+        acc = p.max ? nan_max(acc, v) : acc + v;
         ++real;
       }
     y[i] = p.max ? acc : acc / (float)(p.include_pad ? padded : real);
@@ -91,11 +91,11 @@ extern "C" __global__ void sepnet_global_pool(const float* __restrict__ x, float
   float acc = is_max ? -INFINITY : 0.f;
   for (int i = lane; i < hw; i += 32) {
     float v = __ldg(xp + i);
-    acc = is_max ? fmaxf(acc, v) : acc + v;
+    acc = is_max ? nan_max(acc, v) : acc + v;
   }
   for (int off = 16; off > 0; off >>= 1) {
     float o = __shfl_xor_sync(0xffffffffu, acc, off);
-    acc = is_max ? fmaxf(acc, o) : acc + o;
+    acc = is_max ? nan_max(acc, o) : acc + o;
   }
   if (lane == 0) y[plane] = is_max ? acc : acc / (float)hw;
 }
@@ -104,7 +104,7 @@ extern "C" __global__ void sepnet_global_pool(const float* __restrict__ x, float
 __device__ __forceinline__ float block_reduce(float v, bool is_max, float* scratch) {
   for (int off = 16; off > 0; off >>= 1) {
     float o = __shfl_xor_sync(0xffffffffu, v, off);
-    v = is_max ? fmaxf(v, o) : v + o;
+    v = is_max ? nan_max(v, o) : v + o;
   }
   int warp = threadIdx.x / 32, lane = threadIdx.x & 31;
   __syncthreads();
@@ -113,7 +113,7 @@ __device__ __forceinline__ float block_reduce(float v, bool is_max, float* scrat
   v = lane < (int)(blockDim.x / 32) ? scratch[lane] : (is_max ? -INFINITY : 0.f);
   for (int off = 16; off > 0; off >>= 1) {
     float o = __shfl_xor_sync(0xffffffffu, v, off);
-    v = is_max ? fmaxf(v, o) : v + o;
+    v = is_max ? nan_max(v, o) : v + o;
   }
   return v;
 }
@@ -124,7 +124,7 @@ extern "C" __global__ void __launch_bounds__(256) sepnet_softmax(const float* __
   const float* xs = x + blockIdx.x * classes;
   float* ys = y + blockIdx.x * classes;
   float m = -INFINITY;
-  for (int i = threadIdx.x; i < classes; i += blockDim.x) m = fmaxf(m, __ldg(xs + i));
+  for (int i = threadIdx.x; i < classes; i += blockDim.x) m = nan_max(m, __ldg(xs + i));
   m = block_reduce(m, true, scratch);
   float s = 0.f;
   for (int i = threadIdx.x; i < classes; i += blockDim.x) s += expf(__ldg(xs + i) - m);

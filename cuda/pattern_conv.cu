@@ -67,5 +67,5 @@ extern "C" __global__ void sepnet_prb_conv2d(const float* __restrict__ x,
   for (int c = 0; c < cpg1; ++c) pw_acc += __ldg(wo + c) * __ldg(xp + (long)c * p.h * p.w);
   r += pw_acc;
   if (bias) r += __ldg(bias + o);
-  y[idx] = relu ? fmaxf(r, 0.f) : r;
+  y[idx] = relu ? relu_f(r) : r;
 }

@@ -102,7 +102,9 @@ const char* winograd_takes(const Query& q) {
   return nullptr;
 }
 Op* winograd_create(const std::shared_ptr<Context>& c, const ConvSpec& s) {
-  return new WinogradOp(c, s.p, s.bits, s.bits ? nullptr : s.weights, s.alpha, s.bias, s.relu);
+  std::unique_ptr<WinogradOp> op(new WinogradOp(c, s.p, s.bits, s.bits ? nullptr : s.weights, s.alpha, s.bias, s.relu));
+  op->set_exact(new GemmConvOp(c, s, false));
+  return op.release();
 }
 
 std::string lookup_ov_refuses(const Query& q) {

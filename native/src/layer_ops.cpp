@@ -81,7 +81,10 @@ void PoolOp::plane(const float* x, float* y) const {
       if (max_) {
         r = -INFINITY;
         for (int iy = ya; iy < yb; ++iy) {
-          for (int ix = xa; ix < xb; ++ix) r = std::max(r, x[iy * iw_ + ix]);
+          for (int ix = xa; ix < xb; ++ix) {
+            const float v = x[iy * iw_ + ix];
+            if (v > r || v != v) r = v;  // a NaN wins and stays, as in the reference
+          }
         }
       } else {
         float s = 0.f;

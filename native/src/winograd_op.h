@@ -22,6 +22,9 @@
 #include <vector>
 
 #include "context.h"
+#include <atomic>
+#include <memory>
+
 #include "conv_spec.h"
 #include "page_buffer.h"
 
@@ -37,6 +40,9 @@ class WinogradOp : public Op {
   WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const uint32_t* bits, const float* weights,
              const float* alpha, const float* bias, bool relu);
   int run(const float* x, float* y, int batch) override;
+  // The op that runs inputs holding NaN or an infinity, which the transforms would spread to
+  // outputs whose window does not contain them (Inf - Inf = NaN): an exact, direct algorithm.
+  void set_exact(Op* exact) { exact_.reset(exact); }
 
  private:
   struct Scratch {
@@ -48,7 +54,7 @@ class WinogradOp : public Op {
     std::vector<float, PageBuffer<2048>> m;
     std::vector<float, PageBuffer<1024>> y;
   };
-  void run_unit(const float* x, float* y, int64_t unit, int batch, int thread);
+  void run_unit(const float* x, float* y, int64_t unit, int batch, int thread, std::atomic<bool>* nonfinite);
 
   ConvProblem p_;
   bool relu_;
@@ -67,6 +73,7 @@ class WinogradOp : public Op {
   std::vector<int32_t> coffs_;   // row offsets of the GEMMs: channel c at c * tiles_
   std::vector<int32_t> iota_;    // 0, 1, 2, ...: GEMM positions and epilogue positions/outputs
   std::vector<Scratch> scratch_;
+  std::unique_ptr<Op> exact_;
 };
 
 }  // namespace sepnet
