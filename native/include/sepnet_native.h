@@ -83,6 +83,8 @@ const char* sepnet_op_name(int64_t op);
 const char* sepnet_op_reason(int64_t op);
 /* The convolution implementations in rank order with AUTO's rule for each, one per line. */
 const char* sepnet_native_conv_ranking(void);
+/* About how many bytes the op holds (packed weights, scratch), measured when it was created. */
+int64_t sepnet_op_bytes(int64_t op);
 void sepnet_op_destroy(int64_t op);
 
 /* Measured peak of the context: multiply-add throughput of its instruction set on all its threads

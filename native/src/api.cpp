@@ -1,5 +1,7 @@
 // api.cpp: the extern "C" surface of sepnet_native.h over the C++ ops. Handles are pointers:
 // a context handle owns a shared_ptr<Context>, an op handle owns its Op.
+#include <malloc.h>
+
 #include <chrono>
 #include <memory>
 #include <new>
@@ -8,6 +10,7 @@
 #include "context.h"
 #include "conv_choice.h"
 #include "layer_ops.h"
+#include "page_buffer.h"
 #include "sepnet_native.h"
 
 namespace sepnet {
@@ -23,6 +26,16 @@ ContextHandle* context_of(int64_t h) { return reinterpret_cast<ContextHandle*>(s
 Op* op_of(int64_t h) { return reinterpret_cast<Op*>(static_cast<intptr_t>(h)); }
 int64_t handle(void* p) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(p)); }
 
+// Bytes malloc has handed out in this process (0 where glibc cannot say).
+size_t malloc_in_use() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+#else
+  return 0;
+#endif
+}
+
 // Runs a factory, turning a null context, bad arguments (message) or exhausted memory into 0 + error.
 template <class F>
 int64_t create(int64_t ctx, F&& make) {
@@ -32,8 +45,16 @@ int64_t create(int64_t ctx, F&& make) {
   }
   try {
     std::string problem;
+    // What the op allocates, for the caller's memory accounting: malloc's growth (other threads may
+    // add to it or take from it meanwhile: an estimate) plus the pages mapped for its scratch.
+    const size_t heap0 = malloc_in_use(), pages0 = g_page_bytes;
     Op* op = make(context_of(ctx)->ctx, &problem);
-    if (!op) set_error(problem);
+    if (!op) {
+      set_error(problem);
+      return 0;
+    }
+    const size_t heap1 = malloc_in_use();
+    op->set_bytes((heap1 > heap0 ? heap1 - heap0 : 0) + (g_page_bytes - pages0));
     return handle(op);
   } catch (const std::bad_alloc&) {
     set_error("out of memory while building the op");
@@ -202,6 +223,8 @@ extern "C" int32_t sepnet_op_run(int64_t op, const float* x, float* y, int32_t b
 extern "C" const char* sepnet_op_name(int64_t op) { return op ? op_of(op)->name().c_str() : ""; }
 
 extern "C" const char* sepnet_op_reason(int64_t op) { return op ? op_of(op)->reason().c_str() : ""; }
+
+extern "C" int64_t sepnet_op_bytes(int64_t op) { return op ? static_cast<int64_t>(op_of(op)->bytes()) : 0; }
 
 extern "C" const char* sepnet_native_conv_ranking(void) { return conv_ranking().c_str(); }
 

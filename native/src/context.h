@@ -40,12 +40,16 @@ class Op {
   // Why it runs this op (convolutions: the choice of conv_choice.h), or "".
   const std::string& reason() const { return reason_; }
   void set_reason(std::string reason) { reason_ = std::move(reason); }
+  // About how much memory the op holds (packed weights, scratch), measured when it was created.
+  size_t bytes() const { return bytes_; }
+  void set_bytes(size_t bytes) { bytes_ = bytes; }
 
  protected:
   std::shared_ptr<Context> owner_;
   Context* ctx_;
   std::string name_;
   std::string reason_;
+  size_t bytes_ = 0;
 };
 
 // Thread-local message for the last failed call, read by sepnet_last_error().

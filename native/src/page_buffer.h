@@ -14,6 +14,9 @@
 
 namespace sepnet {
 
+// Bytes mapped by PageBuffer on this thread so far: op creation reads it to report an op's memory.
+inline thread_local size_t g_page_bytes = 0;
+
 // An allocator of floats from anonymous mappings: the data starts kHeader + Offset bytes into the
 // mapping (the header keeps the mapping's size for deallocate), so on a 64-byte boundary.
 template <size_t Offset>
@@ -34,6 +37,7 @@ struct PageBuffer {
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     *static_cast<size_t*>(p) = bytes;
+    g_page_bytes += bytes;
     return reinterpret_cast<float*>(static_cast<char*>(p) + kHeader + Offset);
   }
   void deallocate(float* q, size_t) {

@@ -12,15 +12,21 @@ public final class Guard {
     private Guard() {}
 
     /**
-     * Runs {@code kernel} while {@code op} and every one of {@code tensors} (inputs, then the
-     * output) are entered; throws {@link IllegalStateException} naming the first that is closed.
+     * Runs {@code kernel} while {@code op} and every one of {@code tensors} (the inputs, then the
+     * output, of the given shapes) are entered; throws {@link IllegalStateException} naming the
+     * first that is closed. Messages are only built on failure: this runs on every op call.
      */
-    public static void run(Lifetime op, String opName, Lifetime[] tensors, String[] names, Runnable kernel) {
-        op.enterOrThrow("op " + opName);
+    public static void run(Lifetime op, String opName, Lifetime[] tensors, Shape[] shapes, Runnable kernel) {
+        if (!op.enter()) {
+            throw new IllegalStateException("op " + opName + " is closed");
+        }
         int entered = 0;
         try {
             for (; entered < tensors.length; entered++) {
-                tensors[entered].enterOrThrow(names[entered]);
+                if (!tensors[entered].enter()) {
+                    throw new IllegalStateException((entered == tensors.length - 1 ? "output" : "input") + " tensor "
+                            + shapes[entered] + " of op " + opName + " is closed");
+                }
             }
             kernel.run();
         } finally {

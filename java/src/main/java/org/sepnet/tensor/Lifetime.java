@@ -127,17 +127,21 @@ public final class Lifetime {
         long limit = COLLECT_ABOVE.get();
         if (held > limit) {
             // Unreachable owners are only found by a collection; their releases then run on the
-            // cleaner's thread, so give it a moment before looking again.
+            // cleaner's thread: wait until it has drained (the total stops falling) or 200 ms.
             System.gc();
             long deadline = System.nanoTime() + 200_000_000L;
-            long before = held;
-            while (System.nanoTime() < deadline && HELD_BYTES.get() >= before) {
+            long last = HELD_BYTES.get();
+            int still = 0;
+            while (System.nanoTime() < deadline && still < 5) {
                 try {
                     Thread.sleep(1);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     break;
                 }
+                long now = HELD_BYTES.get();
+                still = now < last ? 0 : still + 1;
+                last = now;
             }
             // Collect again only when the live total has doubled since.
             COLLECT_ABOVE.set(Math.max(256L << 20, 2 * HELD_BYTES.get()));

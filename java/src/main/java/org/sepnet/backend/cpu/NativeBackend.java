@@ -246,7 +246,7 @@ public final class NativeBackend implements Backend, AutoCloseable {
         d.requireWeights(w);
         long h = withContext(c -> NativeKernels.sepnet_pattern_conv_create(c, problem(d), w.bits(), w.alpha(),
                 w.bias(), relu(act), algorithm.code));
-        return new NativeOp(created(h, d.problem(), algorithm), d.problem(), d::outputShape, 32L * w.bits().length);
+        return new NativeOp(created(h, d.problem(), algorithm), d.problem(), d::outputShape, 4L * w.bits().length);
     }
 
     @Override
@@ -256,7 +256,7 @@ public final class NativeBackend implements Backend, AutoCloseable {
         long h = withContext(c -> NativeKernels.sepnet_prb_create(c, problem(k), pattern.bits(), pattern.alpha(),
                 pointwise.weights(), d.pointwise().groups(), Checks.prbBias(pattern, pointwise), relu(act), algorithm.code));
         return new NativeOp(created(h, d.problem(), algorithm), d.problem(), s -> k.outputShape(s),
-                32L * pattern.bits().length + bytes(pointwise.weights()));
+                4L * pattern.bits().length + bytes(pointwise.weights()));
     }
 
     @Override

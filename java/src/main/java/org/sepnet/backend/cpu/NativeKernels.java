@@ -68,6 +68,8 @@ final class NativeKernels {
 
     static native void sepnet_op_destroy(long op);
 
+    static native long sepnet_op_bytes(long op);
+
     static native double sepnet_measure_peak_gflops(long ctx, int millis);
 
     static native int sepnet_add(long ctx, @Cast("const float*") FloatBuffer a, @Cast("const float*") FloatBuffer b,

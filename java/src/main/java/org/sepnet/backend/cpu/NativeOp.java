@@ -19,13 +19,15 @@ final class NativeOp implements UnaryOp {
      * Wraps {@code handle}, which must be non-zero.
      *
      * @param outputShape the descriptor's output-shape function (validates inputs)
-     * @param bytes about what the handle holds (packed weights), for the collector's accounting
+     * @param bytes the least the handle holds (its weights), for the collector's accounting; the
+     *              library's own measurement counts where larger
      */
     NativeOp(long handle, String problem, UnaryOperator<Shape> outputShape, long bytes) {
         String name = NativeKernels.sepnet_op_name(handle);
         this.reason = NativeKernels.sepnet_op_reason(handle);
         this.op = new HostUnaryOp(NativeBackend.NAME, problem, name, outputShape, (x, y, n) ->
-                NativeBackend.check(NativeKernels.sepnet_op_run(handle, x, y, n), name, problem), bytes,
+                NativeBackend.check(NativeKernels.sepnet_op_run(handle, x, y, n), name, problem),
+                Math.max(bytes, NativeKernels.sepnet_op_bytes(handle)),
                 () -> NativeKernels.sepnet_op_destroy(handle));
     }
 

@@ -160,17 +160,17 @@ public final class CudaBackend implements Backend, AutoCloseable {
      */
     void guarded(Lifetime op, String opName, CudaTensor[] inputs, CudaTensor output, Runnable launch) {
         Lifetime[] lifetimes = new Lifetime[inputs.length + 1];
-        String[] names = new String[inputs.length + 1];
+        Shape[] shapes = new Shape[inputs.length + 1];
         for (int i = 0; i < inputs.length; i++) {
             if (inputs[i].overlaps(output)) {
                 throw org.sepnet.backend.Guard.aliased(opName, i, inputs.length, inputs[i].shape());
             }
             lifetimes[i] = inputs[i].lifetime();
-            names[i] = "input tensor " + inputs[i].shape();
+            shapes[i] = inputs[i].shape();
         }
         lifetimes[inputs.length] = output.lifetime();
-        names[inputs.length] = "output tensor " + output.shape();
-        org.sepnet.backend.Guard.run(op, opName, lifetimes, names, launch);
+        shapes[inputs.length] = output.shape();
+        org.sepnet.backend.Guard.run(op, opName, lifetimes, shapes, launch);
     }
 
     /** Launches {@code function} on this backend's stream with a 1-D block (see {@link CudaContext#launch}). */

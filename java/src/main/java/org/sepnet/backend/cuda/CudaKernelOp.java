@@ -26,6 +26,7 @@ final class CudaKernelOp implements UnaryOp {
     private final UnaryOperator<Shape> outputShape;
     private final Launcher launcher;
     private final Lifetime lifetime;
+    private final String label;
 
     CudaKernelOp(CudaBackend backend, String kernel, String problem, UnaryOperator<Shape> outputShape,
                  List<DeviceArray> owned, Launcher launcher) {
@@ -34,6 +35,7 @@ final class CudaKernelOp implements UnaryOp {
         this.problem = problem;
         this.outputShape = outputShape;
         this.launcher = launcher;
+        this.label = "cuda:" + kernel + " " + problem;
         this.lifetime = backend.opLifetime(this, owned);
     }
 
@@ -64,7 +66,7 @@ final class CudaKernelOp implements UnaryOp {
             throw new IllegalArgumentException("output shape " + out.shape() + " for input " + in.shape() + " in " + problem
                     + "; expected " + expected);
         }
-        backend.guarded(lifetime, implementation() + " " + problem, new CudaTensor[] {in}, out, () -> {
+        backend.guarded(lifetime, label, new CudaTensor[] {in}, out, () -> {
             launcher.launch(in, out);
             backend.afterLaunch(kernel, problem);
         });

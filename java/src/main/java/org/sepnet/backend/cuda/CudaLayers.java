@@ -93,6 +93,7 @@ final class CudaLayers {
         CUfunction f = c.function("sepnet_add");
         int relu = act == Activation.RELU ? 1 : 0;
         String problem = "add_" + maxShape.toDimsString();
+        String label = "cuda:add " + problem;
         return new BinaryOp() {
             private final Lifetime lifetime = backend.opLifetime(this, List.of());
 
@@ -118,7 +119,7 @@ final class CudaLayers {
                 Checks.requireShape(da.shape(), db.shape(), "second input");
                 Checks.requireShape(da.shape(), dout.shape(), "output");
                 long count = da.shape().size();
-                backend.guarded(lifetime, "cuda:add " + problem, new CudaTensor[] {da, db}, dout, () -> {
+                backend.guarded(lifetime, label, new CudaTensor[] {da, db}, dout, () -> {
                     backend.launch(f, Args.gridFor(count, BLOCK), 1, BLOCK, Args.of(da), Args.of(db), Args.of(dout),
                             Args.i32((int) count), Args.i32(relu));
                     backend.afterLaunch("add", problem);
@@ -142,6 +143,7 @@ final class CudaLayers {
             sb.append("_c").append(in.c());
         }
         String problem = sb.append("_h").append(maxOutput.h()).append("w").append(maxOutput.w()).toString();
+        String label = "cuda:copy_channels " + problem;
         return new ConcatOp() {
             private final Lifetime lifetime = backend.opLifetime(this, List.of());
 
@@ -173,7 +175,7 @@ final class CudaLayers {
                     ins[i] = backend.requireDevice(inputs.get(i), "input " + i);
                     Checks.requireShape(maxInputs.get(i).withDim0(batch), ins[i].shape(), "concat input " + i);
                 }
-                backend.guarded(lifetime, "cuda:copy_channels " + problem, ins, out, () -> {
+                backend.guarded(lifetime, label, ins, out, () -> {
                     int offset = 0;
                     for (CudaTensor in : ins) {
                         int block = in.shape().c() * plane;

@@ -22,6 +22,7 @@ public final class HostBinaryOp implements BinaryOp {
     private final String implementation;
     private final Kernel kernel;
     private final Lifetime lifetime;
+    private final String label;
 
     /** An op whose kernel (which must not refer to the op) holds what {@code release} frees. */
     public HostBinaryOp(String backend, Shape maxShape, String implementation, Kernel kernel, Runnable release) {
@@ -29,6 +30,7 @@ public final class HostBinaryOp implements BinaryOp {
         this.maxShape = maxShape;
         this.implementation = implementation;
         this.kernel = kernel;
+        this.label = implementation + " " + problem();
         this.lifetime = new Lifetime(this, "op", 0, release);
     }
 
@@ -57,7 +59,7 @@ public final class HostBinaryOp implements BinaryOp {
         Checks.requireFits(maxShape, ha.shape(), "first input");
         Checks.requireShape(ha.shape(), hb.shape(), "second input");
         Checks.requireShape(ha.shape(), ho.shape(), "output");
-        HostGuard.run(lifetime, implementation + " " + problem(), List.of(ha, hb), ho,
+        HostGuard.run(lifetime, label, List.of(ha, hb), ho,
                 () -> kernel.run(ha.buffer(), hb.buffer(), ho.buffer(), ha.size()));
     }
 

@@ -20,6 +20,7 @@ public class HostConcatOp implements ConcatOp {
     private final Shape maxOutput;
     private final String implementation;
     private final Lifetime lifetime;
+    private final String label;
 
     /** An op whose {@link #copy} needs what {@code release} frees (which must not refer to the op). */
     public HostConcatOp(String backend, List<Shape> maxInputs, String implementation, Runnable release) {
@@ -27,6 +28,7 @@ public class HostConcatOp implements ConcatOp {
         this.maxInputs = List.copyOf(maxInputs);
         this.maxOutput = Checks.concatOutput(maxInputs);
         this.implementation = implementation;
+        this.label = implementation + " " + problem();
         this.lifetime = new Lifetime(this, "op", 0, release);
     }
 
@@ -67,7 +69,7 @@ public class HostConcatOp implements ConcatOp {
             Checks.requireShape(maxInputs.get(i).withDim0(batch), in.shape(), "concat input " + i);
             ins.add(in);
         }
-        HostGuard.run(lifetime, implementation + " " + problem(), ins, out, () -> {
+        HostGuard.run(lifetime, label, ins, out, () -> {
             int offset = 0;
             for (HostTensor in : ins) {
                 int block = in.shape().c() * plane;

@@ -20,6 +20,7 @@ public final class HostUnaryOp implements UnaryOp {
     private final UnaryOperator<Shape> outputShape;
     private final HostKernel kernel;
     private final Lifetime lifetime;
+    private final String label;
 
     /**
      * @param backend backend name for error messages
@@ -35,6 +36,7 @@ public final class HostUnaryOp implements UnaryOp {
         this.implementation = implementation;
         this.outputShape = outputShape;
         this.kernel = kernel;
+        this.label = implementation + " " + problem;
         this.lifetime = new Lifetime(this, "op", bytes, release);
     }
 
@@ -71,7 +73,7 @@ public final class HostUnaryOp implements UnaryOp {
             throw new IllegalArgumentException("output shape " + out.shape() + " for input " + in.shape() + " in "
                     + problem + "; expected " + expected);
         }
-        HostGuard.run(lifetime, toString(), List.of(in), out, () -> kernel.run(in.buffer(), out.buffer(), in.shape().dim(0)));
+        HostGuard.run(lifetime, label, List.of(in), out, () -> kernel.run(in.buffer(), out.buffer(), in.shape().dim(0)));
     }
 
     /** Releases what the op holds, at once or when a run in progress on another thread returns; idempotent. */
@@ -82,6 +84,6 @@ public final class HostUnaryOp implements UnaryOp {
 
     @Override
     public String toString() {
-        return implementation + " " + problem;
+        return label;
     }
 }
