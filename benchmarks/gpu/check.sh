@@ -85,7 +85,7 @@ start=$SECONDS
 echo "## 1. GPU tests"
 "$java" -Dsepnet.cuda.sync=true -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --select-class org.sepnet.backend.cuda.CudaBackendTest \
-  --select-class org.sepnet.backend.cuda.CudaExecutorTest \
+  --select-class org.sepnet.backend.cuda.CudaExecutorTest --select-class org.sepnet.backend.cuda.CudaNonFiniteTest \
   --select-class org.sepnet.runtime.NetworkTest --select-class org.sepnet.backend.BackendsTest \
   --details=summary --disable-banner --reports-dir "$out/junit" 2>&1 | grep -v '^\s*$' | tail -60
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1

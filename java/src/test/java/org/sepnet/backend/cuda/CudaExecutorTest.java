@@ -103,20 +103,31 @@ class CudaExecutorTest {
         }
     }
 
+    /** Ops outlive their closed executor (they hold its stream), the executor refuses new work, outputs may not alias inputs. */
     @Test
-    void aClosedExecutorRefusesWorkAndTheInstanceStaysOpen() {
+    void aClosedExecutorRefusesNewWorkWhileItsOpsRunAndTheInstanceStaysOpen() {
         ConvDesc d = ConvDesc.builder().channels(4, 4).input(5, 5).kernel(3).pad(1).build();
         CudaBackend exec = CudaBackend.instance().newExecutor();
         UnaryOp op = exec.patternConv2d(d, Data.pattern(4, 4, 3, 3, false, new SplittableRandom(9)), Activation.NONE);
         Tensor x = CudaBackend.instance().allocate(d.inputShape());
         Tensor y = CudaBackend.instance().allocate(d.outputShape());
+        x.copyFrom(Data.uniform((int) d.inputShape().size(), new SplittableRandom(10)));
         op.run(x, y);
+        float[] before = y.toArray();
+        IllegalArgumentException aliased = assertThrows(IllegalArgumentException.class, () -> op.run(x, x));
+        assertTrue(aliased.getMessage().contains("shares memory with its input"), aliased.getMessage());
         exec.close();
         exec.close();  // idempotent
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> op.run(x, y));
-        assertTrue(e.getMessage().contains("executor is closed"), e.getMessage());
+        op.run(x, y);  // the op keeps the executor's stream alive
+        exec.synchronize();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(before, y.toArray());
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> exec.patternConv2d(d,
+                Data.pattern(4, 4, 3, 3, false, new SplittableRandom(9)), Activation.NONE));
+        assertTrue(e.getMessage().contains("executor") && e.getMessage().contains("is closed"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> exec.allocate(Shape.of(3)));
-        op.close();
+        op.close();  // the last user: the stream is destroyed now
+        assertThrows(IllegalStateException.class, () -> op.run(x, y));
+        exec.synchronize();  // nothing left to wait for: returns
         CudaBackend.instance().close();  // a no-op for the shared instance
         assertFalse(CudaBackend.instance().isExecutor());
         try (UnaryOp live = CudaBackend.instance().patternConv2d(d, Data.pattern(4, 4, 3, 3, false, new SplittableRandom(9)),

@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.sepnet.ops.Activation;
 import org.sepnet.ops.BatchNormParams;
+import org.sepnet.ops.BinaryOp;
 import org.sepnet.ops.ConvDesc;
 import org.sepnet.ops.FcDesc;
 import org.sepnet.ops.PoolDesc;
@@ -15,6 +16,7 @@ import org.sepnet.ops.PrbDesc;
 import org.sepnet.pattern.PatternWeights;
 import org.sepnet.tensor.ConvWeights;
 import org.sepnet.tensor.Shape;
+import org.sepnet.tensor.Tensor;
 import org.sepnet.testing.Data;
 import org.sepnet.testing.LayerCases;
 import org.sepnet.testing.NonFinite;
@@ -70,5 +72,19 @@ class CudaNonFiniteTest {
         Shape s = Shape.of(4, 300);
         NonFinite.check("relu", s, x -> x.activation(s, Activation.RELU), b, "cuda");
         NonFinite.check("softmax", s, x -> x.softmax(s), b, "cuda");
+        float[] other = Data.uniform((int) s.size(), new SplittableRandom(Seeds.of("nonfinite_add")));
+        for (float[] x : NonFinite.inputs("add", s)) {
+            try (BinaryOp add = b.add(s, Activation.RELU); Tensor dx = b.allocate(s); Tensor dy = b.allocate(s);
+                 Tensor out = b.allocate(s)) {
+                dx.copyFrom(x);
+                dy.copyFrom(other);
+                add.run(dx, dy, out);
+                float[] want = new float[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    want[i] = Activation.RELU.apply(x[i] + other[i]);
+                }
+                NonFinite.compare(want, out.toArray(), "cuda add");
+            }
+        }
     }
 }
