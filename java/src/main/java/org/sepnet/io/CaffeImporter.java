@@ -53,12 +53,16 @@ public final class CaffeImporter {
         return read(Files.readAllBytes(file), stem, input);
     }
 
-    /** Imports a NetParameter held in memory; {@code name} names the model. */
+    /**
+     * Imports a NetParameter held in memory; {@code name} names the model.
+     *
+     * @throws CorruptModelException for anything wrong with the file, naming it, the layer and what was expected
+     */
     public static Model read(byte[] data, String name, Shape input) throws IOException {
         try {
             return checked(parse(data, name, input));
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new IOException(name + ": not a network this library can run: " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw CorruptModelException.of(name, e);
         }
     }
 
@@ -66,7 +70,7 @@ public final class CaffeImporter {
     static Model checked(Model m) throws IOException {
         try {
             m.graph().outputShape(m.input());
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | ArithmeticException e) {
             throw new IOException(m.name() + ": the imported layers do not fit input " + m.input() + ": " + e.getMessage(), e);
         }
         return m;

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.sepnet.models.Model;
 import org.sepnet.pattern.PatternWeights;
+import org.sepnet.tensor.AtomicFile;
 
 /**
  * The {@code .sepnet} model file: a compact, checksummed encoding of a {@link Model}.
@@ -28,9 +29,9 @@ public final class ModelFile {
     /** One section of a file, for {@code inspect}. */
     public record Section(int kind, String label, int bytes) {}
 
-    /** Writes {@code model} to {@code file}. */
+    /** Writes {@code model} to {@code file}, atomically ({@link AtomicFile}). */
     public static void write(Model model, Path file) throws IOException {
-        Files.write(file, encode(model));
+        AtomicFile.write(file, encode(model));
     }
 
     /** The file bytes of {@code model}. */

@@ -3,11 +3,12 @@ package org.sepnet.io;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import org.sepnet.models.Model;
+import org.sepnet.tensor.AtomicFile;
+import org.sepnet.tensor.FileChecks;
 import org.sepnet.tensor.Shape;
 
 /**
@@ -51,9 +52,7 @@ public final class ModelIO {
      * @throws IOException when the file cannot be read or its format cannot be told
      */
     public static Format formatOf(Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new NoSuchFileException(file.toString(), null, "no such model file");
-        }
+        FileChecks.readable(file, "a model file (.sepnet, .caffemodel or .onnx)");
         byte[] head = new byte[ModelFormat.MAGIC.length];
         int n;
         try (InputStream in = Files.newInputStream(file)) {
@@ -103,7 +102,7 @@ public final class ModelIO {
         }
         try {
             m.graph().outputShape(m.input());
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | ArithmeticException e) {
             throw new IOException(file + ": the network does not accept input " + m.input() + ": " + e.getMessage(), e);
         }
         return m;
@@ -111,22 +110,14 @@ public final class ModelIO {
 
     /**
      * Saves {@code model} to {@code file}: as ONNX when the name ends in {@code .onnx}, otherwise
-     * as a {@code .sepnet} file. Writes to a temporary file first, so a failure never leaves half
-     * a model behind.
+     * as a {@code .sepnet} file. Written atomically ({@link AtomicFile}): a failure never leaves
+     * half a model behind.
      */
     public static void save(Model model, Path file) throws IOException {
         Format f = bySuffix(file);
         if (f == Format.CAFFE) {
             throw new IOException(file + ": writing Caffe models is not supported; save as .sepnet or .onnx");
         }
-        byte[] data = f == Format.ONNX ? OnnxExporter.encode(model) : ModelFile.encode(model);
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-        try {
-            Files.write(tmp, data);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(file, f == Format.ONNX ? OnnxExporter.encode(model) : ModelFile.encode(model));
     }
 }

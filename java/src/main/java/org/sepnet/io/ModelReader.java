@@ -52,7 +52,12 @@ final class ModelReader {
             }
         }
         meta.requireEnd();
-        Shape input = Shape.of(dims);
+        Shape input;
+        try {
+            input = Shape.of(dims);
+        } catch (ArithmeticException | IllegalArgumentException e) {
+            throw meta.corrupt("input dimensions " + java.util.Arrays.toString(dims) + " overflow: " + e.getMessage());
+        }
         Reader r = new Reader(p, name);
         Bytes graph = p.section(GRAPH, 1, name);
         Layer root = r.node(graph, 0);
@@ -62,7 +67,7 @@ final class ModelReader {
         }
         try {
             root.outputShape(input);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | ArithmeticException e) {
             throw new CorruptModelException(name + ": inconsistent model: " + e.getMessage(), e);
         }
         return new Model(modelName, description, root, input);

@@ -1,7 +1,6 @@
 package org.sepnet.io;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.sepnet.layers.BatchNorm;
@@ -20,6 +19,7 @@ import org.sepnet.layers.Softmax;
 import org.sepnet.models.Model;
 import org.sepnet.ops.BatchNormParams;
 import org.sepnet.ops.PoolDesc;
+import org.sepnet.tensor.AtomicFile;
 import org.sepnet.tensor.ConvWeights;
 
 /**
@@ -41,9 +41,9 @@ public final class OnnxExporter {
 
     private OnnxExporter() {}
 
-    /** Writes {@code model} to {@code file}. */
+    /** Writes {@code model} to {@code file}, atomically ({@link AtomicFile}). */
     public static void write(Model model, Path file) throws IOException {
-        Files.write(file, encode(model));
+        AtomicFile.write(file, encode(model));
     }
 
     /** The ONNX model bytes of {@code model}. */

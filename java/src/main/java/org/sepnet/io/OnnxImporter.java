@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,10 @@ import org.sepnet.tensor.Shape;
  */
 public final class OnnxImporter {
     private static final int FLOAT = 1;
+    /** Fewest and most inputs of each operator (others: exactly 1). */
+    private static final Map<String, int[]> INPUTS = Map.of("Conv", new int[] {2, 3}, "BatchNormalization", new int[] {5, 5},
+            "Add", new int[] {2, 2}, "Concat", new int[] {1, Integer.MAX_VALUE}, "Gemm", new int[] {2, 3},
+            "MatMul", new int[] {2, 2}, "Dropout", new int[] {1, 3});
 
     private OnnxImporter() {}
 
@@ -45,12 +50,16 @@ public final class OnnxImporter {
         return read(Files.readAllBytes(file), file.getFileName().toString().replaceFirst("\\.onnx$", ""), input);
     }
 
-    /** Imports ONNX model bytes; {@code name} names the model. */
+    /**
+     * Imports ONNX model bytes; {@code name} names the model.
+     *
+     * @throws CorruptModelException for anything wrong with the file, naming it, the node and what was expected
+     */
     public static Model read(byte[] data, String name, Shape input) throws IOException {
         try {
             return CaffeImporter.checked(parse(data, name, input));
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new IOException(name + ": not a network this library can run: " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw CorruptModelException.of(name, e);
         }
     }
 
@@ -74,7 +83,23 @@ public final class OnnxImporter {
             long[] d = t.longs(1).stream().mapToLong(Long::longValue).toArray();
             dims.put(tname, d);
             if (type == FLOAT) {
-                weights.put(tname, floats(t, tname));
+                float[] f = floats(t, tname);
+                long count = 1;
+                for (long v : d) {
+                    if (v < 0 || v > Integer.MAX_VALUE) {
+                        throw new CorruptModelException(name + ": initializer " + tname + " has dims " + Arrays.toString(d)
+                                + "; expected dimensions from 0 to " + Integer.MAX_VALUE);
+                    }
+                    count *= v;  // at most 2^31 per factor: checked against the values before it can overflow
+                    if (count > f.length) {
+                        break;
+                    }
+                }
+                if (count != f.length) {
+                    throw new CorruptModelException(name + ": initializer " + tname + " has dims " + Arrays.toString(d) + " but holds "
+                            + f.length + " values; expected the product of its dims");
+                }
+                weights.put(tname, f);
             }
         }
         Shape in = input;
@@ -196,10 +221,15 @@ public final class OnnxImporter {
             for (Proto a : n.messages(5, "attribute")) {
                 attrs.put(a.string(1, ""), a);
             }
-            if (out.size() != 1 && !op.equals("Dropout")) {
+            if (out.isEmpty() || (out.size() != 1 && !op.equals("Dropout"))) {
                 throw new IOException(where + " has " + out.size() + " outputs; expected 1");
             }
             String o = out.get(0);
+            int[] arity = INPUTS.getOrDefault(op, new int[] {1, 1});
+            if (in.size() < arity[0] || in.size() > arity[1]) {
+                throw new CorruptModelException(where + " has " + in.size() + " inputs; expected "
+                        + (arity[0] == arity[1] ? String.valueOf(arity[0]) : arity[0] + " to " + arity[1]));
+            }
             Value result;
             try {
                 switch (op) {
@@ -254,8 +284,8 @@ public final class OnnxImporter {
                             + "BatchNormalization, Relu, Add, Concat, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, "
                             + "Gemm, MatMul, Flatten, Softmax, Identity, Dropout)");
                 }
-            } catch (IllegalArgumentException e) {
-                throw new IOException(where + ": " + e.getMessage(), e);
+            } catch (IllegalArgumentException | IndexOutOfBoundsException | ArithmeticException e) {
+                throw new CorruptModelException(where + ": " + e.getMessage(), e);
             }
             values.put(o, result);
         }
@@ -293,27 +323,33 @@ public final class OnnxImporter {
             if (!autoPad.equals("NOTSET")) {
                 throw new IOException(where + ": auto_pad " + autoPad + " is not supported; export with explicit pads");
             }
-            long[] pads = ints(attrs, "pads", 0, 0, 0, 0);
-            if (pads.length != 4 || pads[0] != pads[2] || pads[1] != pads[3]) {
-                throw new IOException(where + ": pads " + java.util.Arrays.toString(pads) + "; only symmetric 2-D padding is supported");
+            int[] pads = sizes(attrs, "pads", 4, 0, where, 0, 0, 0, 0);
+            if (pads[0] != pads[2] || pads[1] != pads[3]) {
+                throw new CorruptModelException(where + ": pads " + Arrays.toString(pads) + "; only symmetric 2-D padding is supported");
             }
-            long[] strides = ints(attrs, "strides", 1, 1);
-            long[] dil = ints(attrs, "dilations", 1, 1);
-            int groups = (int) ints(attrs, "group", 1)[0];
+            int[] strides = sizes(attrs, "strides", 2, 1, where, 1, 1);
+            int[] dil = sizes(attrs, "dilations", 2, 1, where, 1, 1);
+            int groups = sizes(attrs, "group", 1, 1, where, 1)[0];
             int o = (int) d[0];
             int c = (int) d[1];
+            if ((long) c * groups > Integer.MAX_VALUE) {
+                throw new CorruptModelException(where + ": " + c + " channels per group in " + groups + " groups; too many");
+            }
             float[] bias = in.size() > 2 ? weight(in.get(2), name) : null;
-            ConvSpec spec = new ConvSpec(c * groups, o, (int) d[2], (int) d[3], (int) strides[0], (int) strides[1], (int) pads[0],
-                    (int) pads[1], (int) dil[0], (int) dil[1], groups);
+            ConvSpec spec = new ConvSpec(c * groups, o, (int) d[2], (int) d[3], strides[0], strides[1], pads[0], pads[1], dil[0],
+                    dil[1], groups);
             return new Conv2d(name, spec, new ConvWeights(o, c, (int) d[2], (int) d[3], w, bias));
         }
 
         private Pool2d pool(String name, String op, Map<String, Proto> attrs, String where) throws IOException {
-            long[] k = ints(attrs, "kernel_shape");
-            long[] s = ints(attrs, "strides", 1, 1);
-            long[] p = ints(attrs, "pads", 0, 0, 0, 0);
+            if (!attrs.containsKey("kernel_shape")) {
+                throw new CorruptModelException(where + " has no kernel_shape; expected [kh, kw]");
+            }
+            int[] k = sizes(attrs, "kernel_shape", 2, 1, where);
+            int[] s = sizes(attrs, "strides", 2, 1, where, 1, 1);
+            int[] p = sizes(attrs, "pads", 4, 0, where, 0, 0, 0, 0);
             boolean ceil = ints(attrs, "ceil_mode", 0)[0] != 0;
-            if (k.length != 2 || k[0] != k[1] || s[0] != s[1] || p[0] != p[1] || p[0] != p[2] || p[0] != p[3]) {
+            if (k[0] != k[1] || s[0] != s[1] || p[0] != p[1] || p[0] != p[2] || p[0] != p[3]) {
                 throw new IOException(where + ": only square pooling with symmetric padding is supported");
             }
             if (op.equals("AveragePool")) {
@@ -361,7 +397,34 @@ public final class OnnxImporter {
             if (v.isEmpty() && a.has(3)) {
                 return new long[] {a.longValue(3, 0)};
             }
+            if (v.isEmpty()) {
+                throw new CorruptModelException("attribute " + name + " is empty; expected " + Math.max(fallback.length, 1) + " value(s)");
+            }
             return v.stream().mapToLong(Long::longValue).toArray();
+        }
+
+        /** An attribute of exactly {@code count} sizes, each from {@code min} to 2^31 - 1. */
+        private static int[] sizes(Map<String, Proto> attrs, String name, int count, long min, String where, long... fallback)
+                throws IOException {
+            long[] v;
+            try {
+                v = ints(attrs, name, fallback);
+            } catch (CorruptModelException e) {
+                throw new CorruptModelException(where + ": " + e.getMessage());
+            }
+            if (v.length != count) {
+                throw new CorruptModelException(where + ": " + name + " " + Arrays.toString(v) + " has " + v.length + " value(s); expected "
+                        + count);
+            }
+            int[] out = new int[count];
+            for (int i = 0; i < count; i++) {
+                if (v[i] < min || v[i] > Integer.MAX_VALUE) {
+                    throw new CorruptModelException(where + ": " + name + " " + Arrays.toString(v) + "; expected values from " + min
+                            + " to " + Integer.MAX_VALUE);
+                }
+                out[i] = (int) v[i];
+            }
+            return out;
         }
 
         private static float floatAttr(Map<String, Proto> attrs, String name, float fallback) throws IOException {

@@ -30,18 +30,31 @@ public final class Npy {
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
     private static final int MAX_HEADER = 1 << 20;
+    /** Data a stream's header may declare before the data itself is read: 16 MiB. */
+    private static final long TRUSTED_BYTES = 16L << 20;
+    private static final Pattern KEY = Pattern.compile("'([^']*)'\\s*:");
 
     private Npy() {}
 
-    /** Reads a float32 array from a {@code .npy} file. */
+    /** Reads a float32 array from a {@code .npy} file; its size is checked against the header before anything is allocated. */
     public static HostTensor read(Path file) throws IOException {
+        FileChecks.readable(file, "a .npy file");
+        long length = Files.size(file);
         try (InputStream in = Files.newInputStream(file)) {
-            return read(in, file.toString());
+            return read(in, file.toString(), length);
         }
     }
 
-    /** Reads a float32 array from a stream holding one {@code .npy} file; {@code name} appears in errors. */
+    /**
+     * Reads a float32 array from a stream holding one {@code .npy} file; {@code name} appears in
+     * errors. A header that declares more than {@value #TRUSTED_BYTES} bytes of data is believed only
+     * as the data arrives, so a short stream cannot make it allocate what it claims.
+     */
     public static HostTensor read(InputStream in, String name) throws IOException {
+        return read(in, name, -1);
+    }
+
+    private static HostTensor read(InputStream in, String name, long fileLength) throws IOException {
         byte[] pre = in.readNBytes(8);
         if (pre.length < 8 || !startsWithMagic(pre)) {
             throw new IOException(name + ": not a .npy file (the first bytes are not \\x93NUMPY)");
@@ -78,6 +91,14 @@ public final class Npy {
         if (h.shape.size() > DirectMemory.MAX_FLOATS) {
             throw new IOException(name + ": array " + h.shape + " has " + h.shape.size() + " elements; at most " + DirectMemory.MAX_FLOATS + " fit a host tensor");
         }
+        long headerEnd = 8 + (major == 1 ? 2 : 4) + headerLength;
+        if (fileLength >= 0 && fileLength - headerEnd != bytes) {
+            throw new IOException(name + ": the header declares shape " + h.shape + " (" + bytes + " bytes of data) but the file holds "
+                    + (fileLength - headerEnd) + " bytes after the header; the file is " + (fileLength - headerEnd < bytes ? "truncated" : "corrupt"));
+        }
+        if (fileLength < 0 && bytes > TRUSTED_BYTES) {
+            in = new java.io.ByteArrayInputStream(readUpTo(in, bytes, name, h.shape));
+        }
         HostTensor t = HostTensor.allocate(h.shape);
         try {
             FloatBuffer dst = t.buffer();
@@ -107,17 +128,27 @@ public final class Npy {
         }
     }
 
-    /** Writes a tensor as a {@code .npy} file ({@code '<f4'}, C order). */
+    /** Writes a tensor as a {@code .npy} file ({@code '<f4'}, C order), atomically ({@link AtomicFile}). */
     public static void write(Path file, Tensor tensor) throws IOException {
-        try (OutputStream out = Files.newOutputStream(file)) {
-            write(out, tensor);
-        }
+        AtomicFile.write(file, out -> write(out, tensor));
     }
 
     /** Writes a tensor as one {@code .npy} file to a stream. */
     public static void write(OutputStream out, Tensor tensor) throws IOException {
-        float[] values = tensor.toArray();
-        out.write(headerBytes(tensor.shape()));
+        writeHeader(out, tensor.shape());
+        writeData(out, tensor.toArray());
+    }
+
+    /**
+     * Writes the header of a {@code .npy} file of {@code shape}: followed by exactly
+     * {@code shape.size()} floats ({@link #writeData}, in as many calls as suits), it is one file.
+     */
+    public static void writeHeader(OutputStream out, Shape shape) throws IOException {
+        out.write(headerBytes(shape));
+    }
+
+    /** Writes values as the data of a {@code .npy} file (little-endian float32). */
+    public static void writeData(OutputStream out, float[] values) throws IOException {
         ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
             if (!chunk.hasRemaining()) {
@@ -156,9 +187,33 @@ public final class Npy {
         return out.toByteArray();
     }
 
+    /** Exactly {@code bytes} bytes (over 2 GiB refused earlier), gathered as they arrive. */
+    private static byte[] readUpTo(InputStream in, long bytes, String name, Shape shape) throws IOException {
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        byte[] chunk = new byte[1 << 16];
+        while (got.size() < bytes) {
+            int n = in.readNBytes(chunk, 0, (int) Math.min(chunk.length, bytes - got.size()));
+            if (n == 0) {
+                throw new IOException(name + ": truncated .npy data: expected " + bytes + " bytes for shape " + shape + ", found " + got.size());
+            }
+            got.write(chunk, 0, n);
+        }
+        byte[] rest = in.readNBytes(1);
+        got.write(rest, 0, rest.length);
+        return got.toByteArray();
+    }
+
     private record Header(Shape shape, boolean bigEndian) {}
 
     private static Header parseHeader(String header, String name) throws IOException {
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        Matcher k = KEY.matcher(header);
+        while (k.find()) {
+            if (!keys.add(k.group(1))) {
+                throw new IOException(name + ": the .npy header has key '" + k.group(1) + "' twice; expected each of 'descr', "
+                        + "'fortran_order' and 'shape' once");
+            }
+        }
         Matcher d = DESCR.matcher(header);
         Matcher f = FORTRAN.matcher(header);
         Matcher s = SHAPE.matcher(header);

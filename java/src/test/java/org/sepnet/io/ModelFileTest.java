@@ -235,6 +235,26 @@ class ModelFileTest {
         assertTrue(rejected > 0, rejected + " of " + trials + " rejected");
     }
 
+    /** Input dimensions whose product overflows a long: corrupt, not an ArithmeticException. */
+    @Test
+    void metaDimensionsThatOverflowAreCorrupt() {
+        byte[] file = sample();
+        int[] meta = sections(file).get(0);
+        ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        int pos = meta[0];
+        pos += 4 + b.getInt(pos);  // model name
+        pos += 4 + b.getInt(pos);  // description
+        int rank = file[pos] & 0xff;
+        byte[] d = file.clone();
+        ByteBuffer w = ByteBuffer.wrap(d).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < rank; i++) {
+            w.putInt(pos + 1 + 4 * i, Integer.MAX_VALUE);
+        }
+        reseal(d, meta);
+        CorruptModelException e = assertThrows(CorruptModelException.class, () -> ModelFile.decode(d, "f"));
+        assertTrue(e.getMessage().startsWith("f: "), e.getMessage());
+    }
+
     @Test
     void hugeLengthsAreRejectedBeforeAllocating() {
         byte[] file = sample();

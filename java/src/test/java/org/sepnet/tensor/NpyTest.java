@@ -132,4 +132,35 @@ class NpyTest {
         e = assertThrows(IOException.class, () -> Npy.read(new ByteArrayInputStream(v9), "v9.npy"));
         assertTrue(e.getMessage().contains("version 9.0"), e.getMessage());
     }
+
+    /** A v1.0 .npy file with the given header text (padded) and data bytes. */
+    private static byte[] npy(String header, int dataBytes) {
+        String h = header + " ".repeat((64 - (10 + header.length() + 1) % 64) % 64) + "\n";
+        byte[] out = new byte[10 + h.length() + dataBytes];
+        System.arraycopy(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) h.length(), (byte) (h.length() >> 8)}, 0, out, 0, 10);
+        System.arraycopy(h.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, out, 10, h.length());
+        return out;
+    }
+
+    /** A 576-byte file claiming 2.1 GB of data is refused from its length, before the tensor is allocated. */
+    @Test
+    void declaredSizeIsCheckedAgainstTheFileBeforeAllocating(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("liar.npy");
+        Files.write(f, npy("{'descr': '<f4', 'fortran_order': False, 'shape': (170000, 3, 32, 32), }", 448));
+        IOException e = assertThrows(IOException.class, () -> Npy.read(f));
+        assertTrue(e.getMessage().contains("declares shape [170000, 3, 32, 32] (2088960000 bytes of data) but the file holds 448 bytes"
+                + " after the header; the file is truncated"), e.getMessage());
+        long before = Lifetime.heldBytes();
+        e = assertThrows(IOException.class, () -> Npy.read(new ByteArrayInputStream(Files.readAllBytes(f)), "stream"));
+        assertTrue(e.getMessage().contains("truncated .npy data"), e.getMessage());
+        assertTrue(Lifetime.heldBytes() - before < (1L << 30), "a stream's data is believed as it arrives");
+    }
+
+    @Test
+    void duplicateHeaderKeysAreRefused() {
+        byte[] d = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'shape': (1,), }", 8);
+        IOException e = assertThrows(IOException.class, () -> Npy.read(new ByteArrayInputStream(d), "dup"));
+        assertEquals("dup: the .npy header has key 'shape' twice; expected each of 'descr', 'fortran_order' and 'shape' once",
+                e.getMessage());
+    }
 }
