@@ -52,6 +52,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Model model;
+        Backends.Selection chosen;
         try {
             if (batch < 1 || batch > 1024) {
                 throw new IllegalArgumentException("--batch " + batch + "; expected 1 to 1024");
@@ -60,9 +61,17 @@ final class DemoCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--seconds " + seconds + "; expected a value in (0, 600]");
             }
             if (only != null) {
-                only.forEach(Backends::byName);
+                for (String name : only) {
+                    Backend b = Backends.byName(name);
+                    if (!b.availability().available()) {
+                        System.err.println("sepnet demo: --backend " + name + ": the " + b.name() + " backend is unavailable: "
+                                + b.availability().detail());
+                        return 1;
+                    }
+                }
             }
             model = Zoo.build(modelName, seed);
+            chosen = BackendOption.select();
         } catch (IllegalArgumentException e) {
             System.err.println("sepnet demo: " + e.getMessage());
             return 2;
@@ -74,7 +83,6 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println(model.name() + ": " + model.description());
         System.out.printf("  %,d parameters (paper's rule), %,d bytes of weights as stored, %,d multiply-accumulates per image%n",
                 summary.paperParams(), summary.bytes(), summary.macs());
-        Backends.Selection chosen = Backends.select();
         System.out.println("  chosen backend: " + chosen.backend().name() + " (" + chosen.reason() + ")");
         System.out.println();
 

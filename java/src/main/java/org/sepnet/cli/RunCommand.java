@@ -6,6 +6,7 @@ import java.util.Arrays;
 import org.sepnet.backend.Backend;
 import org.sepnet.models.Model;
 import org.sepnet.runtime.Network;
+import org.sepnet.tensor.AtomicFile;
 import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Npy;
 import org.sepnet.tensor.Shape;
@@ -43,6 +44,7 @@ final class RunCommand extends FileCommand {
         Model m = source.load(null);
         Shape feature = m.input();
         Shape outShape;
+        long nonFinite = 0;
         try (HostTensor x = Npy.read(Path.of(input))) {
             Shape xs = x.shape();
             int n;
@@ -54,17 +56,46 @@ final class RunCommand extends FileCommand {
                 throw new IllegalArgumentException(input + " holds " + xs + "; " + m.name() + " expects [N, " + feature.toString().substring(1)
                         + " or " + feature);
             }
-            try (Network net = Network.compile(m.graph(), feature, b, Math.min(batch, n));
+            int chunk = Math.min(batch, n);
+            try (Network net = Network.compile(m.graph(), feature, b, chunk);
                  HostTensor images = n == 1 ? HostTensor.of(feature.withBatch(1), x.toArray()) : x;
-                 HostTensor y = HostTensor.allocate(net.outputShape().withBatch(n))) {
-                net.forward(images, y);
-                Npy.write(out, y);
-                outShape = y.shape();
+                 HostTensor y = HostTensor.allocate(net.outputShape().withBatch(chunk))) {
+                outShape = outputShape(net.outputShape(), n);
+                long[] bad = new long[1];
+                // The outputs go to the file a batch at a time: only one batch of them is ever in memory.
+                AtomicFile.write(out, stream -> {
+                    Npy.writeHeader(stream, outShape);
+                    for (int start = 0; start < n; start += chunk) {
+                        int k = Math.min(chunk, n - start);
+                        HostTensor yk = y.narrowBatch(k);
+                        net.forward(k == n ? images : images.sliceBatch(start, k), yk);
+                        float[] v = yk.toArray();
+                        for (float f : v) {
+                            bad[0] += Float.isFinite(f) ? 0 : 1;
+                        }
+                        Npy.writeData(stream, v);
+                    }
+                });
+                nonFinite = bad[0];
             }
         }
         int n = outShape.dim(0);
         System.out.printf("ran %s on %d image%s on %s (%s); wrote %s %s%n", m.name(), n, n == 1 ? "" : "s", b.name(), why, output,
                 outShape);
+        if (nonFinite > 0) {
+            System.err.printf("sepnet run: warning: %d of %d outputs are NaN or infinite (non-finite inputs or weights propagate;"
+                    + " see docs/reliability.md)%n", nonFinite, outShape.size());
+        }
         return 0;
+    }
+
+    /** [n, output feature…], or a one-line error when that many outputs cannot be counted. */
+    private static Shape outputShape(Shape feature, int n) {
+        try {
+            return feature.withBatch(n);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(n + " images of " + feature.size() + " outputs each are more values than a file can"
+                    + " describe; run fewer images at a time");
+        }
     }
 }

@@ -210,12 +210,13 @@ public record ConvDesc(int batch, int groups, int inChannels, int outChannels, i
     public static final class Builder {
         private int n = 1;
         private int groups = 1;
-        private int ic = -1;
-        private int oc = -1;
-        private int ih = -1;
-        private int iw = -1;
-        private int kh = -1;
-        private int kw = -1;
+        private static final int UNSET = Integer.MIN_VALUE;  // not a value anyone passes: -1 is reported as -1
+        private int ic = UNSET;
+        private int oc = UNSET;
+        private int ih = UNSET;
+        private int iw = UNSET;
+        private int kh = UNSET;
+        private int kw = UNSET;
         private int sh = 1;
         private int sw = 1;
         private int ph;
@@ -296,13 +297,13 @@ public record ConvDesc(int batch, int groups, int inChannels, int outChannels, i
         }
 
         public ConvDesc build() {
-            if (ic < 0 || oc < 0) {
+            if (ic == UNSET || oc == UNSET) {
                 throw new IllegalArgumentException("channels are not set; call channels(in, out)");
             }
-            if (ih < 0 || iw < 0) {
+            if (ih == UNSET || iw == UNSET) {
                 throw new IllegalArgumentException("input size is not set; call input(height, width)");
             }
-            if (kh < 0 || kw < 0) {
+            if (kh == UNSET || kw == UNSET) {
                 throw new IllegalArgumentException("kernel size is not set; call kernel(size) or kernel(height, width)");
             }
             if (depthwise) {

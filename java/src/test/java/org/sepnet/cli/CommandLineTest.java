@@ -24,9 +24,9 @@ import org.sepnet.testing.Seeds;
 import picocli.CommandLine;
 
 class CommandLineTest {
-    private record Run(int code, String out, String err) {}
+    record Run(int code, String out, String err) {}
 
-    private static Run run(String... args) {
+    static Run run(String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream out = new ByteArrayOutputStream();

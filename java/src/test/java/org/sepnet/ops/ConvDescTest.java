@@ -64,6 +64,8 @@ class ConvDescTest {
         assertMessage(() -> ConvDesc.builder().channels(3, 8).input(4, 4).kernel(3).pad(-1).build(), "padding height is -1");
         assertMessage(() -> ConvDesc.builder().channels(3, 8).input(4, 4).kernel(3).batch(0).build(), "batch is 0");
         assertMessage(() -> ConvDesc.builder().channels(0, 8).input(4, 4).kernel(3).build(), "input channels is 0");
+        assertMessage(() -> ConvDesc.builder().channels(-1, 8).input(4, 4).kernel(3).build(), "input channels is -1");
+        assertMessage(() -> ConvDesc.builder().channels(8, 8).input(-1, 4).kernel(3).build(), "-1");
         assertMessage(() -> ConvDesc.builder().channels(3, 8).input(4, 0).kernel(3).build(), "input width is 0");
         assertMessage(() -> ConvDesc.builder().channels(3, 8).input(4, 4).kernel(3).dilation(0).build(), "dilation height is 0");
         assertMessage(() -> ConvDesc.builder().input(4, 4).kernel(3).build(), "channels are not set");
