@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sepnet.backend.Backend;
 import org.sepnet.backend.Backends;
+import org.sepnet.backend.cpu.NativeBackend;
+import org.sepnet.backend.cpu.PatternAlgorithm;
 import org.sepnet.io.ModelIO;
 import org.sepnet.layers.Layer;
 import org.sepnet.layers.Transforms;
@@ -152,6 +154,30 @@ class ReadmeExampleTest {
         }
         assertTrue(out[0] != out[1], "logits are not all equal");
         assertInDocument("docs/models.md", Path.of("../docs/models.md"));
+    }
+
+    /** The lifetime example of docs/reliability.md: a network used after its backend is closed. */
+    @Test
+    void reliabilityDocExampleRuns() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.sepnet.backend.BuildInfo.built("native.library"), "no native library");
+        Layer model = Zoo.build("resnet20", 1).graph();
+        Shape input = Shape.of(3, 32, 32);
+        try (HostTensor x = HostTensor.allocate(Shape.nchw(2, 3, 32, 32))) {
+            x.fill(0.5f);
+            float[] out;
+            // --- docs/reliability.md ---
+            Network net;
+            try (NativeBackend b = NativeBackend.create(4, "auto", PatternAlgorithm.AUTO)) {
+                net = Network.compile(model, input, b, 8);
+            }
+            net.forward(x);
+            out = net.forward(x).toArray(); // (test)
+            net.close(); // (test)
+            // --- end ---
+            assertEquals(20, out.length);
+            assertTrue(Float.isFinite(out[0]));
+        }
+        assertInDocument("docs/reliability.md", Path.of("../docs/reliability.md"));
     }
 
     /** The example of docs/model-file.md, as written there (paths made absolute in a temporary directory). */
