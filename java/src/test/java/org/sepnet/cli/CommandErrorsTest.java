@@ -105,6 +105,18 @@ class CommandErrorsTest {
         }
     }
 
+    /** A small image through a model whose activations cannot exist: one line, exit 1 (was an OutOfMemoryError or NegativeArraySizeException). */
+    @Test
+    void aModelTooWideForMemoryIsOneLine() throws IOException {
+        org.sepnet.layers.Layer wide = new org.sepnet.layers.Conv2d("wide", org.sepnet.layers.ConvSpec.pointwise(3, 4096, 1, 1),
+                org.sepnet.tensor.ConvWeights.random(4096, 3, 1, 1, false, 1));
+        Path model = dir.resolve("wide.sepnet");
+        org.sepnet.io.ModelFile.write(new org.sepnet.models.Model("wide", "4096 outputs of 512x512", wide, Shape.of(3, 512, 512)), model);
+        Path x = images("x.npy", 1, 3, 512, 512);
+        oneLine(CommandLineTest.run("run", model.toString(), "--input", x.toString(), "--output", dir.resolve("y.npy").toString(),
+                "--backend", "reference"), 1, "layer wide: output would have 1073741824 elements; expected at most 536870911");
+    }
+
     /** Files are written whole or not at all, with the permissions of any new file (the umask applies). */
     @Test
     void modelFilesHonourTheUmaskAndLeaveNoTemporaryFiles() throws IOException {
