@@ -26,10 +26,16 @@ import org.sepnet.tensor.Shape;
 /** Builds a {@link TrainingGraph}'s nodes from layers (the layer visitor), registering their parameters. */
 final class TrainNodes implements Layer.Visitor<TrainNode> {
     private final List<Parameter> params;
+    private final java.util.Map<String, double[][]> runningStats = new java.util.HashMap<>();
     private Shape x;  // the input feature shape of the layer being visited
 
     TrainNodes(List<Parameter> params) {
         this.params = params;
+    }
+
+    /** Each batch norm's running mean and variance, live, by layer name. */
+    java.util.Map<String, double[][]> runningStats() {
+        return runningStats;
     }
 
     TrainNode build(Layer l, Shape input) {
@@ -126,8 +132,11 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
     public TrainNode batchNorm(BatchNorm bn) {
         var p = bn.params();
         int channels = x.dim(0);
+        double[] mean = toDouble(p.mean());
+        double[] var = toDouble(p.variance());
+        runningStats.put(bn.name(), new double[][] {mean, var});
         return new Norm(channels, (int) (x.size() / channels), param(bn.name(), "gamma", p.gamma(), false),
-                param(bn.name(), "beta", p.beta(), false), toDouble(p.mean()), toDouble(p.variance()), p.epsilon());
+                param(bn.name(), "beta", p.beta(), false), mean, var, p.epsilon());
     }
 
     private static double[] toDouble(float[] v) {

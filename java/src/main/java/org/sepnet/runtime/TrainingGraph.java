@@ -8,6 +8,7 @@ import org.sepnet.backend.reference.ReferenceLayerGrad;
 import org.sepnet.layers.Layer;
 import org.sepnet.layers.Sequential;
 import org.sepnet.layers.Softmax;
+import org.sepnet.layers.Transforms;
 import org.sepnet.tensor.Shape;
 
 /**
@@ -22,6 +23,7 @@ import org.sepnet.tensor.Shape;
  * <p>Not thread-safe: it holds the activations of its last forward pass.
  */
 public final class TrainingGraph {
+    private final Layer model;
     private final Shape input;
     private final Shape output;
     private final TrainNode root;
@@ -31,7 +33,12 @@ public final class TrainingGraph {
     private int lastBatch;
     private double batchNormMomentum = 0.1;
 
-    private TrainingGraph(Shape input, Shape output, TrainNode root, List<Parameter> parameters) {
+    private final java.util.Map<String, double[][]> runningStats;
+
+    private TrainingGraph(Layer model, Shape input, Shape output, TrainNode root, List<Parameter> parameters,
+                          java.util.Map<String, double[][]> runningStats) {
+        this.model = model;
+        this.runningStats = runningStats;
         this.input = input;
         this.output = output;
         this.root = root;
@@ -48,8 +55,9 @@ public final class TrainingGraph {
         Layer body = withoutFinalSoftmax(model);
         Shape out = body.outputShape(input);
         List<Parameter> params = new ArrayList<>();
-        TrainNode root = new TrainNodes(params).build(body, input);
-        return new TrainingGraph(input, out, root, Collections.unmodifiableList(params));
+        TrainNodes nodes = new TrainNodes(params);
+        TrainNode root = nodes.build(body, input);
+        return new TrainingGraph(model, input, out, root, Collections.unmodifiableList(params), nodes.runningStats());
     }
 
     private static Layer withoutFinalSoftmax(Layer model) {
@@ -158,6 +166,24 @@ public final class TrainingGraph {
     public double[] predict(double[] x, int batch) {
         requireInput(x, batch);
         return root.forward(x, batch, new TrainNode.Mode(false, 0));
+    }
+
+    /**
+     * The model with the parameters as they are now: each trained layer rebuilt with its values in
+     * float, batch norm with its running statistics, a final softmax kept, the pattern signs as
+     * they were. Int8 layers come back as float (quantize again after training).
+     *
+     * @throws IllegalStateException when two trained layers share a name (their values could not be told apart)
+     */
+    public Layer toLayer() {
+        java.util.Map<String, Parameter> byName = new java.util.HashMap<>();
+        for (Parameter p : parameters) {
+            if (byName.put(p.name(), p) != null) {
+                throw new IllegalStateException("two layers are named " + p.layer() + "; give trained layers unique names");
+            }
+        }
+        TrainedLayers rebuild = new TrainedLayers(byName, runningStats);
+        return Transforms.map(model, l -> l.accept(rebuild));
     }
 
     /** Bytes of the parameters, their gradients and the activations the last step kept for its backward pass. */

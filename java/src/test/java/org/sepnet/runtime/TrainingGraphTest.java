@@ -181,6 +181,52 @@ class TrainingGraphTest {
         }
     }
 
+    /** After training, toLayer() gives a model the inference Network runs as the graph predicts: the values travel back. */
+    @Test
+    void trainedValuesTravelBackIntoTheLayers() {
+        Layer model = Transforms.binarize(tiny(9), Transforms.BinarizeOptions.all());
+        TrainingGraph g = TrainingGraph.build(model, INPUT);
+        double[] x = images(4, new SplittableRandom(Seeds.of("train_tolayer")));
+        int[] labels = {0, 1, 2, 3};
+        for (int step = 0; step < 5; step++) {
+            g.step(x, labels, 4);
+            for (Parameter p : g.parameters()) {
+                if (p.trainable()) {
+                    for (int i = 0; i < p.value().length; i++) {
+                        p.value()[i] -= 0.05 * p.grad()[i];
+                    }
+                }
+            }
+        }
+        double[] logits = g.predict(x, 4);
+        Layer trained = g.toLayer();
+        float[] xf = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            xf[i] = (float) x[i];
+        }
+        try (Network net = Network.compile(trained, INPUT, ReferenceBackend.instance(), 4);
+             HostTensor in = HostTensor.of(INPUT.withBatch(4), xf)) {
+            float[] probs = net.forward(in).toArray();
+            double[] before = TrainingGraph.build(model, INPUT).predict(x, 4);
+            double moved = 0;
+            for (int n = 0; n < 4; n++) {
+                double max = Double.NEGATIVE_INFINITY;
+                double sum = 0;
+                for (int k = 0; k < 4; k++) {
+                    max = Math.max(max, logits[n * 4 + k]);
+                    moved = Math.max(moved, Math.abs(logits[n * 4 + k] - before[n * 4 + k]));
+                }
+                for (int k = 0; k < 4; k++) {
+                    sum += Math.exp(logits[n * 4 + k] - max);
+                }
+                for (int k = 0; k < 4; k++) {
+                    assertEquals(Math.exp(logits[n * 4 + k] - max) / sum, probs[n * 4 + k], 1e-5, "image " + n + " class " + k);
+                }
+            }
+            assertTrue(moved > 1e-3, "training changed the logits by " + moved);
+        }
+    }
+
     @Test
     void onlyAFinalSoftmaxIsAllowed() {
         Layer inner = new Sequential("bad", List.of(new Linear("fc", ConvWeights.random(4, 12, 1, 1, true, 1)), new Softmax("mid"),
