@@ -25,6 +25,8 @@ import org.sepnet.ops.UnaryOp;
 import org.sepnet.pattern.Binarizer;
 import org.sepnet.pattern.PatternWeights;
 import org.sepnet.runtime.Network;
+import org.sepnet.runtime.Parameter;
+import org.sepnet.runtime.TrainingGraph;
 import org.sepnet.tensor.ConvWeights;
 import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Npy;
@@ -178,6 +180,33 @@ class ReadmeExampleTest {
             assertTrue(Float.isFinite(out[0]));
         }
         assertInDocument("docs/reliability.md", Path.of("../docs/reliability.md"));
+    }
+
+    /** The training-graph example of docs/training.md, as written there. */
+    @Test
+    void trainingDocExampleRuns() throws IOException {
+        Layer model = Zoo.build("resnet20", 1).graph();
+        int batch = 2;
+        double[] images = new double[batch * 3 * 32 * 32];
+        java.util.Arrays.fill(images, 0.1);
+        images[5] = -0.3;
+        int[] labels = {3, 7};
+        // --- docs/training.md ---
+        TrainingGraph g = TrainingGraph.build(model, Shape.of(3, 32, 32)); // parameters copied from the layers
+        g.freeze("stage1.*"); // layers by name glob
+        double loss = g.step(images, labels, batch); // forward (training mode) + backward
+        for (Parameter p : g.parameters()) {
+            if (p.trainable()) {
+                for (int i = 0; i < p.value().length; i++) {
+                    p.value()[i] -= 0.01 * p.grad()[i]; // plain SGD
+                }
+            }
+        }
+        double[] logits = g.predict(images, batch); // inference: running statistics
+        // --- end ---
+        assertTrue(loss > 0 && Double.isFinite(loss), "loss " + loss);
+        assertEquals(20, logits.length);
+        assertInDocument("docs/training.md", Path.of("../docs/training.md"));
     }
 
     /** The example of docs/model-file.md, as written there (paths made absolute in a temporary directory). */

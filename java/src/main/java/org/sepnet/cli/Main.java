@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "sepnet", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Pattern networks (SEP-Nets): CUDA, native CPU and reference kernels.",
         subcommands = {InfoCommand.class, DemoCommand.class, SummaryCommand.class, ImportCommand.class, ExportCommand.class,
-                InspectCommand.class, BinarizeCommand.class, QuantizeCommand.class, QErrorCommand.class, RunCommand.class, ProfileCommand.class,
+                InspectCommand.class, BinarizeCommand.class, QuantizeCommand.class, QErrorCommand.class, RunCommand.class, ProfileCommand.class, GradcheckCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
