@@ -6,30 +6,18 @@ import org.sepnet.ops.ConvDesc;
 import org.sepnet.ops.PrbDesc;
 
 /**
- * Reference convolutions: direct loops in the order of the definition, each output accumulated in
- * double and rounded to float once. Zero padding is skipped rather than read.
+ * Reference convolutions on float tensors: the double computations of {@link ReferenceConvGrad}
+ * (direct loops in the order of the definition, zero padding skipped rather than read), each
+ * output rounded to float once, after the activation.
  */
 public final class ReferenceConv {
     private ReferenceConv() {}
 
     /** y = act(Σ w·x + bias) over each output's receptive field in its group. Weights OIHW. */
     public static void conv2d(ConvDesc d, int batch, FloatBuffer x, float[] w, float[] bias, Activation act, FloatBuffer y) {
-        int oc = d.outChannels();
-        int oh = d.outHeight();
-        int ow = d.outWidth();
-        for (int n = 0; n < batch; n++) {
-            for (int o = 0; o < oc; o++) {
-                for (int oy = 0; oy < oh; oy++) {
-                    for (int ox = 0; ox < ow; ox++) {
-                        double acc = floatDot(d, x, w, n, o, oy, ox);
-                        if (bias != null) {
-                            acc += bias[o];
-                        }
-                        y.put(((n * oc + o) * oh + oy) * ow + ox, (float) act.apply(acc));
-                    }
-                }
-            }
-        }
+        double[] acc = new double[outputs(d, batch)];
+        ReferenceConvGrad.conv2d(d, batch, input(d, batch, x), toDouble(w), bias == null ? null : toDouble(bias), acc);
+        store(acc, act, y);
     }
 
     /**
@@ -38,88 +26,56 @@ public final class ReferenceConv {
      */
     public static void patternConv2d(ConvDesc d, int batch, FloatBuffer x, int[] bits, float[] alpha, float[] bias,
                                      Activation act, FloatBuffer y) {
-        int oc = d.outChannels();
-        int oh = d.outHeight();
-        int ow = d.outWidth();
-        for (int n = 0; n < batch; n++) {
-            for (int o = 0; o < oc; o++) {
-                for (int oy = 0; oy < oh; oy++) {
-                    for (int ox = 0; ox < ow; ox++) {
-                        double acc = alpha[o] * signDot(d, x, bits, n, o, oy, ox);
-                        if (bias != null) {
-                            acc += bias[o];
-                        }
-                        y.put(((n * oc + o) * oh + oy) * ow + ox, (float) act.apply(acc));
-                    }
-                }
-            }
+        double[] z = new double[outputs(d, batch)];
+        ReferenceConvGrad.conv2d(d, batch, input(d, batch, x), ReferenceConvGrad.signs(d, bits), null, z);
+        int plane = d.outHeight() * d.outWidth();
+        for (int i = 0; i < z.length; i++) {
+            int o = i / plane % d.outChannels();
+            z[i] = alpha[o] * z[i] + (bias == null ? 0 : bias[o]);
         }
+        store(z, act, y);
     }
 
     /** Pattern residual block: y = act(α[o]·Σ s·x + Σ w₁·x + bias). */
     public static void patternResidualBlock(PrbDesc d, int batch, FloatBuffer x, int[] bits, float[] alpha,
                                             float[] pointwise, float[] bias, Activation act, FloatBuffer y) {
         ConvDesc p = d.pattern();
-        ConvDesc q = d.pointwise();
-        int oc = p.outChannels();
-        int oh = p.outHeight();
-        int ow = p.outWidth();
-        for (int n = 0; n < batch; n++) {
-            for (int o = 0; o < oc; o++) {
-                for (int oy = 0; oy < oh; oy++) {
-                    for (int ox = 0; ox < ow; ox++) {
-                        double acc = alpha[o] * signDot(p, x, bits, n, o, oy, ox) + floatDot(q, x, pointwise, n, o, oy, ox);
-                        if (bias != null) {
-                            acc += bias[o];
-                        }
-                        y.put(((n * oc + o) * oh + oy) * ow + ox, (float) act.apply(acc));
-                    }
-                }
-            }
+        double[] in = input(p, batch, x);
+        double[] z = new double[outputs(p, batch)];
+        double[] q = new double[z.length];
+        ReferenceConvGrad.conv2d(p, batch, in, ReferenceConvGrad.signs(p, bits), null, z);
+        ReferenceConvGrad.conv2d(d.pointwise(), batch, in, toDouble(pointwise), null, q);
+        int plane = p.outHeight() * p.outWidth();
+        for (int i = 0; i < z.length; i++) {
+            int o = i / plane % p.outChannels();
+            z[i] = alpha[o] * z[i] + q[i] + (bias == null ? 0 : bias[o]);
         }
+        store(z, act, y);
     }
 
-    /** Weight of tap {@code i = (c·kh + ky)·kw + kx} of filter {@code o}. */
-    @FunctionalInterface
-    private interface Tap {
-        double weight(int o, int i);
+    private static int outputs(ConvDesc d, int batch) {
+        return batch * d.outChannels() * d.outHeight() * d.outWidth();
     }
 
-    private static double floatDot(ConvDesc d, FloatBuffer x, float[] w, int n, int o, int oy, int ox) {
-        int taps = d.inChannelsPerGroup() * d.kernelHeight() * d.kernelWidth();
-        return dot(d, x, (f, i) -> w[f * taps + i], n, o, oy, ox);
-    }
-
-    private static double signDot(ConvDesc d, FloatBuffer x, int[] bits, int n, int o, int oy, int ox) {
-        int words = (d.inChannelsPerGroup() * d.kernelHeight() * d.kernelWidth() + 31) / 32;
-        return dot(d, x, (f, i) -> (bits[f * words + (i >>> 5)] >>> (i & 31) & 1) != 0 ? -1.0 : 1.0, n, o, oy, ox);
-    }
-
-    /** Σ over the receptive field of output (n, o, oy, ox) of weight·x, skipping zero padding. */
-    private static double dot(ConvDesc d, FloatBuffer x, Tap tap, int n, int o, int oy, int ox) {
-        int cpg = d.inChannelsPerGroup();
-        int g = o / d.outChannelsPerGroup();
-        int kh = d.kernelHeight();
-        int kw = d.kernelWidth();
-        int ih = d.inHeight();
-        int iw = d.inWidth();
-        double acc = 0;
-        for (int c = 0; c < cpg; c++) {
-            int plane = (n * d.inChannels() + g * cpg + c) * ih;
-            for (int ky = 0; ky < kh; ky++) {
-                int iy = oy * d.strideHeight() - d.padHeight() + ky * d.dilationHeight();
-                if (iy < 0 || iy >= ih) {
-                    continue;
-                }
-                for (int kx = 0; kx < kw; kx++) {
-                    int ix = ox * d.strideWidth() - d.padWidth() + kx * d.dilationWidth();
-                    if (ix < 0 || ix >= iw) {
-                        continue;
-                    }
-                    acc += tap.weight(o, (c * kh + ky) * kw + kx) * x.get((plane + iy) * iw + ix);
-                }
-            }
+    private static double[] input(ConvDesc d, int batch, FloatBuffer x) {
+        double[] v = new double[batch * d.inChannels() * d.inHeight() * d.inWidth()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = x.get(i);
         }
-        return acc;
+        return v;
+    }
+
+    static double[] toDouble(float[] f) {
+        double[] v = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            v[i] = f[i];
+        }
+        return v;
+    }
+
+    private static void store(double[] acc, Activation act, FloatBuffer y) {
+        for (int i = 0; i < acc.length; i++) {
+            y.put(i, (float) act.apply(acc[i]));
+        }
     }
 }

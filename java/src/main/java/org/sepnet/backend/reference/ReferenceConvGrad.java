@@ -63,14 +63,21 @@ public final class ReferenceConvGrad {
         return d.inChannelsPerGroup() * d.kernelHeight() * d.kernelWidth();
     }
 
-    /** y = Σ w·x + bias (bias may be null); y is overwritten. */
+    /**
+     * y = Σ w·x + bias (bias may be null); y is overwritten. Each output sums its taps in (channel,
+     * row, column) order and adds the bias last: the reference forward op rounds exactly this.
+     */
     public static void conv2d(ConvDesc d, int batch, double[] x, double[] w, double[] bias, double[] y) {
         int taps = taps(d);
         int plane = d.outHeight() * d.outWidth();
-        for (int i = 0; i < batch * d.outChannels() * plane; i++) {
-            y[i] = bias == null ? 0 : bias[i / plane % d.outChannels()];
-        }
+        int size = batch * d.outChannels() * plane;
+        java.util.Arrays.fill(y, 0, size, 0);
         forEach(d, batch, (o, yi, t, xi) -> y[yi] += w[o * taps + t] * x[xi]);
+        if (bias != null) {
+            for (int i = 0; i < size; i++) {
+                y[i] += bias[i / plane % d.outChannels()];
+            }
+        }
     }
 
     /** dx += Σ w·dy: the transposed convolution. */

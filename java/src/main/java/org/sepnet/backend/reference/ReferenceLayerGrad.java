@@ -42,7 +42,9 @@ public final class ReferenceLayerGrad {
         int iw = d.inWidth();
         walk(d, batch, x, (yi, window, count, argmax, value) -> {
             if (isMax) {
-                dx[argmax] += dy[yi];
+                if (argmax >= 0) {  // a window of padding alone has no input to credit
+                    dx[argmax] += dy[yi];
+                }
                 return;
             }
             for (int iy = window[1]; iy < window[2]; iy++) {

@@ -36,38 +36,16 @@ public final class ReferenceLayers {
         }
     }
 
-    /** Max or average pooling per {@link PoolDesc}. */
+    /** Max or average pooling per {@link PoolDesc}: {@link ReferenceLayerGrad#pool} rounded to float. */
     public static void pool(PoolDesc d, int batch, FloatBuffer x, FloatBuffer y) {
-        int c = d.channels();
-        int ih = d.inHeight();
-        int iw = d.inWidth();
-        int oh = d.outHeight();
-        int ow = d.outWidth();
-        boolean max = d.kind() == PoolDesc.Kind.MAX;
-        for (int n = 0; n < batch; n++) {
-            for (int ch = 0; ch < c; ch++) {
-                int plane = (n * c + ch) * ih * iw;
-                for (int oy = 0; oy < oh; oy++) {
-                    int y0 = oy * d.strideHeight() - d.padHeight();
-                    int y1 = Math.min(y0 + d.kernelHeight(), ih + d.padHeight());
-                    for (int ox = 0; ox < ow; ox++) {
-                        int x0 = ox * d.strideWidth() - d.padWidth();
-                        int x1 = Math.min(x0 + d.kernelWidth(), iw + d.padWidth());
-                        int padded = (y1 - y0) * (x1 - x0);
-                        double acc = max ? Double.NEGATIVE_INFINITY : 0;
-                        int real = 0;
-                        for (int iy = Math.max(y0, 0); iy < Math.min(y1, ih); iy++) {
-                            for (int ix = Math.max(x0, 0); ix < Math.min(x1, iw); ix++) {
-                                double v = x.get(plane + iy * iw + ix);
-                                acc = max ? Math.max(acc, v) : acc + v;
-                                real++;
-                            }
-                        }
-                        double out = max ? acc : acc / (d.countIncludePad() ? padded : real);
-                        y.put(((n * c + ch) * oh + oy) * ow + ox, (float) out);
-                    }
-                }
-            }
+        double[] in = new double[batch * d.channels() * d.inHeight() * d.inWidth()];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = x.get(i);
+        }
+        double[] out = new double[batch * d.channels() * d.outHeight() * d.outWidth()];
+        ReferenceLayerGrad.pool(d, batch, in, out);
+        for (int i = 0; i < out.length; i++) {
+            y.put(i, (float) out[i]);
         }
     }
 
