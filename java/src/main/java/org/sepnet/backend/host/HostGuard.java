@@ -10,6 +10,37 @@ import org.sepnet.tensor.Shape;
 final class HostGuard {
     private HostGuard() {}
 
+    /** One input, one output: the common case, without the arrays of the general one (it runs on every op call). */
+    static void run(Lifetime op, String opName, HostTensor input, HostTensor output, HostKernel kernel) {
+        if (input.overlaps(output)) {
+            throw Guard.aliased(opName, 0, 1, input.shape());
+        }
+        if (!op.enter()) {
+            throw new IllegalStateException("op " + opName + " is closed");
+        }
+        try {
+            Lifetime in = input.lifetime();
+            if (!in.enter()) {
+                throw new IllegalStateException("input tensor " + input.shape() + " of op " + opName + " is closed");
+            }
+            try {
+                Lifetime out = output.lifetime();
+                if (!out.enter()) {
+                    throw new IllegalStateException("output tensor " + output.shape() + " of op " + opName + " is closed");
+                }
+                try {
+                    kernel.run(input.buffer(), output.buffer(), input.shape().dim(0));
+                } finally {
+                    out.exit();
+                }
+            } finally {
+                in.exit();
+            }
+        } finally {
+            op.exit();
+        }
+    }
+
     static void run(Lifetime op, String opName, List<HostTensor> inputs, HostTensor output, Runnable kernel) {
         int n = inputs.size();
         Lifetime[] lifetimes = new Lifetime[n + 1];

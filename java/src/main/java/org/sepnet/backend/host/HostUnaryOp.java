@@ -1,6 +1,5 @@
 package org.sepnet.backend.host;
 
-import java.util.List;
 import java.util.function.UnaryOperator;
 import org.sepnet.ops.UnaryOp;
 import org.sepnet.tensor.HostTensor;
@@ -73,7 +72,7 @@ public final class HostUnaryOp implements UnaryOp {
             throw new IllegalArgumentException("output shape " + out.shape() + " for input " + in.shape() + " in "
                     + problem + "; expected " + expected);
         }
-        HostGuard.run(lifetime, label, List.of(in), out, () -> kernel.run(in.buffer(), out.buffer(), in.shape().dim(0)));
+        HostGuard.run(lifetime, label, in, out, kernel);
     }
 
     /** Releases what the op holds, at once or when a run in progress on another thread returns; idempotent. */
