@@ -16,9 +16,21 @@ abstract class TrainNode {
 
     abstract double[] backward(double[] dy, int batch);
 
-    /** Bytes kept from the last forward pass for the backward one. */
+    /** Bytes of the buffers this node keeps between steps: activations saved for backward, outputs, gradients. */
     long savedBytes() {
         return 0;
+    }
+
+    /** {@code buf} when it holds {@code size} values, else a new array: buffers are reused while the batch stays. */
+    static double[] reuse(double[] buf, int size) {
+        return buf != null && buf.length == size ? buf : new double[size];
+    }
+
+    /** {@link #reuse}, zeroed: for gradients, which the kernels add to. */
+    static double[] zeroed(double[] buf, int size) {
+        double[] b = reuse(buf, size);
+        java.util.Arrays.fill(b, 0);
+        return b;
     }
 
     static long bytes(double[]... arrays) {
@@ -67,6 +79,8 @@ abstract class TrainNode {
         private final TrainNode shortcut;
         private final boolean relu;
         private double[] y;
+        private double[] g;
+        private double[] dx;
 
         Sum(TrainNode body, TrainNode shortcut, boolean relu) {
             this.body = body;
@@ -78,7 +92,7 @@ abstract class TrainNode {
         double[] forward(double[] x, int batch, Mode mode) {
             double[] a = body.forward(x, batch, mode);
             double[] b = shortcut == null ? x : shortcut.forward(x, batch, mode);
-            double[] out = new double[a.length];
+            double[] out = reuse(y, a.length);
             for (int i = 0; i < out.length; i++) {
                 out[i] = a[i] + b[i];
             }
@@ -91,23 +105,24 @@ abstract class TrainNode {
 
         @Override
         double[] backward(double[] dy, int batch) {
-            double[] g = dy;
+            double[] grad = dy;
             if (relu) {
-                g = new double[dy.length];
+                g = zeroed(g, dy.length);
                 ReferenceLayerGrad.reluBackward(dy.length, y, dy, g);
+                grad = g;
             }
-            double[] dx = body.backward(g, batch);
-            double[] ds = shortcut == null ? g : shortcut.backward(g, batch);
-            double[] out = dx.clone();
-            for (int i = 0; i < out.length; i++) {
-                out[i] += ds[i];
+            double[] fromBody = body.backward(grad, batch);
+            double[] fromShortcut = shortcut == null ? grad : shortcut.backward(grad, batch);
+            dx = reuse(dx, fromBody.length);
+            for (int i = 0; i < dx.length; i++) {
+                dx[i] = fromBody[i] + fromShortcut[i];
             }
-            return out;
+            return dx;
         }
 
         @Override
         long savedBytes() {
-            return bytes(y) + body.savedBytes() + (shortcut == null ? 0 : shortcut.savedBytes());
+            return bytes(y, g, dx) + body.savedBytes() + (shortcut == null ? 0 : shortcut.savedBytes());
         }
     }
 
@@ -117,18 +132,23 @@ abstract class TrainNode {
         private final int[] channels;
         private final int plane;
         private final int inputSize;
+        private final double[][] parts;
+        private double[] y;
+        private double[] dx;
 
         Concat(List<TrainNode> branches, int[] channels, int plane, int inputSize) {
             this.branches = branches;
             this.channels = channels;
             this.plane = plane;
             this.inputSize = inputSize;
+            this.parts = new double[branches.size()][];
         }
 
         @Override
         double[] forward(double[] x, int batch, Mode mode) {
             int total = java.util.Arrays.stream(channels).sum();
-            double[] out = new double[batch * total * plane];
+            double[] out = reuse(y, batch * total * plane);
+            y = out;
             int offset = 0;
             for (int b = 0; b < branches.size(); b++) {
                 double[] part = branches.get(b).forward(x, batch, mode);
@@ -143,12 +163,12 @@ abstract class TrainNode {
         @Override
         double[] backward(double[] dy, int batch) {
             int total = java.util.Arrays.stream(channels).sum();
-            double[] dx = new double[batch * inputSize];
+            dx = zeroed(dx, batch * inputSize);
             int offset = 0;
             for (int b = 0; b < branches.size(); b++) {
-                double[] part = new double[batch * channels[b] * plane];
-                ReferenceLayerGrad.concatBackward(batch, total, plane, offset, channels[b], dy, part);
-                double[] g = branches.get(b).backward(part, batch);
+                parts[b] = zeroed(parts[b], batch * channels[b] * plane);
+                ReferenceLayerGrad.concatBackward(batch, total, plane, offset, channels[b], dy, parts[b]);
+                double[] g = branches.get(b).backward(parts[b], batch);
                 for (int i = 0; i < dx.length; i++) {
                     dx[i] += g[i];
                 }
@@ -159,31 +179,32 @@ abstract class TrainNode {
 
         @Override
         long savedBytes() {
-            return branches.stream().mapToLong(TrainNode::savedBytes).sum();
+            return bytes(y, dx) + bytes(parts) + branches.stream().mapToLong(TrainNode::savedBytes).sum();
         }
     }
 
     /** ReLU. */
     static final class Relu extends TrainNode {
         private double[] y;
+        private double[] dx;
 
         @Override
         double[] forward(double[] x, int batch, Mode mode) {
-            y = new double[x.length];
+            y = reuse(y, x.length);
             ReferenceLayerGrad.relu(x.length, x, y);
             return y;
         }
 
         @Override
         double[] backward(double[] dy, int batch) {
-            double[] dx = new double[dy.length];
+            dx = zeroed(dx, dy.length);
             ReferenceLayerGrad.reluBackward(dy.length, y, dy, dx);
             return dx;
         }
 
         @Override
         long savedBytes() {
-            return bytes(y);
+            return bytes(y, dx);
         }
     }
 }

@@ -182,6 +182,8 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
         private final Parameter alpha;
         private final Conv pointwise;
         private double[] x;
+        private double[] y;
+        private double[] dx;
 
         Conv(ConvSpec spec, Shape in, Parameter weights, Parameter bias, Parameter alpha, Conv pointwise) {
             this.spec = spec;
@@ -204,7 +206,7 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
         double[] forward(double[] input, int batch, Mode mode) {
             x = input;
             ConvDesc d = desc(batch);
-            double[] y = new double[(int) d.outputShape().size()];
+            y = reuse(y, (int) d.outputShape().size());
             ReferenceConvGrad.conv2d(d, batch, input, effective(d), bias == null ? null : bias.value(), y);
             if (pointwise != null) {
                 double[] p = pointwise.forward(input, batch, mode);
@@ -218,7 +220,7 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
         @Override
         double[] backward(double[] dy, int batch) {
             ConvDesc d = desc(batch);
-            double[] dx = new double[x.length];
+            dx = zeroed(dx, x.length);
             if (alpha != null) {
                 ReferenceConvGrad.patternConv2dBackward(d, batch, x, weights.value(), alpha.value(), dy, dx, alpha.grad(),
                         bias == null ? null : bias.grad());
@@ -237,7 +239,7 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
 
         @Override
         long savedBytes() {
-            return bytes(x) + (pointwise == null ? 0 : pointwise.savedBytes());
+            return bytes(x, y, dx) + (pointwise == null ? 0 : pointwise.savedBytes());
         }
     }
 
@@ -247,6 +249,8 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
         private final Parameter weights;
         private final Parameter bias;
         private double[] x;
+        private double[] y;
+        private double[] dx;
 
         Fc(FcDesc shape, Parameter weights, Parameter bias) {
             this.shape = shape;
@@ -257,14 +261,14 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
         @Override
         double[] forward(double[] input, int batch, Mode mode) {
             x = input;
-            double[] y = new double[batch * shape.out()];
+            y = reuse(y, batch * shape.out());
             ReferenceConvGrad.fullyConnected(shape, batch, input, weights.value(), bias == null ? null : bias.value(), y);
             return y;
         }
 
         @Override
         double[] backward(double[] dy, int batch) {
-            double[] dx = new double[x.length];
+            dx = zeroed(dx, x.length);
             ReferenceConvGrad.fullyConnectedBackward(shape, batch, x, weights.value(), dy, dx, weights.grad(),
                     bias == null ? null : bias.grad());
             return dx;
@@ -272,7 +276,7 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
 
         @Override
         long savedBytes() {
-            return bytes(x);
+            return bytes(x, y, dx);
         }
     }
 
@@ -281,6 +285,8 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
         private final Pool2d layer;
         private final Shape in;
         private double[] x;
+        private double[] y;
+        private double[] dx;
 
         Pool(Pool2d layer, Shape in) {
             this.layer = layer;
@@ -291,21 +297,21 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
         double[] forward(double[] input, int batch, Mode mode) {
             x = input;
             PoolDesc d = layer.desc(batch, in);
-            double[] y = new double[batch * d.channels() * d.outHeight() * d.outWidth()];
+            y = reuse(y, batch * d.channels() * d.outHeight() * d.outWidth());
             ReferenceLayerGrad.pool(d, batch, input, y);
             return y;
         }
 
         @Override
         double[] backward(double[] dy, int batch) {
-            double[] dx = new double[x.length];
+            dx = zeroed(dx, x.length);
             ReferenceLayerGrad.poolBackward(layer.desc(batch, in), batch, x, dy, dx);
             return dx;
         }
 
         @Override
         long savedBytes() {
-            return bytes(x);
+            return bytes(x, y, dx);
         }
     }
 
@@ -319,6 +325,8 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
         private final double[] runningVar;
         private final double eps;
         private ReferenceLayerGrad.BatchNormSaved saved;
+        private double[] y;
+        private double[] dx;
 
         Norm(int channels, int inner, Parameter gamma, Parameter beta, double[] runningMean, double[] runningVar, double eps) {
             this.channels = channels;
@@ -332,7 +340,7 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
 
         @Override
         double[] forward(double[] x, int batch, Mode mode) {
-            double[] y = new double[batch * channels * inner];
+            y = reuse(y, batch * channels * inner);
             if (mode.training()) {
                 saved = ReferenceLayerGrad.batchNormTrain(batch, channels, inner, x, gamma.value(), beta.value(), eps, mode.momentum(),
                         runningMean, runningVar, y);
@@ -353,14 +361,14 @@ final class TrainNodes implements Layer.Visitor<TrainNode> {
 
         @Override
         double[] backward(double[] dy, int batch) {
-            double[] dx = new double[dy.length];
+            dx = zeroed(dx, dy.length);
             ReferenceLayerGrad.batchNormBackward(batch, channels, inner, saved, gamma.value(), dy, dx, gamma.grad(), beta.grad());
             return dx;
         }
 
         @Override
         long savedBytes() {
-            return saved == null ? 0 : bytes(saved.normalized(), saved.mean(), saved.invStd());
+            return bytes(y, dx) + (saved == null ? 0 : bytes(saved.normalized(), saved.mean(), saved.invStd()));
         }
     }
 }

@@ -122,7 +122,7 @@ public final class TrainingGraph {
                 java.util.Arrays.fill(p.grad(), 0);
             }
         }
-        logits = root.forward(x, batch, new TrainNode.Mode(true, batchNormMomentum));
+        logits = root.forward(x, batch, new TrainNode.Mode(true, batchNormMomentum)).clone();  // the buffer is reused
         lastBatch = batch;
         int classes = (int) output.size();
         double[] dz = new double[logits.length];
@@ -146,7 +146,7 @@ public final class TrainingGraph {
         return ReferenceLayerGrad.softmaxCrossEntropy(batch, (int) output.size(), z, labels, null);
     }
 
-    /** ∂L/∂x of the last {@link #step}, [batch, input feature…] flat. */
+    /** ∂L/∂x of the last {@link #step}, [batch, input feature…] flat (a copy). */
     public double[] inputGradient() {
         if (inputGradient == null) {
             throw new IllegalStateException("no step has run yet");
@@ -165,7 +165,7 @@ public final class TrainingGraph {
     /** Logits in inference mode (batch norm on its running statistics), [batch, classes] flat. */
     public double[] predict(double[] x, int batch) {
         requireInput(x, batch);
-        return root.forward(x, batch, new TrainNode.Mode(false, 0));
+        return root.forward(x, batch, new TrainNode.Mode(false, 0)).clone();  // the buffer is reused
     }
 
     /**
@@ -186,7 +186,12 @@ public final class TrainingGraph {
         return Transforms.map(model, l -> l.accept(rebuild));
     }
 
-    /** Bytes of the parameters, their gradients and the activations the last step kept for its backward pass. */
+    /**
+     * Bytes the graph holds after a step: parameters, their gradients, and every node's buffers
+     * (activations kept for the backward pass, outputs, gradients), which later steps of the same
+     * batch size reuse. Temporaries inside the reference kernels (a pattern layer's recomputed z
+     * and scaled weights, batch norm's normalized input) come on top while a step runs.
+     */
     public long memoryBytes() {
         long b = 0;
         for (Parameter p : parameters) {

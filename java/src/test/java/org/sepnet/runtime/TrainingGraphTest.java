@@ -227,6 +227,26 @@ class TrainingGraphTest {
         }
     }
 
+    /** Buffers are reused across steps: the same step twice gives the same loss and gradients, and holds no more memory. */
+    @Test
+    void repeatedStepsReuseTheirBuffersExactly() {
+        TrainingGraph g = TrainingGraph.build(Transforms.binarize(tiny(10), Transforms.BinarizeOptions.all()), INPUT);
+        double[] x = images(3, new SplittableRandom(Seeds.of("train_reuse")));
+        int[] labels = {2, 0, 1};
+        double first = g.step(x, labels, 3);
+        long bytes = g.memoryBytes();
+        double[][] grads = g.parameters().stream().filter(p -> p.grad() != null).map(p -> p.grad().clone()).toArray(double[][]::new);
+        double[] dx = g.inputGradient();
+        g.predict(x, 3);  // an inference pass in between writes the same buffers
+        assertEquals(first, g.step(x, labels, 3));
+        assertEquals(bytes, g.memoryBytes());
+        double[][] again = g.parameters().stream().filter(p -> p.grad() != null).map(p -> p.grad().clone()).toArray(double[][]::new);
+        for (int i = 0; i < grads.length; i++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(grads[i], again[i], "parameter " + i);
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(dx, g.inputGradient());
+    }
+
     @Test
     void onlyAFinalSoftmaxIsAllowed() {
         Layer inner = new Sequential("bad", List.of(new Linear("fc", ConvWeights.random(4, 12, 1, 1, true, 1)), new Softmax("mid"),
