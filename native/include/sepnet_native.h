@@ -24,7 +24,7 @@
 extern "C" {
 #endif
 
-#define SEPNET_NATIVE_ABI_VERSION 4
+#define SEPNET_NATIVE_ABI_VERSION 5
 #define SEPNET_OK 0
 #define SEPNET_E_NULL (-1)
 #define SEPNET_E_SHAPE (-2)
@@ -98,6 +98,38 @@ int32_t sepnet_softmax(int64_t ctx, const float* x, float* y, int32_t rows, int3
 /* dst[i*dst_block + dst_offset + j] = src[i*src_block + j] for i < count, j < src_block. */
 int32_t sepnet_copy_blocks(int64_t ctx, const float* src, float* dst, int32_t count, int64_t src_block,
                            int64_t dst_block, int64_t dst_offset);
+
+/* Training (back-propagation). Results do not depend on the thread count: each value is summed by
+ * one thread in a fixed order. Weights and their gradients are passed with each call (training
+ * changes them every step); outputs and gradients are overwritten, never accumulated into. */
+/* Float convolution trainer for `problem` (scratch for its batch); destroy with sepnet_op_destroy. */
+int64_t sepnet_conv_train_create(int64_t ctx, const int32_t* problem);
+/* y = W * x + bias (bias may be NULL). */
+int32_t sepnet_conv_train_forward(int64_t op, const float* x, const float* w, const float* bias, float* y, int32_t batch);
+/* dx = the gradient of the input: W^T * dy, as a transposed convolution. */
+int32_t sepnet_conv_train_backward_data(int64_t op, const float* dy, const float* w, float* dx, int32_t batch);
+/* dw = sum over the batch of dy * im2col(x)^T; db = sum of dy per output (db NULL: none). */
+int32_t sepnet_conv_train_backward_weights(int64_t op, const float* x, const float* dy, float* dw, float* db,
+                                           int32_t batch);
+/* Pooling backward, geometry as sepnet_pool_create: max sends each dy to the first maximum of its
+ * window in scan order (a NaN wins); average spreads it over the window. */
+int32_t sepnet_pool_backward(int64_t ctx, int32_t max, const int32_t* geometry, int32_t count_include_pad,
+                             const float* x, const float* dy, float* dx, int32_t batch);
+/* Per channel of [batch, channels, inner]: sum_a[c] = sum of a; sum_ab[c] = sum of a * (b - shift[c])
+ * when b is not NULL (shift NULL: 0). Accumulated in double. */
+int32_t sepnet_channel_sums(int64_t ctx, const float* a, const float* b, const float* shift, int32_t batch,
+                            int32_t channels, int64_t inner, double* sum_a, double* sum_ab);
+/* y = A[c] * a + B[c] * b + C[c] per channel (b NULL: no second term; A NULL: 1; C NULL: 0). */
+int32_t sepnet_channel_affine(int64_t ctx, const float* a, const float* b, const float* A, const float* B,
+                              const float* C, float* y, int32_t batch, int32_t channels, int64_t inner);
+/* dx = y > 0 or y NaN ? dy : 0 (y the ReLU's output). */
+int32_t sepnet_relu_backward(int64_t ctx, const float* y, const float* dy, float* dx, int64_t n);
+/* Fully connected training, W out x in: y = x W^T + bias; dx = dy W (dx NULL: none), dw = dy^T x,
+ * db = column sums of dy (NULL: none). */
+int32_t sepnet_fc_train_forward(int64_t ctx, const float* x, const float* w, const float* bias, float* y,
+                                int32_t batch, int32_t in, int32_t out);
+int32_t sepnet_fc_train_backward(int64_t ctx, const float* x, const float* w, const float* dy, float* dx, float* dw,
+                                 float* db, int32_t batch, int32_t in, int32_t out);
 
 #ifdef __cplusplus
 }

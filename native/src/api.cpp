@@ -12,6 +12,7 @@
 #include "layer_ops.h"
 #include "page_buffer.h"
 #include "sepnet_native.h"
+#include "train_ops.h"
 
 namespace sepnet {
 namespace {
@@ -284,5 +285,89 @@ extern "C" int32_t sepnet_copy_blocks(int64_t ctx, const float* src, float* dst,
   if (count < 0 || src_block < 0 || dst_offset < 0 || dst_offset + src_block > dst_block) return SEPNET_E_SHAPE;
   copy_blocks(context_of(ctx)->ctx.get(), src, dst, count, static_cast<long>(src_block), static_cast<long>(dst_block),
               static_cast<long>(dst_offset));
+  return SEPNET_OK;
+}
+
+extern "C" int64_t sepnet_conv_train_create(int64_t ctx, const int32_t* problem) {
+  return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
+    ConvProblem p;
+    if (!parse_conv(problem, &p, error)) return nullptr;
+    return new ConvTrainOp(c, p);
+  });
+}
+
+namespace {
+ConvTrainOp* trainer_of(int64_t op) { return dynamic_cast<ConvTrainOp*>(op_of(op)); }
+}  // namespace
+
+extern "C" int32_t sepnet_conv_train_forward(int64_t op, const float* x, const float* w, const float* bias, float* y,
+                                             int32_t batch) {
+  ConvTrainOp* t = op ? trainer_of(op) : nullptr;
+  return t ? t->forward(x, w, bias, y, batch) : SEPNET_E_HANDLE;
+}
+
+extern "C" int32_t sepnet_conv_train_backward_data(int64_t op, const float* dy, const float* w, float* dx, int32_t batch) {
+  ConvTrainOp* t = op ? trainer_of(op) : nullptr;
+  return t ? t->backward_data(dy, w, dx, batch) : SEPNET_E_HANDLE;
+}
+
+extern "C" int32_t sepnet_conv_train_backward_weights(int64_t op, const float* x, const float* dy, float* dw, float* db,
+                                                      int32_t batch) {
+  ConvTrainOp* t = op ? trainer_of(op) : nullptr;
+  return t ? t->backward_weights(x, dy, dw, db, batch) : SEPNET_E_HANDLE;
+}
+
+extern "C" int32_t sepnet_pool_backward(int64_t ctx, int32_t max, const int32_t* g, int32_t count_include_pad,
+                                        const float* x, const float* dy, float* dx, int32_t batch) {
+  if (!ctx) return SEPNET_E_HANDLE;
+  if (!g || !x || !dy || !dx) return SEPNET_E_NULL;
+  for (int i = 0; i < 12; ++i) {
+    if (g[i] < (i == 8 || i == 9 ? 0 : 1)) return SEPNET_E_SHAPE;
+  }
+  if (batch < 1 || batch > g[0]) return SEPNET_E_SHAPE;
+  pool_backward(context_of(ctx)->ctx.get(), max != 0, g, count_include_pad != 0, x, dy, dx, batch);
+  return SEPNET_OK;
+}
+
+extern "C" int32_t sepnet_channel_sums(int64_t ctx, const float* a, const float* b, const float* shift, int32_t batch,
+                                       int32_t channels, int64_t inner, double* sum_a, double* sum_ab) {
+  if (!ctx) return SEPNET_E_HANDLE;
+  if (!a || !sum_a || (b && !sum_ab)) return SEPNET_E_NULL;
+  if (batch < 1 || channels < 1 || inner < 1) return SEPNET_E_SHAPE;
+  channel_sums(context_of(ctx)->ctx.get(), a, b, shift, batch, channels, static_cast<long>(inner), sum_a, sum_ab);
+  return SEPNET_OK;
+}
+
+extern "C" int32_t sepnet_channel_affine(int64_t ctx, const float* a, const float* b, const float* A, const float* B,
+                                         const float* C, float* y, int32_t batch, int32_t channels, int64_t inner) {
+  if (!ctx) return SEPNET_E_HANDLE;
+  if (!a || !y || (b && !B)) return SEPNET_E_NULL;
+  if (batch < 1 || channels < 1 || inner < 1) return SEPNET_E_SHAPE;
+  channel_affine(context_of(ctx)->ctx.get(), a, b, A, B, C, y, batch, channels, static_cast<long>(inner));
+  return SEPNET_OK;
+}
+
+extern "C" int32_t sepnet_relu_backward(int64_t ctx, const float* y, const float* dy, float* dx, int64_t n) {
+  if (!ctx) return SEPNET_E_HANDLE;
+  if (!y || !dy || !dx) return SEPNET_E_NULL;
+  relu_backward(context_of(ctx)->ctx.get(), y, dy, dx, static_cast<long>(n));
+  return SEPNET_OK;
+}
+
+extern "C" int32_t sepnet_fc_train_forward(int64_t ctx, const float* x, const float* w, const float* bias, float* y,
+                                           int32_t batch, int32_t in, int32_t out) {
+  if (!ctx) return SEPNET_E_HANDLE;
+  if (!x || !w || !y) return SEPNET_E_NULL;
+  if (batch < 1 || in < 1 || out < 1) return SEPNET_E_SHAPE;
+  fc_forward(context_of(ctx)->ctx.get(), x, w, bias, y, batch, in, out);
+  return SEPNET_OK;
+}
+
+extern "C" int32_t sepnet_fc_train_backward(int64_t ctx, const float* x, const float* w, const float* dy, float* dx,
+                                            float* dw, float* db, int32_t batch, int32_t in, int32_t out) {
+  if (!ctx) return SEPNET_E_HANDLE;
+  if (!x || !w || !dy || !dw) return SEPNET_E_NULL;
+  if (batch < 1 || in < 1 || out < 1) return SEPNET_E_SHAPE;
+  fc_backward(context_of(ctx)->ctx.get(), x, w, dy, dx, dw, db, batch, in, out);
   return SEPNET_OK;
 }

@@ -84,4 +84,15 @@ public interface Backend {
 
     /** Softmax over the values of each sample (all dimensions after the first). */
     UnaryOp softmax(Shape maxShape);
+
+    /**
+     * The back-propagation kernels on this backend's tensors, for a training graph; close them
+     * when done. The reference backend has none: it trains in double through its own twins
+     * ({@code org.sepnet.runtime.TrainingGraph}).
+     *
+     * @throws UnsupportedOperationException where this backend has no training kernels
+     */
+    default TrainOps trainOps() {
+        throw new UnsupportedOperationException("the " + name() + " backend has no training kernels");
+    }
 }

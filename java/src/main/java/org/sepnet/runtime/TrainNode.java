@@ -1,66 +1,66 @@
 package org.sepnet.runtime;
 
 import java.util.List;
-import org.sepnet.backend.reference.ReferenceLayerGrad;
+import org.sepnet.tensor.Shape;
 
 /**
  * A node of a {@link TrainingGraph}: a forward pass that keeps what its backward pass needs, and a
- * backward pass that adds its parameters' gradients and returns ∂L/∂input. Arrays are flat
- * [batch, feature…] in double.
+ * backward pass that adds its parameters' gradients and returns ∂L/∂input. Buffers hold
+ * [batch, feature…] on the graph's {@link Kernels}; each node keeps its own (outputs, gradients),
+ * reused while the batch stays.
  */
-abstract class TrainNode {
+abstract class TrainNode<B> {
     /** Training (batch statistics, running statistics updated by {@code momentum}) or inference. */
     record Mode(boolean training, double momentum) {}
 
-    abstract double[] forward(double[] x, int batch, Mode mode);
+    protected final Kernels<B> k;
+    protected final Shape in;
+    protected final Shape out;
 
-    abstract double[] backward(double[] dy, int batch);
+    TrainNode(Kernels<B> k, Shape in, Shape out) {
+        this.k = k;
+        this.in = in;
+        this.out = out;
+    }
+
+    abstract B forward(B x, int batch, Mode mode);
+
+    abstract B backward(B dy, int batch);
 
     /** Bytes of the buffers this node keeps between steps: activations saved for backward, outputs, gradients. */
     long savedBytes() {
         return 0;
     }
 
-    /** {@code buf} when it holds {@code size} values, else a new array: buffers are reused while the batch stays. */
-    static double[] reuse(double[] buf, int size) {
-        return buf != null && buf.length == size ? buf : new double[size];
-    }
-
-    /** {@link #reuse}, zeroed: for gradients, which the kernels add to. */
-    static double[] zeroed(double[] buf, int size) {
-        double[] b = reuse(buf, size);
-        java.util.Arrays.fill(b, 0);
-        return b;
-    }
-
-    static long bytes(double[]... arrays) {
+    long bytes(List<B> buffers) {
         long b = 0;
-        for (double[] a : arrays) {
-            b += a == null ? 0 : 8L * a.length;
+        for (B x : buffers) {
+            b += k.bytes(x);
         }
         return b;
     }
 
     /** Layers in order. */
-    static final class Chain extends TrainNode {
-        private final List<TrainNode> nodes;
+    static final class Chain<B> extends TrainNode<B> {
+        private final List<TrainNode<B>> nodes;
 
-        Chain(List<TrainNode> nodes) {
+        Chain(Kernels<B> k, Shape in, Shape out, List<TrainNode<B>> nodes) {
+            super(k, in, out);
             this.nodes = nodes;
         }
 
         @Override
-        double[] forward(double[] x, int batch, Mode mode) {
-            double[] v = x;
-            for (TrainNode n : nodes) {
+        B forward(B x, int batch, Mode mode) {
+            B v = x;
+            for (TrainNode<B> n : nodes) {
                 v = n.forward(v, batch, mode);
             }
             return v;
         }
 
         @Override
-        double[] backward(double[] dy, int batch) {
-            double[] g = dy;
+        B backward(B dy, int batch) {
+            B g = dy;
             for (int i = nodes.size() - 1; i >= 0; i--) {
                 g = nodes.get(i).backward(g, batch);
             }
@@ -74,137 +74,137 @@ abstract class TrainNode {
     }
 
     /** y = ReLU?(body(x) + shortcut(x)), the shortcut the identity when null. */
-    static final class Sum extends TrainNode {
-        private final TrainNode body;
-        private final TrainNode shortcut;
+    static final class Sum<B> extends TrainNode<B> {
+        private final TrainNode<B> body;
+        private final TrainNode<B> shortcut;
         private final boolean relu;
-        private double[] y;
-        private double[] g;
-        private double[] dx;
+        private B y;
+        private B g;
+        private B dx;
 
-        Sum(TrainNode body, TrainNode shortcut, boolean relu) {
+        Sum(Kernels<B> k, Shape in, Shape out, TrainNode<B> body, TrainNode<B> shortcut, boolean relu) {
+            super(k, in, out);
             this.body = body;
             this.shortcut = shortcut;
             this.relu = relu;
         }
 
         @Override
-        double[] forward(double[] x, int batch, Mode mode) {
-            double[] a = body.forward(x, batch, mode);
-            double[] b = shortcut == null ? x : shortcut.forward(x, batch, mode);
-            double[] out = reuse(y, a.length);
-            for (int i = 0; i < out.length; i++) {
-                out[i] = a[i] + b[i];
-            }
-            if (relu) {
-                ReferenceLayerGrad.relu(out.length, out, out);
-            }
-            y = out;
-            return out;
-        }
-
-        @Override
-        double[] backward(double[] dy, int batch) {
-            double[] grad = dy;
-            if (relu) {
-                g = zeroed(g, dy.length);
-                ReferenceLayerGrad.reluBackward(dy.length, y, dy, g);
-                grad = g;
-            }
-            double[] fromBody = body.backward(grad, batch);
-            double[] fromShortcut = shortcut == null ? grad : shortcut.backward(grad, batch);
-            dx = reuse(dx, fromBody.length);
-            for (int i = 0; i < dx.length; i++) {
-                dx[i] = fromBody[i] + fromShortcut[i];
-            }
-            return dx;
-        }
-
-        @Override
-        long savedBytes() {
-            return bytes(y, g, dx) + body.savedBytes() + (shortcut == null ? 0 : shortcut.savedBytes());
-        }
-    }
-
-    /** Branches on the same input, concatenated along channels. */
-    static final class Concat extends TrainNode {
-        private final List<TrainNode> branches;
-        private final int[] channels;
-        private final int plane;
-        private final int inputSize;
-        private final double[][] parts;
-        private double[] y;
-        private double[] dx;
-
-        Concat(List<TrainNode> branches, int[] channels, int plane, int inputSize) {
-            this.branches = branches;
-            this.channels = channels;
-            this.plane = plane;
-            this.inputSize = inputSize;
-            this.parts = new double[branches.size()][];
-        }
-
-        @Override
-        double[] forward(double[] x, int batch, Mode mode) {
-            int total = java.util.Arrays.stream(channels).sum();
-            double[] out = reuse(y, batch * total * plane);
-            y = out;
-            int offset = 0;
-            for (int b = 0; b < branches.size(); b++) {
-                double[] part = branches.get(b).forward(x, batch, mode);
-                for (int n = 0; n < batch; n++) {
-                    System.arraycopy(part, n * channels[b] * plane, out, (n * total + offset) * plane, channels[b] * plane);
-                }
-                offset += channels[b];
-            }
-            return out;
-        }
-
-        @Override
-        double[] backward(double[] dy, int batch) {
-            int total = java.util.Arrays.stream(channels).sum();
-            dx = zeroed(dx, batch * inputSize);
-            int offset = 0;
-            for (int b = 0; b < branches.size(); b++) {
-                parts[b] = zeroed(parts[b], batch * channels[b] * plane);
-                ReferenceLayerGrad.concatBackward(batch, total, plane, offset, channels[b], dy, parts[b]);
-                double[] g = branches.get(b).backward(parts[b], batch);
-                for (int i = 0; i < dx.length; i++) {
-                    dx[i] += g[i];
-                }
-                offset += channels[b];
-            }
-            return dx;
-        }
-
-        @Override
-        long savedBytes() {
-            return bytes(y, dx) + bytes(parts) + branches.stream().mapToLong(TrainNode::savedBytes).sum();
-        }
-    }
-
-    /** ReLU. */
-    static final class Relu extends TrainNode {
-        private double[] y;
-        private double[] dx;
-
-        @Override
-        double[] forward(double[] x, int batch, Mode mode) {
-            y = reuse(y, x.length);
-            ReferenceLayerGrad.relu(x.length, x, y);
+        B forward(B x, int batch, Mode mode) {
+            B a = body.forward(x, batch, mode);
+            B b = shortcut == null ? x : shortcut.forward(x, batch, mode);
+            y = k.buffer(y, batch, out);
+            k.add(a, b, y, batch * out.size(), relu);
             return y;
         }
 
         @Override
-        double[] backward(double[] dy, int batch) {
-            dx = zeroed(dx, dy.length);
-            ReferenceLayerGrad.reluBackward(dy.length, y, dy, dx);
+        B backward(B dy, int batch) {
+            B grad = dy;
+            if (relu) {
+                g = k.buffer(g, batch, out);
+                k.reluBackward(y, dy, g, batch * out.size());
+                grad = g;
+            }
+            B fromBody = body.backward(grad, batch);
+            B fromShortcut = shortcut == null ? grad : shortcut.backward(grad, batch);
+            dx = k.buffer(dx, batch, in);
+            k.add(fromBody, fromShortcut, dx, batch * in.size(), false);
             return dx;
         }
 
         @Override
         long savedBytes() {
-            return bytes(y, dx);
+            return bytes(java.util.Arrays.asList(y, g, dx)) + body.savedBytes() + (shortcut == null ? 0 : shortcut.savedBytes());
+        }
+    }
+
+    /** Branches on the same input, concatenated along channels. */
+    static final class Concat<B> extends TrainNode<B> {
+        private final List<TrainNode<B>> branches;
+        private final List<Shape> shapes;
+        private final int plane;
+        private final java.util.ArrayList<B> parts = new java.util.ArrayList<>();
+        private B y;
+        private B dx;
+
+        Concat(Kernels<B> k, Shape in, Shape out, List<TrainNode<B>> branches, List<Shape> shapes) {
+            super(k, in, out);
+            this.branches = branches;
+            this.shapes = shapes;
+            this.plane = out.dim(1) * out.dim(2);
+            for (int i = 0; i < branches.size(); i++) {
+                parts.add(null);
+            }
+        }
+
+        @Override
+        B forward(B x, int batch, Mode mode) {
+            y = k.buffer(y, batch, out);
+            long total = out.size();
+            long offset = 0;
+            for (int b = 0; b < branches.size(); b++) {
+                B part = branches.get(b).forward(x, batch, mode);
+                long size = shapes.get(b).size();
+                k.copyBlocks(part, size, 0, y, total, offset, size, batch);
+                offset += size;
+            }
+            return y;
+        }
+
+        @Override
+        B backward(B dy, int batch) {
+            long total = out.size();
+            long offset = 0;
+            dx = k.buffer(dx, batch, in);
+            for (int b = 0; b < branches.size(); b++) {
+                Shape s = shapes.get(b);
+                B part = k.buffer(parts.get(b), batch, s);
+                parts.set(b, part);
+                k.copyBlocks(dy, total, offset, part, s.size(), 0, s.size(), batch);
+                B g = branches.get(b).backward(part, batch);
+                if (b == 0) {
+                    k.copyBlocks(g, in.size(), 0, dx, in.size(), 0, in.size(), batch);
+                } else {
+                    k.add(dx, g, dx, batch * in.size(), false);
+                }
+                offset += s.size();
+            }
+            return dx;
+        }
+
+        @Override
+        long savedBytes() {
+            return k.bytes(y) + k.bytes(dx) + bytes(parts) + branches.stream().mapToLong(TrainNode::savedBytes).sum();
+        }
+    }
+
+    /** ReLU. */
+    static final class Relu<B> extends TrainNode<B> {
+        private B y;
+        private B dx;
+
+        Relu(Kernels<B> k, Shape in) {
+            super(k, in, in);
+        }
+
+        @Override
+        B forward(B x, int batch, Mode mode) {
+            y = k.buffer(y, batch, in);
+            k.relu(x, y, batch * in.size());
+            return y;
+        }
+
+        @Override
+        B backward(B dy, int batch) {
+            dx = k.buffer(dx, batch, in);
+            k.reluBackward(y, dy, dx, batch * in.size());
+            return dx;
+        }
+
+        @Override
+        long savedBytes() {
+            return k.bytes(y) + k.bytes(dx);
         }
     }
 }

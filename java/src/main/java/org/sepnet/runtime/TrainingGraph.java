@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.regex.Pattern;
-import org.sepnet.backend.reference.ReferenceLayerGrad;
+import org.sepnet.backend.Backend;
 import org.sepnet.layers.Layer;
 import org.sepnet.layers.Sequential;
 import org.sepnet.layers.Softmax;
@@ -15,18 +15,19 @@ import org.sepnet.tensor.Shape;
  * A layer graph compiled for training: its parameters (values, gradients, trainable or frozen),
  * a forward pass in training mode (batch norm on batch statistics, running statistics updated), a
  * backward pass from the softmax cross-entropy loss, and an inference pass on the running
- * statistics. Today it computes with the reference backend's gradients, in double on the JVM
- * ({@link org.sepnet.backend.reference.ReferenceConvGrad}): exact and slow, the twin the native and
- * CUDA training paths will be checked against. Layers stay backend-free; a trailing
- * {@link Softmax} is left out of training (the loss takes the logits before it).
+ * statistics. It computes on the reference twins in double on the JVM ({@link #build(Layer, Shape)}:
+ * exact and slow, what the float kernels are checked against), or in float on a backend's own
+ * tensors and training kernels ({@link #build(Layer, Shape, Backend, int)}). Layers stay
+ * backend-free; a trailing {@link Softmax} is left out of training (the loss takes the logits before it).
  *
  * <p>Not thread-safe: it holds the activations of its last forward pass.
  */
-public final class TrainingGraph {
+public final class TrainingGraph implements AutoCloseable {
     private final Layer model;
     private final Shape input;
     private final Shape output;
-    private final TrainNode root;
+    private final Engine<?> engine;
+    private final int maxBatch;
     private final List<Parameter> parameters;
     private double[] logits;
     private double[] inputGradient;
@@ -35,29 +36,113 @@ public final class TrainingGraph {
 
     private final java.util.Map<String, double[][]> runningStats;
 
-    private TrainingGraph(Layer model, Shape input, Shape output, TrainNode root, List<Parameter> parameters,
+    private TrainingGraph(Layer model, Shape input, Shape output, Engine<?> engine, int maxBatch, List<Parameter> parameters,
                           java.util.Map<String, double[][]> runningStats) {
         this.model = model;
         this.runningStats = runningStats;
         this.input = input;
         this.output = output;
-        this.root = root;
+        this.engine = engine;
+        this.maxBatch = maxBatch;
         this.parameters = parameters;
     }
 
     /**
-     * Compiles {@code model} for inputs of feature shape {@code input}. The parameters are copies:
-     * training never changes {@code model}.
+     * Compiles {@code model} for inputs of feature shape {@code input} on the reference twins, in
+     * double (any batch). The parameters are copies: training never changes {@code model}.
      *
      * @throws IllegalArgumentException when a layer does not accept its input, naming it
      */
     public static TrainingGraph build(Layer model, Shape input) {
+        return build(model, input, new DoubleKernels(), Integer.MAX_VALUE);
+    }
+
+    /**
+     * Compiles {@code model} for {@code backend}, for batches up to {@code maxBatch}: the reference
+     * backend trains in double as {@link #build(Layer, Shape)} does, the others in float on their
+     * own tensors and kernels. Close the graph to release them.
+     *
+     * @throws IllegalArgumentException when a layer does not accept its input, naming it
+     * @throws UnsupportedOperationException when the backend has no training kernels
+     * @throws IllegalStateException when the backend is unavailable
+     */
+    public static TrainingGraph build(Layer model, Shape input, Backend backend, int maxBatch) {
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("maxBatch " + maxBatch + "; expected at least 1");
+        }
+        if (backend.name().equals("reference")) {
+            return build(model, input, new DoubleKernels(), maxBatch);
+        }
+        if (!backend.availability().available()) {
+            throw new IllegalStateException("backend " + backend.name() + " is unavailable: " + backend.availability().detail());
+        }
+        TensorKernels k = new TensorKernels(backend);
+        try {
+            return build(model, input, k, maxBatch);
+        } catch (RuntimeException e) {
+            k.close();
+            throw e;
+        }
+    }
+
+    private static <B> TrainingGraph build(Layer model, Shape input, Kernels<B> k, int maxBatch) {
         Layer body = withoutFinalSoftmax(model);
         Shape out = body.outputShape(input);
         List<Parameter> params = new ArrayList<>();
-        TrainNodes nodes = new TrainNodes(params);
-        TrainNode root = nodes.build(body, input);
-        return new TrainingGraph(model, input, out, root, Collections.unmodifiableList(params), nodes.runningStats());
+        // The double twins take any batch: their descriptors are built for one sample and rescaled per call.
+        TrainNodes<B> nodes = new TrainNodes<>(k, maxBatch == Integer.MAX_VALUE ? 1 : maxBatch, params);
+        TrainNode<B> root = nodes.build(body, input);
+        return new TrainingGraph(model, input, out, new Engine<>(k, root, input, out), maxBatch, Collections.unmodifiableList(params),
+                nodes.runningStats());
+    }
+
+    /** The nodes with their kernels, typed by their buffers. */
+    private static final class Engine<B> {
+        final Kernels<B> k;
+        final TrainNode<B> root;
+        final Shape in;
+        final Shape out;
+        B x;
+        B dz;
+        B last;
+
+        Engine(Kernels<B> k, TrainNode<B> root, Shape in, Shape out) {
+            this.k = k;
+            this.root = root;
+            this.in = in;
+            this.out = out;
+        }
+
+        B forward(double[] input, int batch, TrainNode.Mode mode) {
+            x = k.buffer(x, batch, in);
+            k.upload(input, x, (int) (batch * in.size()));
+            last = root.forward(x, batch, mode);
+            return last;
+        }
+
+        /** Forward in training mode, loss, backward: the loss, with the logits and the input gradient kept. */
+        double step(double[] input, int[] labels, int batch, double momentum, double[][] logitsAndGrad) {
+            B z = forward(input, batch, new TrainNode.Mode(true, momentum));
+            int classes = (int) out.size();
+            logitsAndGrad[0] = k.download(z, batch * classes);
+            dz = k.buffer(dz, batch, out);
+            double loss = k.softmaxCrossEntropy(z, labels, batch, classes, dz);
+            logitsAndGrad[1] = k.download(root.backward(dz, batch), (int) (batch * in.size()));
+            return loss;
+        }
+
+        double loss(double[] input, int[] labels, int batch) {
+            B z = forward(input, batch, new TrainNode.Mode(true, 0));
+            return k.softmaxCrossEntropy(z, labels, batch, (int) out.size(), null);
+        }
+
+        double[] predict(double[] input, int batch) {
+            return k.download(forward(input, batch, new TrainNode.Mode(false, 0)), (int) (batch * out.size()));
+        }
+
+        long bytes() {
+            return root.savedBytes() + k.bytes(x) + k.bytes(dz);
+        }
     }
 
     private static Layer withoutFinalSoftmax(Layer model) {
@@ -65,6 +150,17 @@ public final class TrainingGraph {
             return new Sequential(s.name(), s.layers().subList(0, s.layers().size() - 1));
         }
         return model instanceof Softmax ? new Sequential(model.name(), List.of()) : model;
+    }
+
+    /** The backend this graph computes on. */
+    public String backend() {
+        return engine.k.name();
+    }
+
+    /** Releases the backend's tensors and kernels (nothing for the reference); later calls fail. */
+    @Override
+    public void close() {
+        engine.k.close();
     }
 
     public Shape inputShape() {
@@ -122,12 +218,11 @@ public final class TrainingGraph {
                 java.util.Arrays.fill(p.grad(), 0);
             }
         }
-        logits = root.forward(x, batch, new TrainNode.Mode(true, batchNormMomentum)).clone();  // the buffer is reused
+        double[][] out = new double[2][];
+        double loss = engine.step(x, labels, batch, batchNormMomentum, out);
+        logits = out[0];
+        inputGradient = out[1];
         lastBatch = batch;
-        int classes = (int) output.size();
-        double[] dz = new double[logits.length];
-        double loss = ReferenceLayerGrad.softmaxCrossEntropy(batch, classes, logits, labels, dz);
-        inputGradient = root.backward(dz, batch);
         for (Parameter p : parameters) {
             if (!p.trainable() && p.grad() != null) {
                 java.util.Arrays.fill(p.grad(), 0);
@@ -142,8 +237,7 @@ public final class TrainingGraph {
      */
     public double loss(double[] x, int[] labels, int batch) {
         requireInput(x, batch);
-        double[] z = root.forward(x, batch, new TrainNode.Mode(true, 0));
-        return ReferenceLayerGrad.softmaxCrossEntropy(batch, (int) output.size(), z, labels, null);
+        return engine.loss(x, labels, batch);
     }
 
     /** ∂L/∂x of the last {@link #step}, [batch, input feature…] flat (a copy). */
@@ -165,7 +259,7 @@ public final class TrainingGraph {
     /** Logits in inference mode (batch norm on its running statistics), [batch, classes] flat. */
     public double[] predict(double[] x, int batch) {
         requireInput(x, batch);
-        return root.forward(x, batch, new TrainNode.Mode(false, 0)).clone();  // the buffer is reused
+        return engine.predict(x, batch);
     }
 
     /**
@@ -197,10 +291,13 @@ public final class TrainingGraph {
         for (Parameter p : parameters) {
             b += 8L * p.value().length * (p.grad() == null ? 1 : 2);
         }
-        return b + root.savedBytes();
+        return b + engine.bytes();
     }
 
     private void requireInput(double[] x, int batch) {
+        if (batch > maxBatch) {
+            throw new IllegalArgumentException("batch " + batch + "; this graph was built for at most " + maxBatch);
+        }
         if (batch < 1 || (long) batch * input.size() > x.length) {
             throw new IllegalArgumentException(x.length + " input values for " + batch + " images of " + input + "; expected "
                     + batch * input.size());

@@ -45,7 +45,7 @@ public final class NativeBackend implements Backend, AutoCloseable {
     /** Name used by {@code -Dsepnet.backend}. */
     public static final String NAME = "native";
     /** ABI version this binding expects ({@code SEPNET_NATIVE_ABI_VERSION}). */
-    static final int ABI_VERSION = 4;
+    static final int ABI_VERSION = 5;
     /** Most threads a pool may have (the native library's limit). */
     public static final int MAX_THREADS = 1024;
 
@@ -324,6 +324,11 @@ public final class NativeBackend implements Backend, AutoCloseable {
     }
 
     @Override
+    public org.sepnet.backend.TrainOps trainOps() {
+        return new NativeTrainOps(retainContext());
+    }
+
+    @Override
     public UnaryOp softmax(Shape maxShape) {
         int classes = (int) (maxShape.size() / maxShape.dim(0));
         String problem = "softmax_" + maxShape.toDimsString();
@@ -361,7 +366,7 @@ public final class NativeBackend implements Backend, AutoCloseable {
     }
 
     /** A handle of its own on this backend's context, for an op to destroy when it is released. */
-    private long retainContext() {
+    long retainContext() {
         long h = withContext(NativeKernels::sepnet_context_retain);
         if (h == 0) {
             throw new IllegalStateException("native context: " + NativeKernels.sepnet_last_error());
@@ -374,7 +379,7 @@ public final class NativeBackend implements Backend, AutoCloseable {
     }
 
     /** The C ABI's 14-int convolution problem (sepnet_native.h): n, c, h, w, o, groups, kh, kw, sh, sw, ph, pw, dh, dw. */
-    private static int[] problem(ConvDesc d) {
+    static int[] problem(ConvDesc d) {
         return new int[] {d.batch(), d.inChannels(), d.inHeight(), d.inWidth(), d.outChannels(), d.groups(), d.kernelHeight(),
                 d.kernelWidth(), d.strideHeight(), d.strideWidth(), d.padHeight(), d.padWidth(), d.dilationHeight(), d.dilationWidth()};
     }

@@ -81,4 +81,34 @@ final class NativeKernels {
 
     static native int sepnet_copy_blocks(long ctx, @Cast("const float*") FloatBuffer src, FloatBuffer dst, int count,
             long srcBlock, long dstBlock, long dstOffset);
+
+    static native long sepnet_conv_train_create(long ctx, @Cast("const int32_t*") int[] problem);
+
+    static native int sepnet_conv_train_forward(long op, @Cast("const float*") FloatBuffer x, @Cast("const float*") float[] w,
+            @Cast("const float*") float[] bias, FloatBuffer y, int batch);
+
+    static native int sepnet_conv_train_backward_data(long op, @Cast("const float*") FloatBuffer dy,
+            @Cast("const float*") float[] w, FloatBuffer dx, int batch);
+
+    static native int sepnet_conv_train_backward_weights(long op, @Cast("const float*") FloatBuffer x,
+            @Cast("const float*") FloatBuffer dy, float[] dw, float[] db, int batch);
+
+    static native int sepnet_pool_backward(long ctx, int max, @Cast("const int32_t*") int[] geometry, int countIncludePad,
+            @Cast("const float*") FloatBuffer x, @Cast("const float*") FloatBuffer dy, FloatBuffer dx, int batch);
+
+    static native int sepnet_channel_sums(long ctx, @Cast("const float*") FloatBuffer a, @Cast("const float*") FloatBuffer b,
+            @Cast("const float*") float[] shift, int batch, int channels, long inner, double[] sumA, double[] sumAb);
+
+    static native int sepnet_channel_affine(long ctx, @Cast("const float*") FloatBuffer a, @Cast("const float*") FloatBuffer b,
+            @Cast("const float*") float[] scaleA, @Cast("const float*") float[] scaleB, @Cast("const float*") float[] shift,
+            FloatBuffer y, int batch, int channels, long inner);
+
+    static native int sepnet_relu_backward(long ctx, @Cast("const float*") FloatBuffer y, @Cast("const float*") FloatBuffer dy,
+            FloatBuffer dx, long n);
+
+    static native int sepnet_fc_train_forward(long ctx, @Cast("const float*") FloatBuffer x, @Cast("const float*") float[] w,
+            @Cast("const float*") float[] bias, FloatBuffer y, int batch, int in, int out);
+
+    static native int sepnet_fc_train_backward(long ctx, @Cast("const float*") FloatBuffer x, @Cast("const float*") float[] w,
+            @Cast("const float*") FloatBuffer dy, FloatBuffer dx, float[] dw, float[] db, int batch, int in, int out);
 }

@@ -1,0 +1,108 @@
+package org.sepnet.runtime;
+
+import org.sepnet.ops.ConvDesc;
+import org.sepnet.ops.FcDesc;
+import org.sepnet.ops.PoolDesc;
+import org.sepnet.tensor.Shape;
+
+/**
+ * What a {@link TrainingGraph} computes with, on buffers of type {@code B}: the reference twins in
+ * double on the JVM ({@link DoubleKernels}), or a backend's tensors in float ({@link TensorKernels}).
+ * Parameters are double arrays on the host either way; gradients are added into theirs, while
+ * activation gradients ({@code dx}) are overwritten. Per-layer kernels keep what their backward
+ * pass needs from their forward pass.
+ */
+interface Kernels<B> extends AutoCloseable {
+    /** The backend's name, as {@code -Dsepnet.backend} spells it. */
+    String name();
+
+    /** A buffer for {@code batch} samples of {@code feature}: {@code old} when it has that shape, else a new one (old released). */
+    B buffer(B old, int batch, Shape feature);
+
+    long bytes(B b);
+
+    /** Copies {@code count} values from the host. */
+    void upload(double[] src, B dst, int count);
+
+    /** The first {@code count} values, on the host. */
+    double[] download(B b, int count);
+
+    /** y = a + b (then ReLU when asked); y may be a or b. */
+    void add(B a, B b, B y, long count, boolean relu);
+
+    void relu(B x, B y, long count);
+
+    /** dx = dy where y (a ReLU's output) is positive or NaN, else 0. */
+    void reluBackward(B y, B dy, B dx, long count);
+
+    /** dst[i·dstBlock + dstOffset + j] = src[i·srcBlock + srcOffset + j] for i &lt; count, j &lt; length. */
+    void copyBlocks(B src, long srcBlock, long srcOffset, B dst, long dstBlock, long dstOffset, long length, int count);
+
+    /** Float convolution (weights OIHW) of problems up to {@code max}'s batch. */
+    Conv<B> conv(ConvDesc max);
+
+    /** Pattern convolution with frozen {@code signs} (±1, OIHW): y = α·(signs ∗ x) + bias. */
+    Pattern<B> pattern(ConvDesc max, double[] signs, int[] bits);
+
+    Pool<B> pool(PoolDesc max);
+
+    Fc<B> fc(FcDesc max);
+
+    Norm<B> norm(int channels, int inner, int maxBatch);
+
+    /** Mean softmax cross-entropy of logits [batch, classes]; dz (may be null) gets ∂L/∂logits. */
+    double softmaxCrossEntropy(B logits, int[] labels, int batch, int classes, B dz);
+
+    @Override
+    void close();
+
+    interface Conv<B> extends AutoCloseable {
+        void forward(B x, double[] w, double[] bias, B y, int batch);
+
+        /** dx overwritten (when not null), dw and db added into (db may be null). */
+        void backward(B x, B dy, double[] w, B dx, double[] dw, double[] db, int batch);
+
+        long bytes();
+
+        @Override
+        void close();
+    }
+
+    interface Pattern<B> extends AutoCloseable {
+        void forward(B x, double[] alpha, double[] bias, B y, int batch);
+
+        /** dx overwritten, dalpha and db added into (db may be null). */
+        void backward(B x, B dy, double[] alpha, B dx, double[] dalpha, double[] db, int batch);
+
+        long bytes();
+
+        @Override
+        void close();
+    }
+
+    interface Pool<B> {
+        void forward(B x, B y, int batch);
+
+        void backward(B x, B dy, B dx, int batch);
+    }
+
+    interface Fc<B> {
+        void forward(B x, double[] w, double[] bias, B y, int batch);
+
+        void backward(B x, B dy, double[] w, B dx, double[] dw, double[] db, int batch);
+    }
+
+    /** Batch norm: batch statistics in training (running statistics moved by momentum), running ones in inference. */
+    interface Norm<B> {
+        void forwardTrain(B x, double[] gamma, double[] beta, double eps, double momentum, double[] runningMean,
+                          double[] runningVar, B y, int batch);
+
+        void forwardInference(B x, double[] gamma, double[] beta, double eps, double[] runningMean, double[] runningVar, B y,
+                              int batch);
+
+        /** After a {@link #forwardTrain} on the same x: dx overwritten, dgamma and dbeta added into. */
+        void backward(B x, B dy, double[] gamma, B dx, double[] dgamma, double[] dbeta, int batch);
+
+        long bytes();
+    }
+}

@@ -1,0 +1,194 @@
+package org.sepnet.runtime;
+
+import java.util.Arrays;
+import org.sepnet.ops.ConvDesc;
+import org.sepnet.tensor.Shape;
+
+/** The training graph's nodes with parameters, on the graph's {@link Kernels}. */
+final class LayerNodes {
+    private LayerNodes() {}
+
+    /**
+     * Float convolution (weights), pattern convolution (frozen ±1 signs scaled by alpha), or either
+     * plus a 1×1 branch on the same input (the pattern residual block): one node, whose backward pass
+     * sums both branches' input gradients.
+     */
+    static final class Conv<B> extends TrainNode<B> {
+        private final Parameter weights;
+        private final Parameter bias;
+        private final Parameter alpha;
+        private final Conv<B> pointwise;
+        private final Kernels.Conv<B> floatConv;
+        private final Kernels.Pattern<B> pattern;
+        private B x;
+        private B y;
+        private B dx;
+
+        Conv(Kernels<B> k, Shape in, ConvDesc max, Parameter weights, Parameter bias, Parameter alpha, int[] bits, Conv<B> pointwise) {
+            super(k, in, Shape.of(max.outChannels(), max.outHeight(), max.outWidth()));
+            this.weights = weights;
+            this.bias = bias;
+            this.alpha = alpha;
+            this.pointwise = pointwise;
+            this.floatConv = alpha == null ? k.conv(max) : null;
+            this.pattern = alpha == null ? null : k.pattern(max, weights.value(), bits);
+        }
+
+        @Override
+        B forward(B input, int batch, Mode mode) {
+            x = input;
+            y = k.buffer(y, batch, out);
+            double[] b = bias == null ? null : bias.value();
+            if (pattern != null) {
+                pattern.forward(input, alpha.value(), b, y, batch);
+            } else {
+                floatConv.forward(input, weights.value(), b, y, batch);
+            }
+            if (pointwise != null) {
+                B p = pointwise.forward(input, batch, mode);
+                k.add(y, p, y, batch * out.size(), false);
+            }
+            return y;
+        }
+
+        @Override
+        B backward(B dy, int batch) {
+            dx = k.buffer(dx, batch, in);
+            double[] db = bias == null ? null : bias.grad();
+            if (pattern != null) {
+                pattern.backward(x, dy, alpha.value(), dx, alpha.grad(), db, batch);
+            } else {
+                floatConv.backward(x, dy, weights.value(), dx, weights.grad(), db, batch);
+            }
+            if (pointwise != null) {
+                B p = pointwise.backward(dy, batch);
+                k.add(dx, p, dx, batch * in.size(), false);
+            }
+            return dx;
+        }
+
+        @Override
+        long savedBytes() {
+            return k.bytes(y) + k.bytes(dx) + (pattern == null ? floatConv.bytes() : pattern.bytes())
+                    + (pointwise == null ? 0 : pointwise.savedBytes());
+        }
+    }
+
+    /** Fully connected on the flattened input. */
+    static final class Fc<B> extends TrainNode<B> {
+        private final Kernels.Fc<B> fc;
+        private final Parameter weights;
+        private final Parameter bias;
+        private B x;
+        private B y;
+        private B dx;
+
+        Fc(Kernels<B> k, Shape in, Shape out, Kernels.Fc<B> fc, Parameter weights, Parameter bias) {
+            super(k, in, out);
+            this.fc = fc;
+            this.weights = weights;
+            this.bias = bias;
+        }
+
+        @Override
+        B forward(B input, int batch, Mode mode) {
+            x = input;
+            y = k.buffer(y, batch, out);
+            fc.forward(input, weights.value(), bias == null ? null : bias.value(), y, batch);
+            return y;
+        }
+
+        @Override
+        B backward(B dy, int batch) {
+            dx = k.buffer(dx, batch, in);
+            fc.backward(x, dy, weights.value(), dx, weights.grad(), bias == null ? null : bias.grad(), batch);
+            return dx;
+        }
+
+        @Override
+        long savedBytes() {
+            return bytes(Arrays.asList(y, dx));
+        }
+    }
+
+    /** Max, average or global pooling. */
+    static final class Pool<B> extends TrainNode<B> {
+        private final Kernels.Pool<B> pool;
+        private B x;
+        private B y;
+        private B dx;
+
+        Pool(Kernels<B> k, Shape in, Shape out, Kernels.Pool<B> pool) {
+            super(k, in, out);
+            this.pool = pool;
+        }
+
+        @Override
+        B forward(B input, int batch, Mode mode) {
+            x = input;
+            y = k.buffer(y, batch, out);
+            pool.forward(input, y, batch);
+            return y;
+        }
+
+        @Override
+        B backward(B dy, int batch) {
+            dx = k.buffer(dx, batch, in);
+            pool.backward(x, dy, dx, batch);
+            return dx;
+        }
+
+        @Override
+        long savedBytes() {
+            return bytes(Arrays.asList(y, dx));
+        }
+    }
+
+    /** Batch norm: batch statistics in training (running statistics updated), running statistics in inference. */
+    static final class Norm<B> extends TrainNode<B> {
+        private final Kernels.Norm<B> norm;
+        private final Parameter gamma;
+        private final Parameter beta;
+        private final double[] runningMean;
+        private final double[] runningVar;
+        private final double eps;
+        private B x;
+        private B y;
+        private B dx;
+
+        Norm(Kernels<B> k, Shape in, Kernels.Norm<B> norm, Parameter gamma, Parameter beta, double[] runningMean, double[] runningVar,
+             double eps) {
+            super(k, in, in);
+            this.norm = norm;
+            this.gamma = gamma;
+            this.beta = beta;
+            this.runningMean = runningMean;
+            this.runningVar = runningVar;
+            this.eps = eps;
+        }
+
+        @Override
+        B forward(B input, int batch, Mode mode) {
+            x = input;
+            y = k.buffer(y, batch, in);
+            if (mode.training()) {
+                norm.forwardTrain(input, gamma.value(), beta.value(), eps, mode.momentum(), runningMean, runningVar, y, batch);
+            } else {
+                norm.forwardInference(input, gamma.value(), beta.value(), eps, runningMean, runningVar, y, batch);
+            }
+            return y;
+        }
+
+        @Override
+        B backward(B dy, int batch) {
+            dx = k.buffer(dx, batch, in);
+            norm.backward(x, dy, gamma.value(), dx, gamma.grad(), beta.grad(), batch);
+            return dx;
+        }
+
+        @Override
+        long savedBytes() {
+            return bytes(Arrays.asList(y, dx)) + norm.bytes();
+        }
+    }
+}

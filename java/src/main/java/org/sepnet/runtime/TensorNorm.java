@@ -1,0 +1,94 @@
+package org.sepnet.runtime;
+
+import org.sepnet.backend.TrainOps;
+import org.sepnet.tensor.Tensor;
+
+/**
+ * Training-mode batch norm from per-channel sums and affine maps (see {@link TrainOps}): statistics
+ * in double, the mean first and then Σ x·(x − μ), so the variance does not cancel. Backward:
+ * ∂L/∂x = A·dy + B·x + C per channel, with A = γ·σ⁻¹, B = −γ·σ⁻³·Σ dy·(x − μ)/M, C = −A·Σ dy/M − B·μ
+ * (M = batch × positions), the usual formula γσ⁻¹(dy − mean(dy) − x̂·mean(dy·x̂)) expanded.
+ */
+final class TensorNorm implements Kernels.Norm<Tensor> {
+    private final TrainOps ops;
+    private final int channels;
+    private final int inner;
+    private final double[] mean;
+    private final double[] invStd;
+
+    TensorNorm(TrainOps ops, int channels, int inner) {
+        this.ops = ops;
+        this.channels = channels;
+        this.inner = inner;
+        this.mean = new double[channels];
+        this.invStd = new double[channels];
+    }
+
+    @Override
+    public void forwardTrain(Tensor x, double[] gamma, double[] beta, double eps, double momentum, double[] runningMean,
+                             double[] runningVar, Tensor y, int batch) {
+        double m = (double) batch * inner;
+        double[] sum = new double[channels];
+        double[] centered = new double[channels];
+        ops.channelSums(x, null, null, batch, channels, inner, sum, null);
+        float[] mu = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            mu[c] = (float) (sum[c] / m);
+        }
+        ops.channelSums(x, x, mu, batch, channels, inner, sum, centered);
+        float[] a = new float[channels];
+        float[] b = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            mean[c] = mu[c];
+            double var = Math.max(centered[c] / m, 0);
+            invStd[c] = 1 / Math.sqrt(var + eps);
+            a[c] = (float) (gamma[c] * invStd[c]);
+            b[c] = (float) (beta[c] - mean[c] * gamma[c] * invStd[c]);
+            runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean[c];
+            double unbiased = m > 1 ? var * m / (m - 1) : var;
+            runningVar[c] = (1 - momentum) * runningVar[c] + momentum * unbiased;
+        }
+        ops.channelAffine(x, null, a, null, b, y, batch, channels, inner);
+    }
+
+    @Override
+    public void forwardInference(Tensor x, double[] gamma, double[] beta, double eps, double[] runningMean, double[] runningVar,
+                                 Tensor y, int batch) {
+        float[] a = new float[channels];
+        float[] b = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            double s = gamma[c] / Math.sqrt(runningVar[c] + eps);
+            a[c] = (float) s;
+            b[c] = (float) (beta[c] - runningMean[c] * s);
+        }
+        ops.channelAffine(x, null, a, null, b, y, batch, channels, inner);
+    }
+
+    @Override
+    public void backward(Tensor x, Tensor dy, double[] gamma, Tensor dx, double[] dgamma, double[] dbeta, int batch) {
+        double m = (double) batch * inner;
+        double[] sumDy = new double[channels];
+        double[] sumDyX = new double[channels];
+        float[] mu = TensorKernels.floats(mean);
+        ops.channelSums(dy, x, mu, batch, channels, inner, sumDy, sumDyX);
+        float[] a = new float[channels];
+        float[] b = new float[channels];
+        float[] c0 = new float[channels];
+        for (int c = 0; c < channels; c++) {
+            double s = invStd[c];
+            dgamma[c] += s * sumDyX[c];
+            dbeta[c] += sumDy[c];
+            double ac = gamma[c] * s;
+            double bc = -gamma[c] * s * s * s * sumDyX[c] / m;
+            a[c] = (float) ac;
+            b[c] = (float) bc;
+            c0[c] = (float) (-ac * sumDy[c] / m - bc * mean[c]);
+        }
+        ops.channelAffine(dy, x, a, b, c0, dx, batch, channels, inner);
+    }
+
+    @Override
+    public long bytes() {
+        return 16L * channels;
+    }
+}
