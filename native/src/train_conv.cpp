@@ -44,6 +44,14 @@ float* ConvTrainOp::scratch(int thread, int which) {
   return s + static_cast<long>(k_) * tp_ + static_cast<long>(rows) * tp_;  // dy tile
 }
 
+// The columns q < run of an output row whose input column ix0 + q*sw lies inside [0, w): [*lo, *hi).
+static void inside(int ix0, int sw, int w, int run, int* lo, int* hi) {
+  const int first = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
+  const int last = ix0 > w - 1 ? -1 : (w - 1 - ix0) / sw;  // the last q with ix0 + q*sw <= w - 1
+  *lo = std::min(first, run);
+  *hi = std::max(*lo, std::min(run, last + 1));
+}
+
 void ConvTrainOp::im2col(const float* xg, int k0, int k1, int t0, int len, float* cols) const {
   const ConvProblem& p = p_;
   const int taps = p.kh * p.kw;
@@ -55,15 +63,21 @@ void ConvTrainOp::im2col(const float* xg, int k0, int k1, int t0, int len, float
     for (int j = 0; j < len; oy++, ox = 0) {
       const int run = std::min(len - j, p.ow - ox);
       const int iy = oy * p.sh - p.ph + ky * p.dh;
+      float* d = dst + j;
       if (iy < 0 || iy >= p.h) {
-        std::fill(dst + j, dst + j + run, 0.f);
+        std::fill(d, d + run, 0.f);
       } else {
         const float* row = plane + static_cast<long>(iy) * p.w;
         const int ix0 = ox * p.sw - p.pw + kx * p.dw;
-        for (int q = 0; q < run; ++q) {
-          const int ix = ix0 + q * p.sw;
-          dst[j + q] = ix >= 0 && ix < p.w ? row[ix] : 0.f;
+        int lo, hi;
+        inside(ix0, p.sw, p.w, run, &lo, &hi);
+        std::fill(d, d + lo, 0.f);
+        if (p.sw == 1) {
+          std::memcpy(d + lo, row + ix0 + lo, sizeof(float) * (hi - lo));
+        } else {
+          for (int q = lo; q < hi; ++q) d[q] = row[ix0 + q * p.sw];
         }
+        std::fill(d + hi, d + run, 0.f);
       }
       j += run;
     }
@@ -85,9 +99,14 @@ void ConvTrainOp::col2im(const float* dcols, int t0, int len, float* dxg) const 
       if (iy >= 0 && iy < p.h) {
         float* row = plane + static_cast<long>(iy) * p.w;
         const int ix0 = ox * p.sw - p.pw + kx * p.dw;
-        for (int q = 0; q < run; ++q) {
-          const int ix = ix0 + q * p.sw;
-          if (ix >= 0 && ix < p.w) row[ix] += src[j + q];
+        int lo, hi;
+        inside(ix0, p.sw, p.w, run, &lo, &hi);
+        const float* s = src + j;
+        if (p.sw == 1) {
+          float* r = row + ix0;
+          for (int q = lo; q < hi; ++q) r[q] += s[q];
+        } else {
+          for (int q = lo; q < hi; ++q) row[ix0 + q * p.sw] += s[q];
         }
       }
       j += run;

@@ -7,8 +7,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.sepnet.backend.Backend;
 import org.sepnet.backend.reference.ReferenceBackend;
 import org.sepnet.models.Model;
+import org.sepnet.runtime.Agreement;
 import org.sepnet.runtime.FiniteDifference;
 import org.sepnet.runtime.Parameter;
 import org.sepnet.runtime.TrainingGraph;
@@ -17,14 +19,15 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code sepnet gradcheck MODEL}: one forward and backward pass on random images and labels, and
- * every parameter's and the input's gradient compared with central finite differences of the loss
- * on a sample of coordinates.
+ * {@code sepnet gradcheck MODEL}: one forward and backward pass on random images and labels; with
+ * a backend other than the reference, every parameter's and the input's gradient against the
+ * reference twins' (whole arrays, {@link Agreement}'s bound); and the reference's gradients against
+ * central finite differences of the loss on a sample of coordinates.
  */
 @Command(name = "gradcheck", mixinStandardHelpOptions = true,
-        description = "Check a model's gradients: one training step on random images, each parameter's and the input's gradient "
-                + "against central finite differences of the loss on a few coordinates each. Prints one row per array and exits 1 "
-                + "on any failure.")
+        description = "Check a model's gradients: one training step on random images; each parameter's and the input's gradient "
+                + "on the backend against the reference's (whole arrays), and the reference's against central finite differences "
+                + "of the loss on a few coordinates each. Prints one row per check and exits 1 on any failure.")
 final class GradcheckCommand extends FileCommand {
     /** Agreement bound of {@link FiniteDifference}: see docs/training.md. */
     private static final double BOUND = 1e-4;
@@ -33,7 +36,8 @@ final class GradcheckCommand extends FileCommand {
     ModelOptions options;
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = ReferenceBackend.NAME,
-            description = "Backend whose gradients are checked (default: ${DEFAULT-VALUE}; the only one with a backward pass so far).")
+            description = "Backend whose gradients are checked against the reference's (default: ${DEFAULT-VALUE}: finite "
+                    + "differences only).")
     String backend;
 
     @Option(names = "--batch", defaultValue = "2", description = "Images per step (default: ${DEFAULT-VALUE}).")
@@ -42,16 +46,19 @@ final class GradcheckCommand extends FileCommand {
     @Option(names = "--samples", defaultValue = "2", description = "Coordinates checked per array (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--json", description = "One JSON object: model, backend, ok, checks [{layer, type, param, max_err, bound, ok, undecided}].")
+    @Option(names = "--json", description = "One JSON object: model, backend, ok, checks [{layer, type, param, against, max_err, "
+            + "bound, ok, undecided}].")
     boolean json;
 
-    private record Check(String layer, String type, String param, double maxErr, double bound, boolean ok, int undecided) {}
+    /** One array checked against the reference's gradient or against finite differences. */
+    private record Check(String layer, String type, String param, String against, double maxErr, double bound, boolean ok,
+                         int undecided) {}
 
     @Override
     int run() throws IOException {
-        if (!backend.equals(ReferenceBackend.NAME)) {
-            org.sepnet.backend.Backends.byName(backend);  // an unknown name: its own message
-            throw new IllegalArgumentException("--backend " + backend + ": only the reference backend has a backward pass so far");
+        Backend b = org.sepnet.backend.Backends.byName(backend);  // an unknown name: its own message
+        if (!b.availability().available()) {
+            throw new IllegalArgumentException("--backend " + backend + " is unavailable here: " + b.availability().detail());
         }
         if (batch < 1 || batch > 64) {
             throw new IllegalArgumentException("--batch " + batch + "; expected 1 to 64");
@@ -64,19 +71,34 @@ final class GradcheckCommand extends FileCommand {
         SplittableRandom r = new SplittableRandom(options.seed);
         double[] x = new double[(int) (batch * m.input().size())];
         for (int i = 0; i < x.length; i++) {
-            x[i] = r.nextDouble() * 2 - 1;
+            x[i] = (float) (r.nextDouble() * 2 - 1);  // values a float holds: every backend sees the same images
         }
         int classes = (int) g.outputShape().size();
         int[] labels = new int[batch];
         for (int n = 0; n < batch; n++) {
             labels[n] = r.nextInt(classes);
         }
-        g.step(x, labels, batch);
         List<Check> checks = new ArrayList<>();
-        double[] dx = g.inputGradient();
-        checks.add(check("input", "input", "x", x, dx, g, x, labels, r));
         Map<String, String> types = new LinkedHashMap<>();
         m.graph().leaves().forEach(l -> types.put(l.name(), l.type()));
+        if (!b.name().equals(ReferenceBackend.NAME)) {
+            // The reference takes the backend's ReLU decisions: rounding at the kinks would otherwise move whole channels.
+            try (TrainingGraph other = TrainingGraph.build(m.graph(), m.input(), b, batch)) {
+                other.stepRecording(x, labels, batch);
+                g.stepFollowing(other, x, labels, batch);
+                checks.add(compare("input", "input", "x", other.inputGradient(), g.inputGradient(), null));
+                for (int i = 0; i < g.parameters().size(); i++) {
+                    Parameter p = g.parameters().get(i);
+                    if (p.grad() != null) {
+                        checks.add(compare(p.layer(), types.getOrDefault(p.layer(), "?"), p.kind(), other.parameters().get(i).grad(),
+                                p.grad(), p.magnitude()));
+                    }
+                }
+            }
+        }
+        g.step(x, labels, batch);
+        double[] dx = g.inputGradient();
+        checks.add(check("input", "input", "x", x, dx, g, x, labels, r));
         for (Parameter p : g.parameters()) {
             if (p.grad() != null) {
                 checks.add(check(p.layer(), types.getOrDefault(p.layer(), "?"), p.kind(), p.value(), p.grad().clone(), g, x, labels, r));
@@ -94,6 +116,7 @@ final class GradcheckCommand extends FileCommand {
                 row.put("layer", c.layer());
                 row.put("type", c.type());
                 row.put("param", c.param());
+                row.put("against", c.against());
                 row.put("max_err", c.maxErr());
                 row.put("bound", c.bound());
                 row.put("ok", c.ok());
@@ -103,11 +126,12 @@ final class GradcheckCommand extends FileCommand {
             out.put("checks", rows);
             System.out.println(new GsonBuilder().serializeSpecialFloatingPointValues().create().toJson(out));
         } else {
-            System.out.printf("%s on %s: batch %d, %d coordinates per array against central differences%n%n", m.name(), backend,
-                    batch, samples);
-            Table t = new Table("layer", "type", "param", "max error", "bound", "ok");
+            System.out.printf("%s on %s: batch %d%s; the reference's gradients against central differences on %d coordinates per"
+                    + " array%n%n", m.name(), backend, batch, b.name().equals(ReferenceBackend.NAME) ? ""
+                    : "; every gradient against the reference's (error relative to its largest value)", samples);
+            Table t = new Table("layer", "type", "param", "against", "max error", "bound", "ok");
             for (Check c : checks) {
-                t.row(c.layer(), c.type(), c.param(), String.format("%.2e", c.maxErr()), String.format("%.2e", c.bound()),
+                t.row(c.layer(), c.type(), c.param(), c.against(), String.format("%.2e", c.maxErr()), String.format("%.2e", c.bound()),
                         !c.ok() ? "FAILED" : c.undecided() > 0 ? "ok (" + c.undecided() + " undecided)" : "ok");
             }
             t.print(System.out);
@@ -136,6 +160,11 @@ final class GradcheckCommand extends FileCommand {
             ok &= res.ok();
             worst = Math.max(worst, res.error());
         }
-        return new Check(layer, type, param, worst, BOUND, ok, undecided);
+        return new Check(layer, type, param, "differences", worst, BOUND, ok, undecided);
+    }
+
+    private static Check compare(String layer, String type, String param, double[] actual, double[] reference, double[] magnitude) {
+        double e = Agreement.error(actual, reference, magnitude);
+        return new Check(layer, type, param, ReferenceBackend.NAME, e, Agreement.RELATIVE, e <= Agreement.RELATIVE, 0);
     }
 }

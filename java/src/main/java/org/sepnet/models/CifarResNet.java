@@ -18,12 +18,17 @@ final class CifarResNet {
     private CifarResNet() {}
 
     static Model build(int depth, long seed) {
+        return build(depth, seed, 3, 10);
+    }
+
+    /** For images of {@code channels} channels (any size: the pooling is global) and {@code classes} classes. */
+    static Model build(int depth, long seed, int channels, int classes) {
         if (depth < 8 || (depth - 2) % 6 != 0) {
             throw new IllegalArgumentException("CIFAR ResNet depth " + depth + "; expected 6n + 2 (20, 32, 44, 56, ...)");
         }
         int n = (depth - 2) / 6;
         Blocks b = new Blocks(seed);
-        List<Layer> layers = new ArrayList<>(b.convBn("conv1", ConvSpec.same(3, 16, 3, 1, 1), true, true));
+        List<Layer> layers = new ArrayList<>(b.convBn("conv1", ConvSpec.same(channels, 16, 3, 1, 1), true, true));
         int in = 16;
         for (int stage = 1; stage <= 3; stage++) {
             int width = 16 << (stage - 1);
@@ -42,8 +47,8 @@ final class CifarResNet {
             }
         }
         layers.add(Pool2d.globalAvg("pool"));
-        layers.add(b.fc("fc", 64, 10));
+        layers.add(b.fc("fc", 64, classes));
         return new Model("resnet" + depth, "CIFAR-10 ResNet-" + depth + " (3x3 stride-2 projection shortcuts, as the SEP-Nets authors built it)",
-                Blocks.seq("resnet" + depth, layers), Shape.of(3, 32, 32));
+                Blocks.seq("resnet" + depth, layers), Shape.of(channels, 32, 32));
     }
 }

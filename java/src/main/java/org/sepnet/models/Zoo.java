@@ -54,6 +54,31 @@ public final class Zoo {
     }
 
     /**
+     * The model {@code name} for images of feature shape {@code input} ([C, H, W]) and
+     * {@code classes} classes. The CIFAR ResNets take any channel count, size and class count;
+     * the other networks only their own (as {@link #build(String, long)} gives them).
+     *
+     * @throws IllegalArgumentException for an unknown name or an input the model cannot take
+     */
+    public static Model build(String name, long seed, org.sepnet.tensor.Shape input, int classes) {
+        if (input.rank() != 3 || classes < 1) {
+            throw new IllegalArgumentException("input " + input + " and " + classes + " classes; expected [C, H, W] and at least 1 class");
+        }
+        if (name.matches("resnet\\d+")) {
+            Model m = CifarResNet.build(Integer.parseInt(name.substring(6)), seed, input.dim(0), classes);
+            m.graph().outputShape(input);  // too small an image: the layer that cannot take it says so
+            return new Model(m.name(), m.description(), m.graph(), input);
+        }
+        Model m = build(name, seed);
+        long own = m.graph().outputShape(m.input()).size();
+        if (!m.input().equals(input) || own != classes) {
+            throw new IllegalArgumentException("model " + name + " takes " + m.input() + " images and " + own + " classes only; got "
+                    + input + " and " + classes);
+        }
+        return m;
+    }
+
+    /**
      * The model {@code name} with weights from {@code seed}.
      *
      * @throws IllegalArgumentException for an unknown name, listing the known ones

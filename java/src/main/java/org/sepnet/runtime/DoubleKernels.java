@@ -65,6 +65,29 @@ final class DoubleKernels implements Kernels<double[]> {
     }
 
     @Override
+    public boolean[] passes(double[] y, long count) {
+        boolean[] m = new boolean[(int) count];
+        for (int i = 0; i < count; i++) {
+            m[i] = y[i] > 0 || Double.isNaN(y[i]);
+        }
+        return m;
+    }
+
+    @Override
+    public void reluMasked(double[] x, boolean[] mask, double[] y, long count) {
+        for (int i = 0; i < count; i++) {
+            y[i] = mask[i] ? x[i] : 0;
+        }
+    }
+
+    @Override
+    public void reluBackwardMasked(boolean[] mask, double[] dy, double[] dx, long count) {
+        for (int i = 0; i < count; i++) {
+            dx[i] = mask[i] ? dy[i] : 0;
+        }
+    }
+
+    @Override
     public void copyBlocks(double[] src, long srcBlock, long srcOffset, double[] dst, long dstBlock, long dstOffset, long length,
                            int count) {
         for (int i = 0; i < count; i++) {
@@ -110,9 +133,19 @@ final class DoubleKernels implements Kernels<double[]> {
             }
 
             @Override
-            public void backward(double[] x, double[] dy, double[] alpha, double[] dx, double[] dalpha, double[] db, int batch) {
+            public void backward(double[] x, double[] dy, double[] alpha, double[] dx, double[] dalpha, double[] db, int batch,
+                                 java.util.function.Supplier<double[]> magnitude) {
+                ConvDesc d = max.withBatch(batch);
                 Arrays.fill(dx, 0);
-                ReferenceConvGrad.patternConv2dBackward(max.withBatch(batch), batch, x, signs, alpha, dy, dx, dalpha, db);
+                ReferenceConvGrad.patternConv2dBackward(d, batch, x, signs, alpha, dy, dx, dalpha, db);
+                double[] z = new double[dy.length];
+                ReferenceConvGrad.conv2d(d, batch, x, signs, null, z);
+                double[] m = magnitude.get();
+                Arrays.fill(m, 0);
+                int plane = d.outHeight() * d.outWidth();
+                for (int i = 0; i < z.length; i++) {
+                    m[i / plane % m.length] += Math.abs(dy[i] * z[i]);
+                }
             }
 
             @Override

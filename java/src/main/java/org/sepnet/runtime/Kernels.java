@@ -35,6 +35,15 @@ interface Kernels<B> extends AutoCloseable {
     /** dx = dy where y (a ReLU's output) is positive or NaN, else 0. */
     void reluBackward(B y, B dy, B dx, long count);
 
+    /** Which of the first {@code count} values a ReLU passes: positive or NaN. */
+    boolean[] passes(B y, long count);
+
+    /** y = x where {@code mask}, else 0: a ReLU whose decisions were taken elsewhere ({@link Decisions}). */
+    void reluMasked(B x, boolean[] mask, B y, long count);
+
+    /** dx = dy where {@code mask}, else 0. */
+    void reluBackwardMasked(boolean[] mask, B dy, B dx, long count);
+
     /** dst[i·dstBlock + dstOffset + j] = src[i·srcBlock + srcOffset + j] for i &lt; count, j &lt; length. */
     void copyBlocks(B src, long srcBlock, long srcOffset, B dst, long dstBlock, long dstOffset, long length, int count);
 
@@ -71,8 +80,11 @@ interface Kernels<B> extends AutoCloseable {
     interface Pattern<B> extends AutoCloseable {
         void forward(B x, double[] alpha, double[] bias, B y, int batch);
 
-        /** dx overwritten, dalpha and db added into (db may be null). */
-        void backward(B x, B dy, double[] alpha, B dx, double[] dalpha, double[] db, int batch);
+        /**
+         * dx overwritten, dalpha and db added into (db may be null); a kernel that measures it writes
+         * Σ|dy·z| per output into {@code magnitude} (see {@link Parameter#magnitude()}).
+         */
+        void backward(B x, B dy, double[] alpha, B dx, double[] dalpha, double[] db, int batch, java.util.function.Supplier<double[]> magnitude);
 
         long bytes();
 

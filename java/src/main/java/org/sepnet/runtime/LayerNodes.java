@@ -56,7 +56,7 @@ final class LayerNodes {
             dx = k.buffer(dx, batch, in);
             double[] db = bias == null ? null : bias.grad();
             if (pattern != null) {
-                pattern.backward(x, dy, alpha.value(), dx, alpha.grad(), db, batch);
+                pattern.backward(x, dy, alpha.value(), dx, alpha.grad(), db, batch, alpha::magnitudeToFill);
             } else {
                 floatConv.backward(x, dy, weights.value(), dx, weights.grad(), db, batch);
             }

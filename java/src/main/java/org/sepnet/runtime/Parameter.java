@@ -13,6 +13,7 @@ public final class Parameter {
     private final double[] grad;
     private final boolean alwaysFrozen;
     private boolean trainable;
+    private double[] magnitude;
 
     Parameter(String layer, String kind, double[] value, boolean alwaysFrozen) {
         this.layer = layer;
@@ -45,6 +46,23 @@ public final class Parameter {
     /** ∂L/∂value of the last backward pass (zeros before any); null for pattern signs. */
     public double[] grad() {
         return grad;
+    }
+
+    /**
+     * For each gradient value of the last backward pass on the reference, Σ|terms| of the sum that
+     * gave it, where the reference measures it (α: Σ|dy·z|), else null: the scale of a float
+     * backend's rounding of that sum, which cancellation can leave far above the value itself.
+     */
+    public double[] magnitude() {
+        return magnitude;
+    }
+
+    /** {@link #magnitude()}'s array, created on first use, for a reference kernel to fill. */
+    double[] magnitudeToFill() {
+        if (magnitude == null) {
+            magnitude = new double[value.length];
+        }
+        return magnitude;
     }
 
     public boolean trainable() {

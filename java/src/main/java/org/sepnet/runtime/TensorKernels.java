@@ -55,7 +55,7 @@ final class TensorKernels implements Kernels<Tensor> {
         return f;
     }
 
-    private static void addInto(double[] acc, float[] v) {
+    static void addInto(double[] acc, float[] v) {
         for (int i = 0; i < v.length; i++) {
             acc[i] += v[i];
         }
@@ -122,43 +122,38 @@ final class TensorKernels implements Kernels<Tensor> {
     }
 
     @Override
+    public boolean[] passes(Tensor y, long count) {
+        double[] v = download(y, (int) count);
+        boolean[] m = new boolean[v.length];
+        for (int i = 0; i < v.length; i++) {
+            m[i] = v[i] > 0 || Double.isNaN(v[i]);
+        }
+        return m;
+    }
+
+    /** On the host (a checking aid, not a training path). */
+    @Override
+    public void reluMasked(Tensor x, boolean[] mask, Tensor y, long count) {
+        double[] v = download(x, (int) count);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = mask[i] ? v[i] : 0;
+        }
+        upload(v, y, v.length);
+    }
+
+    @Override
+    public void reluBackwardMasked(boolean[] mask, Tensor dy, Tensor dx, long count) {
+        reluMasked(dy, mask, dx, count);
+    }
+
+    @Override
     public void copyBlocks(Tensor src, long srcBlock, long srcOffset, Tensor dst, long dstBlock, long dstOffset, long length, int count) {
         ops.copyBlocks(src, srcBlock, srcOffset, dst, dstBlock, dstOffset, length, count);
     }
 
     @Override
     public Conv<Tensor> conv(ConvDesc max) {
-        TrainOps.ConvTrainer t = own(ops.conv(max));
-        return new Conv<>() {
-            @Override
-            public void forward(Tensor x, double[] w, double[] bias, Tensor y, int batch) {
-                t.forward(x, floats(w), floats(bias), y, batch);
-            }
-
-            @Override
-            public void backward(Tensor x, Tensor dy, double[] w, Tensor dx, double[] dw, double[] db, int batch) {
-                if (dx != null) {
-                    t.backwardData(dy, floats(w), dx, batch);
-                }
-                float[] gw = new float[dw.length];
-                float[] gb = db == null ? null : new float[db.length];
-                t.backwardWeights(x, dy, gw, gb, batch);
-                addInto(dw, gw);
-                if (gb != null) {
-                    addInto(db, gb);
-                }
-            }
-
-            @Override
-            public long bytes() {
-                return t.bytes();
-            }
-
-            @Override
-            public void close() {
-                t.close();
-            }
-        };
+        return own(new TensorConv(backend, ops, max));
     }
 
     @Override

@@ -55,29 +55,21 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
                 .dilation(max.dilationHeight(), max.dilationWidth()).groups(max.groups()).build();
     }
 
-    /** Filter c (an input channel) over the outputs of its group, each tap flipped: signs[o][c][kh−1−y][kw−1−x]. */
+    /** The transposed, flipped signs ({@link TensorConv#transposeFlip}) with unit α. */
     private PatternWeights transposedSigns() {
-        int c = max.inChannels();
-        int cpg = max.inChannelsPerGroup();
-        int opg = max.outChannelsPerGroup();
-        int kh = max.kernelHeight();
-        int kw = max.kernelWidth();
-        boolean[] negative = new boolean[c * opg * kh * kw];
-        for (int cn = 0; cn < c; cn++) {
-            int g = cn / cpg;
-            for (int ol = 0; ol < opg; ol++) {
-                int o = g * opg + ol;
-                for (int y = 0; y < kh; y++) {
-                    for (int x = 0; x < kw; x++) {
-                        double s = signs[((o * cpg + cn % cpg) * kh + kh - 1 - y) * kw + kw - 1 - x];
-                        negative[((cn * opg + ol) * kh + y) * kw + x] = s < 0;
-                    }
-                }
-            }
+        float[] s = new float[signs.length];
+        for (int i = 0; i < s.length; i++) {
+            s[i] = (float) signs[i];
         }
+        float[] t = TensorConv.transposeFlip(max, s);
+        boolean[] negative = new boolean[t.length];
+        for (int i = 0; i < t.length; i++) {
+            negative[i] = t[i] < 0;
+        }
+        int c = max.inChannels();
         float[] ones = new float[c];
         Arrays.fill(ones, 1f);
-        return PatternWeights.pack(c, opg, kh, kw, negative, ones, null);
+        return PatternWeights.pack(c, max.outChannelsPerGroup(), max.kernelHeight(), max.kernelWidth(), negative, ones, null);
     }
 
     private int plane() {
@@ -93,7 +85,8 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
     }
 
     @Override
-    public void backward(Tensor x, Tensor dy, double[] alpha, Tensor dx, double[] dalpha, double[] db, int batch) {
+    public void backward(Tensor x, Tensor dy, double[] alpha, Tensor dx, double[] dalpha, double[] db, int batch,
+                         java.util.function.Supplier<double[]> magnitude) {
         int o = max.outChannels();
         double[] sumDy = new double[o];
         double[] sumDyZ = new double[o];

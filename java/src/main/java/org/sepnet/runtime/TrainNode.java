@@ -25,6 +25,29 @@ abstract class TrainNode<B> {
 
     abstract B forward(B x, int batch, Mode mode);
 
+    /** y = ReLU(x) (x may be y) by this graph's own decisions, recorded or replayed ones; returns the mask when one was used. */
+    boolean[] relu(Decisions d, B x, B y, long count) {
+        if (d.mode() == Decisions.Mode.REPLAY) {
+            boolean[] mask = d.take(count);
+            k.reluMasked(x, mask, y, count);
+            return mask;
+        }
+        k.relu(x, y, count);
+        if (d.mode() == Decisions.Mode.RECORD) {
+            d.add(k.passes(y, count));
+        }
+        return null;
+    }
+
+    /** dx = dy where the ReLU passed: by {@code mask} when one was replayed, else by its output y. */
+    void reluBackward(boolean[] mask, B y, B dy, B dx, long count) {
+        if (mask != null) {
+            k.reluBackwardMasked(mask, dy, dx, count);
+        } else {
+            k.reluBackward(y, dy, dx, count);
+        }
+    }
+
     abstract B backward(B dy, int batch);
 
     /** Bytes of the buffers this node keeps between steps: activations saved for backward, outputs, gradients. */
@@ -78,12 +101,15 @@ abstract class TrainNode<B> {
         private final TrainNode<B> body;
         private final TrainNode<B> shortcut;
         private final boolean relu;
+        private final Decisions decisions;
+        private boolean[] mask;
         private B y;
         private B g;
         private B dx;
 
-        Sum(Kernels<B> k, Shape in, Shape out, TrainNode<B> body, TrainNode<B> shortcut, boolean relu) {
+        Sum(Kernels<B> k, Shape in, Shape out, TrainNode<B> body, TrainNode<B> shortcut, boolean relu, Decisions decisions) {
             super(k, in, out);
+            this.decisions = decisions;
             this.body = body;
             this.shortcut = shortcut;
             this.relu = relu;
@@ -94,7 +120,10 @@ abstract class TrainNode<B> {
             B a = body.forward(x, batch, mode);
             B b = shortcut == null ? x : shortcut.forward(x, batch, mode);
             y = k.buffer(y, batch, out);
-            k.add(a, b, y, batch * out.size(), relu);
+            long count = batch * out.size();
+            boolean fused = relu && !decisions.active();
+            k.add(a, b, y, count, fused);
+            mask = relu && !fused ? relu(decisions, y, y, count) : null;
             return y;
         }
 
@@ -103,7 +132,7 @@ abstract class TrainNode<B> {
             B grad = dy;
             if (relu) {
                 g = k.buffer(g, batch, out);
-                k.reluBackward(y, dy, g, batch * out.size());
+                reluBackward(mask, y, dy, g, batch * out.size());
                 grad = g;
             }
             B fromBody = body.backward(grad, batch);
@@ -181,24 +210,27 @@ abstract class TrainNode<B> {
 
     /** ReLU. */
     static final class Relu<B> extends TrainNode<B> {
+        private final Decisions decisions;
+        private boolean[] mask;
         private B y;
         private B dx;
 
-        Relu(Kernels<B> k, Shape in) {
+        Relu(Kernels<B> k, Shape in, Decisions decisions) {
             super(k, in, in);
+            this.decisions = decisions;
         }
 
         @Override
         B forward(B x, int batch, Mode mode) {
             y = k.buffer(y, batch, in);
-            k.relu(x, y, batch * in.size());
+            mask = relu(decisions, x, y, batch * in.size());
             return y;
         }
 
         @Override
         B backward(B dy, int batch) {
             dx = k.buffer(dx, batch, in);
-            k.reluBackward(y, dy, dx, batch * in.size());
+            reluBackward(mask, y, dy, dx, batch * in.size());
             return dx;
         }
 

@@ -30,6 +30,7 @@ final class TrainNodes<B> implements Layer.Visitor<TrainNode<B>> {
     private final Kernels<B> k;
     private final int maxBatch;
     private final List<Parameter> params;
+    private final Decisions decisions = new Decisions();
     private final java.util.Map<String, double[][]> runningStats = new java.util.HashMap<>();
     private Shape x;  // the input feature shape of the layer being visited
 
@@ -37,6 +38,11 @@ final class TrainNodes<B> implements Layer.Visitor<TrainNode<B>> {
         this.k = k;
         this.maxBatch = maxBatch;
         this.params = params;
+    }
+
+    /** The ReLU decisions every node of this graph shares. */
+    Decisions decisions() {
+        return decisions;
     }
 
     /** Each batch norm's running mean and variance, live, by layer name. */
@@ -76,7 +82,7 @@ final class TrainNodes<B> implements Layer.Visitor<TrainNode<B>> {
     @Override
     public TrainNode<B> residual(Residual r) {
         return new TrainNode.Sum<>(k, x, r.outputShape(x), build(r.body(), x), r.shortcut() == null ? null : build(r.shortcut(), x),
-                r.relu());
+                r.relu(), decisions);
     }
 
     @Override
@@ -156,7 +162,7 @@ final class TrainNodes<B> implements Layer.Visitor<TrainNode<B>> {
 
     @Override
     public TrainNode<B> relu(Relu r) {
-        return new TrainNode.Relu<>(k, x);
+        return new TrainNode.Relu<>(k, x, decisions);
     }
 
     @Override

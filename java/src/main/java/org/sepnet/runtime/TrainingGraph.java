@@ -92,8 +92,8 @@ public final class TrainingGraph implements AutoCloseable {
         // The double twins take any batch: their descriptors are built for one sample and rescaled per call.
         TrainNodes<B> nodes = new TrainNodes<>(k, maxBatch == Integer.MAX_VALUE ? 1 : maxBatch, params);
         TrainNode<B> root = nodes.build(body, input);
-        return new TrainingGraph(model, input, out, new Engine<>(k, root, input, out), maxBatch, Collections.unmodifiableList(params),
-                nodes.runningStats());
+        return new TrainingGraph(model, input, out, new Engine<>(k, root, input, out, nodes.decisions()), maxBatch,
+                Collections.unmodifiableList(params), nodes.runningStats());
     }
 
     /** The nodes with their kernels, typed by their buffers. */
@@ -102,12 +102,14 @@ public final class TrainingGraph implements AutoCloseable {
         final TrainNode<B> root;
         final Shape in;
         final Shape out;
+        final Decisions decisions;
         B x;
         B dz;
         B last;
 
-        Engine(Kernels<B> k, TrainNode<B> root, Shape in, Shape out) {
+        Engine(Kernels<B> k, TrainNode<B> root, Shape in, Shape out, Decisions decisions) {
             this.k = k;
+            this.decisions = decisions;
             this.root = root;
             this.in = in;
             this.out = out;
@@ -150,6 +152,40 @@ public final class TrainingGraph implements AutoCloseable {
             return new Sequential(s.name(), s.layers().subList(0, s.layers().size() - 1));
         }
         return model instanceof Softmax ? new Sequential(model.name(), List.of()) : model;
+    }
+
+    /**
+     * One {@link #step} whose ReLUs take the decisions (which activations pass) of {@code leader}'s
+     * last {@link #stepRecording}: how a float backend's gradients are compared with the reference's
+     * without the rounding at the kinks (an activation within rounding of zero passes on one side and
+     * not on the other, which moves whole channels' gradients by a percent). Graphs of the same model,
+     * input shape and batch only.
+     */
+    public double stepFollowing(TrainingGraph leader, double[] x, int[] labels, int batch) {
+        List<boolean[]> masks = leader.engine.decisions.recorded();
+        if (!leader.engine.decisions.hasRecording()) {
+            throw new IllegalStateException("the leader graph has recorded no decisions; run stepRecording on it first");
+        }
+        engine.decisions.replay(masks);
+        try {
+            return step(x, labels, batch);
+        } finally {
+            engine.decisions.off();
+        }
+    }
+
+    /** One {@link #step} that records its ReLU decisions for {@link #stepFollowing} (kept until the next step). */
+    public double stepRecording(double[] x, int[] labels, int batch) {
+        engine.decisions.record();
+        double loss;
+        try {
+            loss = step(x, labels, batch);
+        } catch (RuntimeException e) {
+            engine.decisions.off();
+            throw e;
+        }
+        engine.decisions.off();
+        return loss;
     }
 
     /** The backend this graph computes on. */
