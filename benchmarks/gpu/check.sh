@@ -3,7 +3,8 @@
 # from benchmarks/gpu/kit.sh is present), in under 6 minutes:
 #   1. the machine: GPU, driver, date, commit;
 #   2. the GPU tests (JUnit tag gpu: every CUDA kernel against the reference on the edge-hitting
-#      shapes, device memory freed) and every zoo network on every backend against the reference;
+#      shapes, device memory freed; the training kernels against the reference twins) and every zoo
+#      network on every backend against the reference;
 #   3. GpuCheck: each kernel on real layer shapes, checked against the reference, timed, with its
 #      rate and the reference's time: one markdown table;
 #   4. unless --no-cudnn: the GPU benchmark profile: GpuOpBenchmark (JMH, in-process, short
@@ -86,6 +87,7 @@ echo "## 1. GPU tests"
 "$java" -Dsepnet.cuda.sync=true -jar "$kit"/lib/junit-platform-console-standalone-*.jar execute \
   --class-path "$cp" --select-class org.sepnet.backend.cuda.CudaBackendTest \
   --select-class org.sepnet.backend.cuda.CudaExecutorTest --select-class org.sepnet.backend.cuda.CudaNonFiniteTest \
+  --select-class org.sepnet.runtime.CudaTrainingTest \
   --select-class org.sepnet.runtime.NetworkTest --select-class org.sepnet.backend.BackendsTest \
   --details=summary --disable-banner --reports-dir "$out/junit" 2>&1 | grep -v '^\s*$' | tail -60
 [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1

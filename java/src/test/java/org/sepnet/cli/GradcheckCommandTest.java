@@ -50,13 +50,30 @@ class GradcheckCommandTest {
     }
 
     @Test
-    void aTableByDefaultAndOnlyTheReferenceBackendForNow() throws IOException {
-        Path m = tinyModel();
-        Run r = CommandLineTest.run("gradcheck", m.toString());
+    void aTableByDefault() throws IOException {
+        Run r = CommandLineTest.run("gradcheck", tinyModel().toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("all 6 gradients agree"), r.out());
-        Run n = CommandLineTest.run("gradcheck", m.toString(), "--backend", "native");
-        assertEquals(2, n.code());
-        assertTrue(n.err().contains("--backend native: only the reference backend has a backward pass so far"), n.err());
+    }
+
+    /** On the native backend: every array against the reference (6 rows) and the reference against differences (6 rows). */
+    @Test
+    void theNativeBackendAgainstTheReference() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.sepnet.backend.cpu.NativeBackend.instance().availability().available());
+        Run r = CommandLineTest.run("gradcheck", tinyModel().toString(), "--binarize-all", "--backend", "native", "--json");
+        assertEquals(0, r.code(), r.out() + r.err());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertEquals("native", o.get("backend").getAsString());
+        assertEquals(12, o.getAsJsonArray("checks").size(), r.out());
+        long againstReference = 0;
+        for (var c : o.getAsJsonArray("checks")) {
+            JsonObject row = c.getAsJsonObject();
+            assertTrue(row.get("ok").getAsBoolean(), r.out());
+            againstReference += row.get("against").getAsString().equals("reference") ? 1 : 0;
+        }
+        assertEquals(6, againstReference, r.out());
+        Run bad = CommandLineTest.run("gradcheck", tinyModel().toString(), "--backend", "nosuch");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("nosuch"), bad.err());
     }
 }

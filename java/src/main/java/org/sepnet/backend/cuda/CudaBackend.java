@@ -226,6 +226,12 @@ public final class CudaBackend implements Backend, AutoCloseable {
      * instance) all work on the device.
      */
     @Override
+    public org.sepnet.backend.TrainOps trainOps() {
+        context();  // unavailable: the reason
+        return new CudaTrainOps(this);
+    }
+
+    @Override
     public void synchronize() {
         if (ctx == null) {
             throw new IllegalStateException("the CUDA backend is unavailable: " + availability.detail());

@@ -26,6 +26,23 @@ final class DeviceArray implements AutoCloseable {
         return new DeviceArray(ctx, Pointer.to(values), (long) values.length * Integer.BYTES);
     }
 
+    /** {@code count} zeroed doubles of device memory (reduction results). */
+    static DeviceArray doubles(CudaContext ctx, long count) {
+        return new DeviceArray(ctx, count * Double.BYTES);
+    }
+
+    /** Copies the first {@code dst.length} floats to the host (after the work that writes them has finished). */
+    void copyTo(float[] dst) {
+        ctx.makeCurrent();
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), ptr, (long) dst.length * Float.BYTES);
+    }
+
+    /** Copies the first {@code dst.length} doubles to the host (after the work that writes them has finished). */
+    void copyTo(double[] dst) {
+        ctx.makeCurrent();
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), ptr, (long) dst.length * Double.BYTES);
+    }
+
     /** {@code count} zeroed floats of device memory (a workspace). */
     static DeviceArray floats(CudaContext ctx, long count) {
         return new DeviceArray(ctx, count * Float.BYTES);
