@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The CPU benchmark suite: per-op (pattern conv, 1x1 / group / depthwise conv, fused PRB) on the
-# shapes in benchmarks/shapes/, and whole networks, ours against ONNX Runtime in the same run;
-# then a markdown report with PNG charts.
+# shapes in benchmarks/shapes/, whole networks (ours against ONNX Runtime and PyTorch in the same
+# run), and training steps (ours against PyTorch; the reference once each); then a markdown report
+# with PNG charts.
 #
-#   benchmarks/run.sh            full run: every shape at batch 1 and 32 (about 45 minutes on 2 cores)
-#   benchmarks/run.sh --quick    ResNet-20 and SEP-Net shapes at batch 1, networks at batch 1 (under 3 minutes on 2 cores)
+#   benchmarks/run.sh            full run: every shape at batch 1 and 32 (about an hour on 2 cores)
+#   benchmarks/run.sh --quick    ResNet-20 and SEP-Net shapes at batch 1, networks at batch 1, no training (under 4 minutes)
 #
 # Output: the full run overwrites the CPU report, benchmarks/results/cpu.md, and its charts
 # (cpu-*.png); the report names its commit, date and command. A quick run writes
@@ -18,7 +19,7 @@ quick=false
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=true ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$arg'; expected --quick" >&2; exit 2 ;;
   esac
 done
@@ -60,9 +61,39 @@ run() { java -jar "$jar" "$@" "${jmh[@]}" -rf json; }
 run org.sepnet.bench.OpBenchmark -p problem="$ops" -p runtime=native,onnxruntime -rff "$raw/$name-ops.json"
 run org.sepnet.bench.OpBenchmark -p problem="$ref" -p runtime=reference -rff "$raw/$name-reference.json"
 run org.sepnet.bench.NetworkBenchmark -p batch="$batches" -rff "$raw/$name-networks.json"
+results=("$raw/$name-ops.json" "$raw/$name-reference.json" "$raw/$name-networks.json")
+
+# Training steps: ResNet-20 (1x28x28) at batch 128, SEP-Net-B small at batch 16; the reference
+# (minutes per step) once each, without warm-up.
+memory="$raw/$name-train-memory.tsv"
+if ! $quick; then
+  rm -f "$memory"
+  train() { java -Dsepnet.bench.memory="$memory" -jar "$jar" org.sepnet.bench.TrainStepBenchmark "$@" -rf json; }
+  train -p model=resnet20,resnet20-refine -p batch=128 -p runtime=native,pytorch -rff "$raw/$name-train-resnet.json"
+  train -p model=sepnet-b-small -p batch=16 -p runtime=native,pytorch -rff "$raw/$name-train-sepnet.json"
+  train -p model=resnet20,resnet20-refine -p batch=128 -p runtime=reference -wi 0 -i 1 -r 1ms -rff "$raw/$name-train-reference.json"
+  train -p model=sepnet-b-small -p batch=16 -p runtime=reference -wi 0 -i 1 -r 1ms -rff "$raw/$name-train-reference-sepnet.json"
+  results+=("$raw/$name-train-resnet.json" "$raw/$name-train-sepnet.json" "$raw/$name-train-reference.json"
+            "$raw/$name-train-reference-sepnet.json")
+fi
 
 java -cp "$jar" org.sepnet.bench.Render --out "$report" \
-  --title "CPU benchmarks$($quick && echo ' (quick)' || true): sepnet native vs ONNX Runtime" \
+  --title "CPU benchmarks$($quick && echo ' (quick)' || true): sepnet native vs ONNX Runtime and PyTorch" \
   --commit "$commit" --command "benchmarks/run.sh $*" \
   ${peak_args[@]+"${peak_args[@]}"} \
-  "$raw/$name-ops.json" "$raw/$name-reference.json" "$raw/$name-networks.json"
+  "${results[@]}"
+
+if [[ -s "$memory" ]]; then
+  {
+    echo
+    echo "## Training-step memory"
+    echo
+    echo "After the timed steps, per trial: the training graph's buffers (\`TrainingGraph.memoryBytes()\`: parameters, gradients,"
+    echo "saved activations and their gradients, kernel scratch) and the growth of the JVM's resident memory since before the"
+    echo "graph (or PyTorch's model) was built (VmRSS, which includes the JVM's own heap growth)."
+    echo
+    echo "| model | runtime | batch | graph buffers (MB) | resident growth (MB) |"
+    echo "|---|---|---|---|---|"
+    awk -F'\t' '{ printf "| %s | %s | %s | %s | %.1f |\n", $1, $2, $3, ($4 == "" ? "-" : sprintf("%.1f", $4 / 1e6)), $5 / 1e6 }' "$memory"
+  } >> "$report.md"
+fi

@@ -26,7 +26,8 @@ import org.sepnet.tensor.Shape;
  * Whole networks on the CPU, one forward pass of a batch: {@code native} runs our network (SEP-Net-B
  * small binarized with the authors' setting; SEP-Net-R small and ResNet-20 as they are);
  * {@code onnxruntime}, the baseline, runs the float network exported by the library (for SEP-Net-B
- * small: SEP-Net-R small, the same graph with float k×k weights). Same thread count. Before timing,
+ * small: SEP-Net-R small, the same graph with float k×k weights); {@code pytorch} runs that float
+ * network built from DJL blocks on PyTorch 2.7.1 (CPU). Same thread count. Before timing,
  * the first image's output is checked against the reference backend running the same network
  * (within 1e-3 of the largest output).
  */
@@ -44,8 +45,8 @@ public class NetworkBenchmark {
     @Param({"1", "32"})
     public int batch;
 
-    /** native or onnxruntime (baseline); named to sort after batch and model (see OpBenchmark.runtime). */
-    @Param({"native", "onnxruntime"})
+    /** native, onnxruntime (baseline) or pytorch; named to sort after batch and model (see OpBenchmark.runtime). */
+    @Param({"native", "onnxruntime", "pytorch"})
     public String runtime;
 
     private Trial trial;
@@ -74,14 +75,16 @@ public class NetworkBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         Model[] m = models(model);
-        Model run = runtime.equals("onnxruntime") ? m[1] : m[0];
+        Model run = runtime.equals("onnxruntime") || runtime.equals("pytorch") ? m[1] : m[0];
         trial = new Trial(batched(run.input(), batch), batched(run.graph().outputShape(run.input()), batch), 4);
         if (Trial.isNative(runtime)) {
             net = Network.compile(run.graph(), run.input(), trial.nativeBackend(runtime), batch);
         } else if (runtime.equals("onnxruntime")) {
             trial.onnxRuntime(run);
+        } else if (runtime.equals("pytorch")) {
+            trial.pyTorch(run);
         } else {
-            throw new IllegalArgumentException("runtime " + runtime + "; expected native[:ALGORITHM][@ISA] or onnxruntime");
+            throw new IllegalArgumentException("runtime " + runtime + "; expected native[:ALGORITHM][@ISA], onnxruntime or pytorch");
         }
         forward();
         checkFirstImage(runtime + " " + model, run, trial.input, trial.y.toArray());
@@ -122,6 +125,8 @@ public class NetworkBenchmark {
     public HostTensor forward() throws Exception {
         if (trial.ort != null) {
             trial.ort.run();
+        } else if (trial.torch != null) {
+            trial.torch.run();
         } else {
             net.forward(trial.x, trial.y);
         }

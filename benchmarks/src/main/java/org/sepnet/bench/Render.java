@@ -42,7 +42,7 @@ import org.jfree.data.category.DefaultCategoryDataset;
  * older results); each implementation's
  * time is shown with JMH's error, a derived unit (GFLOP/s-equivalent for a {@code problem},
  * images/s for a {@code batch} of a network), and its speed-up against the baseline implementation
- * measured in the same run ({@code onnxruntime}, or {@code cudnn_fp32} on a GPU, or for whole networks on a
+ * measured in the same run ({@code onnxruntime}; for training steps {@code pytorch}; {@code cudnn_fp32} on a GPU; for whole networks on a
  * GPU machine {@code native}): baseline time / time. The charts show those speed-ups against the
  * baseline with their values, without the Java reference (its ratios are in the tables).
  *
@@ -56,7 +56,7 @@ public final class Render {
     static final List<String> RUNTIME_PARAMS = List.of("runtime", "impl");
 
     /** Baseline implementations, first present wins. */
-    static final List<String> BASELINES = List.of("onnxruntime", "cudnn_fp32", "native");
+    static final List<String> BASELINES = List.of("onnxruntime", "pytorch", "cudnn_fp32", "native");
 
     /** One JMH result. */
     record Result(String benchmark, Map<String, String> params, double micros, double errorMicros, JsonObject raw) {}

@@ -32,9 +32,10 @@ import org.sepnet.tensor.Shape;
 
 /**
  * One SGD step (forward in training mode, softmax cross-entropy, backward, momentum update) of a
- * batch of random images: ResNet-20 on 1×28×28 images with 10 classes at batch 128, float
- * ({@code resnet20}) and binarized with the authors' setting and its signs frozen
- * ({@code resnet20-refine}); SEP-Net-B small (3×224×224, 1000 classes) refining at batch 16.
+ * batch of random images: ResNet-20 on 1×28×28 images with 10 classes, float ({@code resnet20}) and
+ * binarized with the authors' setting and its signs frozen ({@code resnet20-refine}); SEP-Net-B small
+ * (3×224×224, 1000 classes) refining ({@code sepnet-b-small}). The report's runs: batch 128 for
+ * ResNet-20, 16 for SEP-Net-B small ({@code benchmarks/train.sh}).
  * {@code native} and {@code reference} run our training graph; {@code pytorch}, the peer, runs the
  * same network built from DJL blocks with the same values on PyTorch 2.7.1 (CPU, same thread
  * count), always in float: it has no frozen-sign layer, so its float step is the baseline for ours.
@@ -55,7 +56,10 @@ public class TrainStepBenchmark {
     @Param({"resnet20", "resnet20-refine", "sepnet-b-small"})
     public String model;
 
-    /** native, reference or pytorch (the peer). */
+    @Param({"128"})
+    public int batch;
+
+    /** native, reference or pytorch (the peer); named to sort after batch and model (see OpBenchmark.runtime). */
     @Param({"native", "pytorch"})
     public String runtime;
 
@@ -63,23 +67,22 @@ public class TrainStepBenchmark {
     private PyTorchTrainer torch;
     private double[] x;
     private int[] labels;
-    private int batch;
     private double[][] velocity;
     private long rssBefore;
 
-    /** The network as we train it, its input and batch. */
-    record Setting(Layer layer, Shape input, int batch) {}
+    /** The network as we train it and its input. */
+    record Setting(Layer layer, Shape input) {}
 
     static Setting setting(String name) {
         return switch (name) {
-            case "resnet20" -> new Setting(Zoo.build("resnet20", 1, Shape.of(1, 28, 28), 10).graph(), Shape.of(1, 28, 28), 128);
+            case "resnet20" -> new Setting(Zoo.build("resnet20", 1, Shape.of(1, 28, 28), 10).graph(), Shape.of(1, 28, 28));
             case "resnet20-refine" -> {
                 Layer f = Zoo.build("resnet20", 1, Shape.of(1, 28, 28), 10).graph();
-                yield new Setting(Transforms.binarize(f, Zoo.authorsBinarization("resnet20")), Shape.of(1, 28, 28), 128);
+                yield new Setting(Transforms.binarize(f, Zoo.authorsBinarization("resnet20")), Shape.of(1, 28, 28));
             }
             case "sepnet-b-small" -> {
                 Model r = Zoo.build("sepnet-small", 1);
-                yield new Setting(Transforms.binarize(r.graph(), Zoo.authorsBinarization("sepnet-small")), r.input(), 16);
+                yield new Setting(Transforms.binarize(r.graph(), Zoo.authorsBinarization("sepnet-small")), r.input());
             }
             default -> throw new IllegalArgumentException("model " + name + "; expected resnet20, resnet20-refine or sepnet-b-small");
         };
@@ -88,7 +91,6 @@ public class TrainStepBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         Setting s = setting(model);
-        batch = s.batch();
         SplittableRandom r = new SplittableRandom(7);
         x = new double[(int) (batch * s.input().size())];
         float[] xf = new float[x.length];

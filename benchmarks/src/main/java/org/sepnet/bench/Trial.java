@@ -16,7 +16,8 @@ import org.sepnet.tensor.Shape;
  *
  * <p>Runtimes: {@code native}, or {@code native:ALGORITHM@ISA} with either part optional (a forced
  * pattern algorithm, see {@link PatternAlgorithm}, and an instruction set: {@code native:xor},
- * {@code native@avx2}, {@code native:lookup@generic}); {@code onnxruntime}; {@code reference}.
+ * {@code native@avx2}, {@code native:lookup@generic}); {@code onnxruntime}; {@code pytorch} (through
+ * DJL); {@code reference}.
  */
 final class Trial implements AutoCloseable {
     final int threads = Runtime.getRuntime().availableProcessors();
@@ -25,6 +26,7 @@ final class Trial implements AutoCloseable {
     final float[] input;
     NativeBackend nativeBackend;
     OnnxRuntimeModel ort;
+    org.sepnet.bench.peers.PyTorchModel torch;
 
     /** Input of shape {@code in}, uniform in [-1, 1) from {@code seed}; output of shape {@code out}. */
     Trial(Shape in, Shape out, long seed) {
@@ -59,10 +61,20 @@ final class Trial implements AutoCloseable {
         return ort;
     }
 
+    /** PyTorch (through DJL) running {@code m} from x into y at the trial's batch, owned by this trial. */
+    org.sepnet.bench.peers.PyTorchModel pyTorch(Model m) {
+        org.sepnet.bench.peers.PyTorchTrainer.threads(threads);
+        torch = new org.sepnet.bench.peers.PyTorchModel(m.graph(), m.input(), x.shape().dim(0), x, y);
+        return torch;
+    }
+
     @Override
     public void close() throws Exception {
         if (ort != null) {
             ort.close();
+        }
+        if (torch != null) {
+            torch.close();
         }
         if (nativeBackend != null) {
             nativeBackend.close();

@@ -164,7 +164,7 @@ final class GradcheckCommand extends FileCommand {
     }
 
     private static Check compare(String layer, String type, String param, double[] actual, double[] reference, double[] magnitude) {
-        double e = Agreement.error(actual, reference, magnitude);
-        return new Check(layer, type, param, ReferenceBackend.NAME, e, Agreement.RELATIVE, e <= Agreement.RELATIVE, 0);
+        double e = Agreement.NETWORK.error(actual, reference, magnitude);
+        return new Check(layer, type, param, ReferenceBackend.NAME, e, Agreement.NETWORK.relative(), e <= Agreement.NETWORK.relative(), 0);
     }
 }

@@ -41,4 +41,22 @@ class NativeTrainingTest extends TrainingConformance {
             }
         }
     }
+
+    /** Misuse gets one clear line: a batch above the graph's, a closed graph, a backend without training kernels. */
+    @Test
+    void misuseIsRefusedClearly() {
+        Layer model = TrainingGraphTest.tiny(24);
+        TrainingGraph g = TrainingGraph.build(model, Shape.of(3, 6, 6), backend(), 2);
+        double[] x = new double[3 * 108];
+        IllegalArgumentException big = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> g.step(x, new int[] {0, 1, 2}, 3));
+        org.junit.jupiter.api.Assertions.assertEquals("batch 3; this graph was built for at most 2", big.getMessage());
+        g.step(x, new int[] {0, 1}, 2);
+        g.close();
+        IllegalStateException closed = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> g.step(x, new int[] {0, 1}, 2));
+        org.junit.jupiter.api.Assertions.assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> TrainingGraph.build(model, Shape.of(3, 6, 6), backend(), 0));
+    }
 }
