@@ -18,9 +18,9 @@ mvn -B -q -pl java jar:test-jar >&2
 rm -rf "$kit"
 mkdir -p "$kit/lib"
 # Runtime dependencies of the benchmarks (the library and its own dependencies among them), without
-# the CPU peers and the chart renderer, which the GPU check does not use.
+# the CPU peers (ONNX Runtime, PyTorch through DJL) and the chart renderer, which the GPU check does not use.
 mvn -B -q -pl benchmarks -am dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$kit/lib" \
-  -DexcludeArtifactIds=onnxruntime,jfreechart >&2
+  -DexcludeArtifactIds=onnxruntime,jfreechart -DexcludeGroupIds=ai.djl,ai.djl.pytorch >&2
 mvn -B -q dependency:copy -Dartifact="$junit_console" -DoutputDirectory="$kit/lib" >&2
 cp benchmarks/target/sepnet-benchmarks-*.jar "$kit/lib/"
 rm -f "$kit"/lib/sepnet-0*.jar

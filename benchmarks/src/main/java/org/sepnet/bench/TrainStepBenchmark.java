@@ -39,7 +39,8 @@ import org.sepnet.tensor.Shape;
  * {@code native} and {@code reference} run our training graph; {@code pytorch}, the peer, runs the
  * same network built from DJL blocks with the same values on PyTorch 2.7.1 (CPU, same thread
  * count), always in float: it has no frozen-sign layer, so its float step is the baseline for ours.
- * Before timing, PyTorch's first loss must match our native graph's within 1e-3 (the same network).
+ * Neither computes the images' gradient. Before timing, PyTorch's first loss must match our
+ * native graph's within 1e-3 (the same network).
  * Each trial appends its graph's buffer bytes and the process's resident-memory growth to
  * {@code benchmarks/results/raw/train-memory.tsv}.
  */
@@ -123,6 +124,7 @@ public class TrainStepBenchmark {
             default -> throw new IllegalArgumentException("runtime " + runtime + "; expected native, reference or pytorch");
         }
         if (graph != null) {
+            graph.setInputGradient(false);  // as PyTorch, whose input does not require a gradient
             velocity = new double[graph.parameters().size()][];
         }
     }

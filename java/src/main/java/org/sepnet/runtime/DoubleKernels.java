@@ -136,7 +136,9 @@ final class DoubleKernels implements Kernels<double[]> {
             public void backward(double[] x, double[] dy, double[] alpha, double[] dx, double[] dalpha, double[] db, int batch,
                                  java.util.function.Supplier<double[]> magnitude) {
                 ConvDesc d = max.withBatch(batch);
-                Arrays.fill(dx, 0);
+                if (dx != null) {
+                    Arrays.fill(dx, 0);
+                }
                 ReferenceConvGrad.patternConv2dBackward(d, batch, x, signs, alpha, dy, dx, dalpha, db);
                 double[] z = new double[dy.length];
                 ReferenceConvGrad.conv2d(d, batch, x, signs, null, z);

@@ -81,7 +81,7 @@ interface Kernels<B> extends AutoCloseable {
         void forward(B x, double[] alpha, double[] bias, B y, int batch);
 
         /**
-         * dx overwritten, dalpha and db added into (db may be null); a kernel that measures it writes
+         * dx overwritten (when not null), dalpha and db added into (db may be null); a kernel that measures it writes
          * Σ|dy·z| per output into {@code magnitude} (see {@link Parameter#magnitude()}).
          */
         void backward(B x, B dy, double[] alpha, B dx, double[] dalpha, double[] db, int batch, java.util.function.Supplier<double[]> magnitude);

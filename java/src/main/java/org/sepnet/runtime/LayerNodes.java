@@ -20,6 +20,7 @@ final class LayerNodes {
         private final Conv<B> pointwise;
         private final Kernels.Conv<B> floatConv;
         private final Kernels.Pattern<B> pattern;
+        private boolean needDx = true;
         private B x;
         private B y;
         private B dx;
@@ -53,18 +54,28 @@ final class LayerNodes {
 
         @Override
         B backward(B dy, int batch) {
-            dx = k.buffer(dx, batch, in);
+            B d = needDx ? dx = k.buffer(dx, batch, in) : null;
             double[] db = bias == null ? null : bias.grad();
             if (pattern != null) {
-                pattern.backward(x, dy, alpha.value(), dx, alpha.grad(), db, batch, alpha::magnitudeToFill);
+                pattern.backward(x, dy, alpha.value(), d, alpha.grad(), db, batch, alpha::magnitudeToFill);
             } else {
-                floatConv.backward(x, dy, weights.value(), dx, weights.grad(), db, batch);
+                floatConv.backward(x, dy, weights.value(), d, weights.grad(), db, batch);
             }
             if (pointwise != null) {
                 B p = pointwise.backward(dy, batch);
-                k.add(dx, p, dx, batch * in.size(), false);
+                if (d != null) {
+                    k.add(d, p, d, batch * in.size(), false);
+                }
             }
-            return dx;
+            return d;
+        }
+
+        @Override
+        void needInputGradient(boolean needed) {
+            needDx = needed;
+            if (pointwise != null) {
+                pointwise.needInputGradient(needed);
+            }
         }
 
         @Override

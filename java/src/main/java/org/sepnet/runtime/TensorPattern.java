@@ -97,6 +97,9 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
                 db[i] += sumDy[i];
             }
         }
+        if (dx == null) {
+            return;
+        }
         if (transposed != null) {
             scaled = k.buffer(scaled, batch, outFeature);
             k.ops().channelAffine(dy, null, TensorKernels.floats(alpha), null, null, scaled, batch, o, plane());

@@ -50,6 +50,13 @@ abstract class TrainNode<B> {
 
     abstract B backward(B dy, int batch);
 
+    /**
+     * Whether {@link #backward} must return ∂L/∂input (true by default). The graph's first layers are
+     * told not to when nobody asks for the input's gradient: their transposed convolutions are skipped
+     * and backward returns null. Nodes that cannot skip it compute it anyway.
+     */
+    void needInputGradient(boolean needed) {}
+
     /** Bytes of the buffers this node keeps between steps: activations saved for backward, outputs, gradients. */
     long savedBytes() {
         return 0;
@@ -94,6 +101,13 @@ abstract class TrainNode<B> {
         long savedBytes() {
             return nodes.stream().mapToLong(TrainNode::savedBytes).sum();
         }
+
+        @Override
+        void needInputGradient(boolean needed) {
+            if (!nodes.isEmpty()) {
+                nodes.get(0).needInputGradient(needed);
+            }
+        }
     }
 
     /** y = ReLU?(body(x) + shortcut(x)), the shortcut the identity when null. */
@@ -103,6 +117,7 @@ abstract class TrainNode<B> {
         private final boolean relu;
         private final Decisions decisions;
         private boolean[] mask;
+        private boolean needDx = true;
         private B y;
         private B g;
         private B dx;
@@ -137,6 +152,9 @@ abstract class TrainNode<B> {
             }
             B fromBody = body.backward(grad, batch);
             B fromShortcut = shortcut == null ? grad : shortcut.backward(grad, batch);
+            if (!needDx) {
+                return null;
+            }
             dx = k.buffer(dx, batch, in);
             k.add(fromBody, fromShortcut, dx, batch * in.size(), false);
             return dx;
@@ -146,6 +164,15 @@ abstract class TrainNode<B> {
         long savedBytes() {
             return bytes(java.util.Arrays.asList(y, g, dx)) + body.savedBytes() + (shortcut == null ? 0 : shortcut.savedBytes());
         }
+
+        @Override
+        void needInputGradient(boolean needed) {
+            needDx = needed;
+            body.needInputGradient(needed);
+            if (shortcut != null) {
+                shortcut.needInputGradient(needed);
+            }
+        }
     }
 
     /** Branches on the same input, concatenated along channels. */
@@ -154,6 +181,7 @@ abstract class TrainNode<B> {
         private final List<Shape> shapes;
         private final int plane;
         private final java.util.ArrayList<B> parts = new java.util.ArrayList<>();
+        private boolean needDx = true;
         private B y;
         private B dx;
 
@@ -192,6 +220,10 @@ abstract class TrainNode<B> {
                 parts.set(b, part);
                 k.copyBlocks(dy, total, offset, part, s.size(), 0, s.size(), batch);
                 B g = branches.get(b).backward(part, batch);
+                if (!needDx) {
+                    offset += s.size();
+                    continue;
+                }
                 if (b == 0) {
                     k.copyBlocks(g, in.size(), 0, dx, in.size(), 0, in.size(), batch);
                 } else {
@@ -199,12 +231,18 @@ abstract class TrainNode<B> {
                 }
                 offset += s.size();
             }
-            return dx;
+            return needDx ? dx : null;
         }
 
         @Override
         long savedBytes() {
             return k.bytes(y) + k.bytes(dx) + bytes(parts) + branches.stream().mapToLong(TrainNode::savedBytes).sum();
+        }
+
+        @Override
+        void needInputGradient(boolean needed) {
+            needDx = needed;
+            branches.forEach(b -> b.needInputGradient(needed));
         }
     }
 

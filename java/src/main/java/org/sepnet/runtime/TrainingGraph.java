@@ -33,6 +33,7 @@ public final class TrainingGraph implements AutoCloseable {
     private double[] inputGradient;
     private int lastBatch;
     private double batchNormMomentum = 0.1;
+    private boolean inputGradientNeeded = true;
 
     private final java.util.Map<String, double[][]> runningStats;
 
@@ -129,7 +130,8 @@ public final class TrainingGraph implements AutoCloseable {
             logitsAndGrad[0] = k.download(z, batch * classes);
             dz = k.buffer(dz, batch, out);
             double loss = k.softmaxCrossEntropy(z, labels, batch, classes, dz);
-            logitsAndGrad[1] = k.download(root.backward(dz, batch), (int) (batch * in.size()));
+            B dx = root.backward(dz, batch);
+            logitsAndGrad[1] = dx == null ? null : k.download(dx, (int) (batch * in.size()));
             return loss;
         }
 
@@ -276,8 +278,20 @@ public final class TrainingGraph implements AutoCloseable {
         return engine.loss(x, labels, batch);
     }
 
+    /**
+     * Whether steps compute ∂L/∂x of the images (default true): training needs only the parameters'
+     * gradients, and without it the first layers skip their transposed convolutions.
+     */
+    public void setInputGradient(boolean needed) {
+        inputGradientNeeded = needed;
+        engine.root.needInputGradient(needed);
+    }
+
     /** ∂L/∂x of the last {@link #step}, [batch, input feature…] flat (a copy). */
     public double[] inputGradient() {
+        if (!inputGradientNeeded) {
+            throw new IllegalStateException("this graph does not compute the input gradient; call setInputGradient(true) before step");
+        }
         if (inputGradient == null) {
             throw new IllegalStateException("no step has run yet");
         }

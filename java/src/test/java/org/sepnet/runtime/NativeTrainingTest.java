@@ -59,4 +59,27 @@ class NativeTrainingTest extends TrainingConformance {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> TrainingGraph.build(model, Shape.of(3, 6, 6), backend(), 0));
     }
+
+    /** Without the input gradient the first layers skip their transposed convolutions; every parameter's gradient stays the same bits. */
+    @Test
+    void theInputGradientIsOptional() {
+        Layer model = Transforms.binarize(TrainingGraphTest.tiny(25), Transforms.BinarizeOptions.all());
+        double[] x = new double[4 * 108];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (i * 37 % 101) / 50.0 - 1;
+        }
+        int[] labels = {0, 1, 2, 3};
+        try (TrainingGraph a = TrainingGraph.build(model, Shape.of(3, 6, 6), backend(), 4);
+             TrainingGraph b = TrainingGraph.build(model, Shape.of(3, 6, 6), backend(), 4)) {
+            b.setInputGradient(false);
+            assertEquals(a.step(x, labels, 4), b.step(x, labels, 4));
+            for (int i = 0; i < a.parameters().size(); i++) {
+                if (a.parameters().get(i).grad() != null) {
+                    assertArrayEquals(a.parameters().get(i).grad(), b.parameters().get(i).grad(), a.parameters().get(i).name());
+                }
+            }
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, b::inputGradient);
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("setInputGradient(true)"), e.getMessage());
+        }
+    }
 }
