@@ -4,12 +4,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The ReLU decisions of a training graph's forward pass (which activations pass), recorded on one
- * graph and replayed on another. A float backend and the double reference disagree about an
- * activation within rounding of zero; one such flip moves a channel's gradients by one term in
- * batch × positions (about 1% at batch 2 on an 8×8 map) and spreads to every earlier layer, so a
- * network's gradients can only be compared tightly when both sides take the same decisions.
- * Shared by the nodes of one graph; off unless a comparison asks for it.
+ * The decisions of a training graph's forward pass at its kinks, recorded on one graph and replayed
+ * on another: which activations each ReLU passes (boolean[]) and which input each max-pooling
+ * window takes (int[], flat indices). A float backend and the double reference disagree about an
+ * activation within rounding of zero, or about the larger of two nearly equal values; one such flip
+ * moves a channel's gradients by one term in batch × positions (about 1% at batch 2 on an 8×8 map)
+ * and spreads to every earlier layer, so a network's gradients can only be compared tightly when
+ * both sides take the same decisions. Shared by the nodes of one graph; off unless a comparison
+ * asks for it.
  */
 final class Decisions {
     enum Mode {
@@ -17,7 +19,7 @@ final class Decisions {
     }
 
     private Mode mode = Mode.OFF;
-    private List<boolean[]> masks = new ArrayList<>();
+    private List<Object> masks = new ArrayList<>();
     private boolean recorded;
     private int next;
 
@@ -40,7 +42,7 @@ final class Decisions {
         return recorded;
     }
 
-    void replay(List<boolean[]> from) {
+    void replay(List<Object> from) {
         mode = Mode.REPLAY;
         masks = from;
         recorded = false;
@@ -51,19 +53,31 @@ final class Decisions {
         mode = Mode.OFF;
     }
 
-    List<boolean[]> recorded() {
+    List<Object> recorded() {
         return masks;
     }
 
-    void add(boolean[] mask) {
-        masks.add(mask);
+    void add(Object decision) {
+        masks.add(decision);
     }
 
+    /** The next ReLU's mask. */
     boolean[] take(long count) {
-        if (next >= masks.size() || masks.get(next).length != count) {
-            throw new IllegalStateException("the recorded decisions do not match this graph's ReLUs (decision " + next + " of "
-                    + masks.size() + "); replay them on a graph of the same model, input and batch");
+        return next(boolean[].class, count);
+    }
+
+    /** The next max pooling's chosen inputs. */
+    int[] takeArgmax(long count) {
+        return next(int[].class, count);
+    }
+
+    private <T> T next(Class<T> kind, long count) {
+        Object o = next < masks.size() ? masks.get(next) : null;
+        if (!kind.isInstance(o) || java.lang.reflect.Array.getLength(o) != count) {
+            throw new IllegalStateException("the recorded decisions do not match this graph's ReLUs and max poolings (decision " + next
+                    + " of " + masks.size() + "); replay them on a graph of the same model, input and batch");
         }
-        return masks.get(next++);
+        next++;
+        return kind.cast(o);
     }
 }

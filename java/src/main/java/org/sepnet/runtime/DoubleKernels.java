@@ -88,6 +88,60 @@ final class DoubleKernels implements Kernels<double[]> {
     }
 
     @Override
+    public int[] argmax(PoolDesc d, double[] x, int batch) {
+        return argmax(d, batch, x);
+    }
+
+    /** The first maximum of each window in scan order, a NaN winning: the forward's rule on these values. */
+    static int[] argmax(org.sepnet.ops.PoolDesc d, int batch, double[] x) {
+        int c = d.channels();
+        int ih = d.inHeight();
+        int iw = d.inWidth();
+        int oh = d.outHeight();
+        int ow = d.outWidth();
+        int[] arg = new int[batch * c * oh * ow];
+        for (int plane = 0; plane < batch * c; plane++) {
+            int base = plane * ih * iw;
+            for (int oy = 0; oy < oh; oy++) {
+                int y0 = oy * d.strideHeight() - d.padHeight();
+                int y1 = Math.min(y0 + d.kernelHeight(), ih);
+                for (int ox = 0; ox < ow; ox++) {
+                    int x0 = ox * d.strideWidth() - d.padWidth();
+                    int x1 = Math.min(x0 + d.kernelWidth(), iw);
+                    int best = -1;
+                    for (int iy = Math.max(y0, 0); iy < y1; iy++) {
+                        for (int ix = Math.max(x0, 0); ix < x1; ix++) {
+                            int i = base + iy * iw + ix;
+                            if (best < 0 || x[i] > x[best] || (Double.isNaN(x[i]) && !Double.isNaN(x[best]))) {
+                                best = i;
+                            }
+                        }
+                    }
+                    arg[(plane * oh + oy) * ow + ox] = best;
+                }
+            }
+        }
+        return arg;
+    }
+
+    @Override
+    public void poolAt(int[] argmax, double[] x, double[] y) {
+        for (int i = 0; i < argmax.length; i++) {
+            y[i] = argmax[i] < 0 ? Double.NEGATIVE_INFINITY : x[argmax[i]];
+        }
+    }
+
+    @Override
+    public void poolAtBackward(int[] argmax, double[] dy, double[] dx, long inputCount) {
+        Arrays.fill(dx, 0, (int) inputCount, 0);
+        for (int i = 0; i < argmax.length; i++) {
+            if (argmax[i] >= 0) {
+                dx[argmax[i]] += dy[i];
+            }
+        }
+    }
+
+    @Override
     public void copyBlocks(double[] src, long srcBlock, long srcOffset, double[] dst, long dstBlock, long dstOffset, long length,
                            int count) {
         for (int i = 0; i < count; i++) {

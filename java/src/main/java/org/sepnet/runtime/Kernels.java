@@ -44,6 +44,15 @@ interface Kernels<B> extends AutoCloseable {
     /** dx = dy where {@code mask}, else 0. */
     void reluBackwardMasked(boolean[] mask, B dy, B dx, long count);
 
+    /** The input each max-pooling window takes (flat index into x; the first maximum in scan order, a NaN winning). */
+    int[] argmax(org.sepnet.ops.PoolDesc d, B x, int batch);
+
+    /** y = x at {@code argmax}: a max pooling whose decisions were taken elsewhere. */
+    void poolAt(int[] argmax, B x, B y);
+
+    /** dx = Σ of dy at each window's {@code argmax}, 0 elsewhere. */
+    void poolAtBackward(int[] argmax, B dy, B dx, long inputCount);
+
     /** dst[i·dstBlock + dstOffset + j] = src[i·srcBlock + srcOffset + j] for i &lt; count, j &lt; length. */
     void copyBlocks(B src, long srcBlock, long srcOffset, B dst, long dstBlock, long dstOffset, long length, int count);
 

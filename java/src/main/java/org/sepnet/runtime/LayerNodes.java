@@ -2,6 +2,7 @@ package org.sepnet.runtime;
 
 import java.util.Arrays;
 import org.sepnet.ops.ConvDesc;
+import org.sepnet.ops.PoolDesc;
 import org.sepnet.tensor.Shape;
 
 /** The training graph's nodes with parameters, on the graph's {@link Kernels}. */
@@ -125,27 +126,45 @@ final class LayerNodes {
     /** Max, average or global pooling. */
     static final class Pool<B> extends TrainNode<B> {
         private final Kernels.Pool<B> pool;
+        private final PoolDesc max;
+        private final Decisions decisions;
+        private int[] argmax;
         private B x;
         private B y;
         private B dx;
 
-        Pool(Kernels<B> k, Shape in, Shape out, Kernels.Pool<B> pool) {
+        Pool(Kernels<B> k, Shape in, Shape out, Kernels.Pool<B> pool, PoolDesc max, Decisions decisions) {
             super(k, in, out);
             this.pool = pool;
+            this.max = max.kind() == PoolDesc.Kind.MAX ? max : null;
+            this.decisions = decisions;
         }
 
         @Override
         B forward(B input, int batch, Mode mode) {
             x = input;
             y = k.buffer(y, batch, out);
+            argmax = null;
+            if (max != null && decisions.mode() == Decisions.Mode.REPLAY) {
+                argmax = decisions.takeArgmax(batch * out.size());
+                k.poolAt(argmax, input, y);
+                return y;
+            }
             pool.forward(input, y, batch);
+            if (max != null && decisions.mode() == Decisions.Mode.RECORD) {
+                decisions.add(k.argmax(TensorKernels.withBatch(max, batch), input, batch));
+            }
             return y;
         }
 
         @Override
         B backward(B dy, int batch) {
             dx = k.buffer(dx, batch, in);
-            pool.backward(x, dy, dx, batch);
+            if (argmax != null) {
+                k.poolAtBackward(argmax, dy, dx, batch * in.size());
+            } else {
+                pool.backward(x, dy, dx, batch);
+            }
             return dx;
         }
 

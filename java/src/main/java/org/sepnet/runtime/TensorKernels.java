@@ -146,6 +146,34 @@ final class TensorKernels implements Kernels<Tensor> {
         reluMasked(dy, mask, dx, count);
     }
 
+    /** On the host (a checking aid, not a training path). */
+    @Override
+    public int[] argmax(PoolDesc d, Tensor x, int batch) {
+        return DoubleKernels.argmax(d, batch, download(x, (int) x.shape().size()));
+    }
+
+    @Override
+    public void poolAt(int[] argmax, Tensor x, Tensor y) {
+        double[] v = download(x, (int) x.shape().size());
+        double[] out = new double[(int) y.shape().size()];
+        for (int i = 0; i < argmax.length; i++) {
+            out[i] = argmax[i] < 0 ? Double.NEGATIVE_INFINITY : v[argmax[i]];
+        }
+        upload(out, y, out.length);
+    }
+
+    @Override
+    public void poolAtBackward(int[] argmax, Tensor dy, Tensor dx, long inputCount) {
+        double[] g = download(dy, (int) dy.shape().size());
+        double[] out = new double[(int) dx.shape().size()];
+        for (int i = 0; i < argmax.length; i++) {
+            if (argmax[i] >= 0) {
+                out[argmax[i]] += g[i];
+            }
+        }
+        upload(out, dx, out.length);
+    }
+
     @Override
     public void copyBlocks(Tensor src, long srcBlock, long srcOffset, Tensor dst, long dstBlock, long dstOffset, long length, int count) {
         ops.copyBlocks(src, srcBlock, srcOffset, dst, dstBlock, dstOffset, length, count);

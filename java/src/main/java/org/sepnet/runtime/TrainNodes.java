@@ -22,6 +22,7 @@ import org.sepnet.runtime.LayerNodes.Fc;
 import org.sepnet.runtime.LayerNodes.Norm;
 import org.sepnet.runtime.LayerNodes.Pool;
 import org.sepnet.ops.FcDesc;
+import org.sepnet.ops.PoolDesc;
 import org.sepnet.tensor.ConvWeights;
 import org.sepnet.tensor.Shape;
 
@@ -167,7 +168,8 @@ final class TrainNodes<B> implements Layer.Visitor<TrainNode<B>> {
 
     @Override
     public TrainNode<B> pool(Pool2d p) {
-        return new Pool<>(k, x, p.outputShape(x), k.pool(p.desc(maxBatch, x)));
+        PoolDesc d = p.desc(maxBatch, x);
+        return new Pool<>(k, x, p.outputShape(x), k.pool(d), d, decisions);
     }
 
     @Override

@@ -157,14 +157,15 @@ public final class TrainingGraph implements AutoCloseable {
     }
 
     /**
-     * One {@link #step} whose ReLUs take the decisions (which activations pass) of {@code leader}'s
+     * One {@link #step} whose ReLUs and max poolings take the decisions (which activations pass,
+     * which input each window takes) of {@code leader}'s
      * last {@link #stepRecording}: how a float backend's gradients are compared with the reference's
      * without the rounding at the kinks (an activation within rounding of zero passes on one side and
      * not on the other, which moves whole channels' gradients by a percent). Graphs of the same model,
      * input shape and batch only.
      */
     public double stepFollowing(TrainingGraph leader, double[] x, int[] labels, int batch) {
-        List<boolean[]> masks = leader.engine.decisions.recorded();
+        List<Object> masks = leader.engine.decisions.recorded();
         if (!leader.engine.decisions.hasRecording()) {
             throw new IllegalStateException("the leader graph has recorded no decisions; run stepRecording on it first");
         }
@@ -176,7 +177,7 @@ public final class TrainingGraph implements AutoCloseable {
         }
     }
 
-    /** One {@link #step} that records its ReLU decisions for {@link #stepFollowing} (kept until the next step). */
+    /** One {@link #step} that records its ReLU and max-pooling decisions for {@link #stepFollowing} (kept until the next step). */
     public double stepRecording(double[] x, int[] labels, int batch) {
         engine.decisions.record();
         double loss;
