@@ -12,6 +12,8 @@ namespace {
 constexpr int kMaxTile = 256;  // positions per tile: a 3x3 tile of 64 channels (576 rows) stays in L2
 constexpr int kBlockRows = 12; // im2col rows per weight-gradient work item
 constexpr int kDotOutputs = 8; // fewer outputs per group than this: weight gradients as dot products
+constexpr int kMinItems = 16;   // weight-gradient work items wanted: samples are split into chunks below that
+constexpr int kMaxChunks = 8;   // most sample chunks (their partial sums are added in chunk order)
 
 int round_up(long v, int q) { return static_cast<int>((v + q - 1) / q * q); }
 }  // namespace
@@ -31,10 +33,22 @@ ConvTrainOp::ConvTrainOp(std::shared_ptr<Context> ctx, const ConvProblem& p) : O
   for (int r = 0; r < tp_; ++r) offs_t_[r] = r * opgp_;
   wt_.resize(static_cast<size_t>(p.groups) * k_ * p.opg());
   if (p.opg() >= kDotOutputs) dyt_.resize(static_cast<size_t>(p.n) * p.groups * positions_ * opgp_);
+  const int chunks = sample_chunks(p.n);
+  if (chunks > 1) partial_.resize(static_cast<size_t>(chunks) * p.o * k_);
   name_ = std::string("native:conv_train_gemm_") + ctx_->k().isa;
 }
 
 int ConvTrainOp::run(const float*, float*, int) { return SEPNET_E_HANDLE; }
+
+// Sample chunks of the weight gradient for `batch`: enough work items for the threads when a layer
+// has few blocks of im2col rows (the first layer: 27 rows), from the problem and batch alone, so
+// the chunks' sums, added in chunk order, are the same for any thread count.
+int ConvTrainOp::sample_chunks(int batch) const {
+  const int blocks = (k_ + kBlockRows - 1) / kBlockRows;
+  const long items = static_cast<long>(p_.groups) * blocks;
+  if (items >= kMinItems) return 1;
+  return static_cast<int>(std::min<long>({batch, kMaxChunks, (kMinItems + items - 1) / items}));
+}
 
 float* ConvTrainOp::scratch(int thread, int which) {
   float* s = scratch_[thread].data();
@@ -216,17 +230,22 @@ int ConvTrainOp::backward_weights(const float* x, const float* dy, float* dw, fl
     });
   }
   const int blocks = (k_ + kBlockRows - 1) / kBlockRows;
-  // One item per group and block of im2col rows; it sums over samples and tiles in order.
-  ctx_->pool().parallel_for(static_cast<int64_t>(p.groups) * blocks, [&](int64_t u, int thread) {
-    const int g = static_cast<int>(u / blocks);
+  const int chunks = sample_chunks(batch);
+  const int per_chunk = (batch + chunks - 1) / chunks;
+  // One item per sample chunk, group and block of im2col rows; it sums over its samples and tiles
+  // in order. With several chunks each writes its partial sums, added below in chunk order.
+  ctx_->pool().parallel_for(static_cast<int64_t>(chunks) * p.groups * blocks, [&](int64_t u, int thread) {
+    const int chunk = static_cast<int>(u / (static_cast<long>(p.groups) * blocks));
+    const int g = static_cast<int>(u / blocks % p.groups);
     const int k0 = static_cast<int>(u % blocks) * kBlockRows;
     const int k1 = std::min(k_, k0 + kBlockRows);
     const int kb = k1 - k0;
+    const int n0 = chunk * per_chunk, n1 = std::min(batch, n0 + per_chunk);
     float* cols = scratch(thread, 0);
     float* acc = scratch(thread, 2);
-    if (dots) std::fill(acc, acc + kb * opg, 0.f);
+    if (dots || n0 >= n1) std::fill(acc, acc + kb * (dots ? opg : opgp_), 0.f);
     bool first = true;
-    for (int n = 0; n < batch; ++n) {
+    for (int n = n0; n < n1; ++n) {
       const float* xg = x + (static_cast<long>(n) * p.c + static_cast<long>(g) * p.cpg()) * plane;
       for (int t = 0; t < tiles; ++t) {
         const int t0 = t * tp_;
@@ -245,10 +264,22 @@ int ConvTrainOp::backward_weights(const float* x, const float* dy, float* dw, fl
       }
     }
     const int pitch = dots ? opg : opgp_;
+    float* out = chunks > 1 ? partial_.data() + static_cast<long>(chunk) * p.o * k_ : dw;
     for (int r = 0; r < kb; ++r) {
-      for (int oo = 0; oo < opg; ++oo) dw[(static_cast<long>(g) * opg + oo) * k_ + k0 + r] = acc[r * pitch + oo];
+      for (int oo = 0; oo < opg; ++oo) out[(static_cast<long>(g) * opg + oo) * k_ + k0 + r] = acc[r * pitch + oo];
     }
   });
+  if (chunks > 1) {
+    const long weights = static_cast<long>(p.o) * k_;
+    ctx_->pool().parallel_for((weights + 4095) / 4096, [&](int64_t u, int) {
+      const long i0 = u * 4096, i1 = std::min(weights, i0 + 4096);
+      for (long i = i0; i < i1; ++i) {
+        float s = partial_[i];
+        for (int c = 1; c < chunks; ++c) s += partial_[static_cast<long>(c) * weights + i];
+        dw[i] = s;
+      }
+    });
+  }
   return SEPNET_OK;
 }
 

@@ -28,6 +28,7 @@ class ConvTrainOp : public Op {
   void im2col(const float* xg, int k0, int k1, int t0, int len, float* cols) const;
   void col2im(const float* dcols, int t0, int len, float* dxg) const;
   float* scratch(int thread, int which);
+  int sample_chunks(int batch) const;
 
   ConvProblem p_;
   int k_;      // rows of a group's im2col: cpg * kh * kw
@@ -37,6 +38,7 @@ class ConvTrainOp : public Op {
   std::vector<std::vector<float>> scratch_;  // per thread: cols, acc, dy tile
   std::vector<float> wt_;                    // W^T per group, packed by backward_data
   std::vector<float> dyt_;                   // dy transposed per sample and group, for backward_weights
+  std::vector<float> partial_;               // per sample chunk: its weight-gradient sums
   std::vector<int32_t> offs_k_, offs_o_, offs_t_;
 };
 
