@@ -159,19 +159,8 @@ abstract class TrainingConformance {
             try (TrainingGraph g = TrainingGraph.build(model, Shape.of(3, 6, 6), backend(), 8)) {
                 double[] x = images(8 * 108, new SplittableRandom(Seeds.of("train_overfit_backend")));
                 int[] labels = {0, 1, 2, 3, 0, 1, 2, 3};
-                double first = g.step(x, labels, 8);
-                double loss = first;
-                for (int step = 0; step < 1500 && loss > 0.05; step++) {
-                    for (Parameter p : g.parameters()) {
-                        if (p.trainable()) {
-                            for (int i = 0; i < p.value().length; i++) {
-                                p.value()[i] -= 0.1 * p.grad()[i];
-                            }
-                        }
-                    }
-                    loss = g.step(x, labels, 8);
-                }
-                assertTrue(loss < 0.05, (binarized ? "binarized" : "float") + ": loss " + first + " -> " + loss + " "
+                double[] loss = TrainingGraphTest.sgd(g, x, labels, 8, 0.1, 1500, 0.05);
+                assertTrue(loss[1] < 0.05, (binarized ? "binarized" : "float") + ": loss " + loss[0] + " -> " + loss[1] + " "
                         + Seeds.replay("train_overfit_backend"));
             }
         }

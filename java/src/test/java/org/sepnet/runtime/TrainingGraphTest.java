@@ -165,20 +165,27 @@ class TrainingGraphTest {
             TrainingGraph g = TrainingGraph.build(model, INPUT);
             double[] x = images(8, new SplittableRandom(Seeds.of("train_overfit")));
             int[] labels = {0, 1, 2, 3, 0, 1, 2, 3};
-            double first = g.step(x, labels, 8);
-            double loss = first;
-            for (int step = 0; step < 1500 && loss > 0.05; step++) {
-                for (Parameter p : g.parameters()) {
-                    if (p.trainable()) {
-                        for (int i = 0; i < p.value().length; i++) {
-                            p.value()[i] -= 0.1 * p.grad()[i];
-                        }
+            double[] loss = sgd(g, x, labels, 8, 0.1, 1500, 0.05);
+            double first = loss[0];
+            assertTrue(loss[1] < 0.05, (binarized ? "binarized" : "float") + ": loss " + first + " -> " + loss[1]);
+        }
+    }
+
+    /** Plain SGD at {@code rate} until the loss falls below {@code target} or {@code steps} steps ran: {first loss, last loss}. */
+    static double[] sgd(TrainingGraph g, double[] x, int[] labels, int batch, double rate, int steps, double target) {
+        double first = g.step(x, labels, batch);
+        double loss = first;
+        for (int step = 0; step < steps && loss > target; step++) {
+            for (Parameter p : g.parameters()) {
+                if (p.trainable()) {
+                    for (int i = 0; i < p.value().length; i++) {
+                        p.value()[i] -= rate * p.grad()[i];
                     }
                 }
-                loss = g.step(x, labels, 8);
             }
-            assertTrue(loss < 0.05, (binarized ? "binarized" : "float") + ": loss " + first + " -> " + loss);
+            loss = g.step(x, labels, batch);
         }
+        return new double[] {first, loss};
     }
 
     /** After training, toLayer() gives a model the inference Network runs as the graph predicts: the values travel back. */
