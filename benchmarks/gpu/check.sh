@@ -4,7 +4,7 @@
 #   1. the machine: GPU, driver, date, commit;
 #   2. the GPU tests (JUnit tag gpu: every CUDA kernel against the reference on the edge-hitting
 #      shapes, device memory freed; the training kernels against the reference twins) and every zoo
-#      network on every backend against the reference;
+#      network on every backend against the reference; at the end, the CUDA training step's time;
 #   3. GpuCheck: each kernel on real layer shapes, checked against the reference, timed, with its
 #      rate and the reference's time: one markdown table;
 #   4. unless --no-cudnn: the GPU benchmark profile: GpuOpBenchmark (JMH, in-process, short
@@ -134,6 +134,13 @@ if $cudnn; then
     | grep -E '^(GpuNetworkBenchmark|Benchmark|# Run complete)|Exception|Error|differs' | tail -60
   echo "(networks: $((SECONDS - start)) s)"
 fi
+echo
+echo "## 5. Training steps on the GPU (JMH, TrainStepBenchmark: our CUDA training graph; the CPU's in benchmarks/results/cpu.md)"
+start=$SECONDS
+"$java" -cp "$cp" org.openjdk.jmh.Main TrainStepBenchmark -p model=resnet20,resnet20-refine -p batch=128 -p runtime=cuda \
+  -f 0 -wi 1 -w 1s -i 2 -r 2s -rf json -rff "$out/gpu-train.json" 2>&1 \
+  | grep -E '^(TrainStepBenchmark|Benchmark|# Run complete)|Exception|Error|differs' | tail -20
+echo "(training steps: $((SECONDS - start)) s)"
 echo
 card="$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | grep -oiE 'h100|h200|[a-z][0-9]{2,4}' | head -1 | tr '[:upper:]' '[:lower:]')"
 echo "GPU check: $([[ $status -eq 0 ]] && echo PASSED || echo FAILED) (status $status); results in $out"

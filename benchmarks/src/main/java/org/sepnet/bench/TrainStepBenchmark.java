@@ -36,7 +36,7 @@ import org.sepnet.tensor.Shape;
  * binarized with the authors' setting and its signs frozen ({@code resnet20-refine}); SEP-Net-B small
  * (3×224×224, 1000 classes) refining ({@code sepnet-b-small}). The report's runs: batch 128 for
  * ResNet-20, 16 for SEP-Net-B small ({@code benchmarks/train.sh}).
- * {@code native} and {@code reference} run our training graph; {@code pytorch}, the peer, runs the
+ * {@code native}, {@code reference} and {@code cuda} run our training graph; {@code pytorch}, the peer, runs the
  * same network built from DJL blocks with the same values on PyTorch 2.7.1 (CPU, same thread
  * count), always in float: it has no frozen-sign layer, so its float step is the baseline for ours.
  * Neither computes the images' gradient. Before timing, PyTorch's first loss must match our
@@ -60,7 +60,7 @@ public class TrainStepBenchmark {
     @Param({"128"})
     public int batch;
 
-    /** native, reference or pytorch (the peer); named to sort after batch and model (see OpBenchmark.runtime). */
+    /** native, reference, cuda or pytorch (the peer); named to sort after batch and model (see OpBenchmark.runtime). */
     @Param({"native", "pytorch"})
     public String runtime;
 
@@ -109,6 +109,7 @@ public class TrainStepBenchmark {
         switch (runtime) {
             case "native" -> graph = TrainingGraph.build(s.layer(), s.input(), NativeBackend.instance(), batch);
             case "reference" -> graph = TrainingGraph.build(s.layer(), s.input(), ReferenceBackend.instance(), batch);
+            case "cuda" -> graph = TrainingGraph.build(s.layer(), s.input(), org.sepnet.backend.cuda.CudaBackend.instance(), batch);
             case "pytorch" -> {
                 PyTorchTrainer.threads(threads);
                 torch = new PyTorchTrainer(s.layer(), s.input(), batch, xf, labels, LEARNING_RATE);
@@ -121,7 +122,7 @@ public class TrainStepBenchmark {
                     }
                 }
             }
-            default -> throw new IllegalArgumentException("runtime " + runtime + "; expected native, reference or pytorch");
+            default -> throw new IllegalArgumentException("runtime " + runtime + "; expected native, reference, cuda or pytorch");
         }
         if (graph != null) {
             graph.setInputGradient(false);  // as PyTorch, whose input does not require a gradient
