@@ -10,10 +10,10 @@
 namespace sepnet {
 namespace {
 constexpr int kMaxTile = 256;  // positions per tile: a 3x3 tile of 64 channels (576 rows) stays in L2
-constexpr int kBlockRows = 12; // im2col rows per weight-gradient work item
-constexpr int kDotOutputs = 8; // fewer outputs per group than this: weight gradients as dot products
+constexpr int kBlockRows = 64; // im2col rows per weight-gradient work item: the GEMM's 4 vectors of columns
 constexpr int kMinItems = 16;   // weight-gradient work items wanted: samples are split into chunks below that
 constexpr int kMaxChunks = 8;   // most sample chunks (their partial sums are added in chunk order)
+constexpr long kMaxPartial = 1L << 22;  // most floats of partial sums (16 MiB)
 
 int round_up(long v, int q) { return static_cast<int>((v + q - 1) / q * q); }
 }  // namespace
@@ -22,23 +22,38 @@ ConvTrainOp::ConvTrainOp(std::shared_ptr<Context> ctx, const ConvProblem& p) : O
   k_ = p.cpg() * p.kh * p.kw;
   positions_ = static_cast<long>(p.oh) * p.ow;
   tp_ = std::min(kMaxTile, round_up(positions_, kTileQuantum));
-  opgp_ = round_up(p.opg(), kTileQuantum);
   const int rows = std::max(k_, p.opg());
-  const long per_thread = static_cast<long>(k_) * tp_ + static_cast<long>(rows) * tp_ +
-                          std::max(static_cast<long>(p.opg()) * tp_, static_cast<long>(kBlockRows) * opgp_);
+  const long per_thread = static_cast<long>(k_) * tp_ +
+                          std::max(static_cast<long>(rows) * tp_, static_cast<long>(p.opg()) * kBlockRows) +
+                          std::max(static_cast<long>(p.opg()) * tp_, static_cast<long>(tp_) * kBlockRows);
   scratch_.assign(ctx_->threads(), std::vector<float>(per_thread));
   offs_k_.resize(rows);
   for (int r = 0; r < rows; ++r) offs_k_[r] = r * tp_;
   offs_t_.resize(tp_);
-  for (int r = 0; r < tp_; ++r) offs_t_[r] = r * opgp_;
+  for (int r = 0; r < tp_; ++r) offs_t_[r] = r * kBlockRows;
   wt_.resize(static_cast<size_t>(p.groups) * k_ * p.opg());
-  if (p.opg() >= kDotOutputs) dyt_.resize(static_cast<size_t>(p.n) * p.groups * positions_ * opgp_);
   const int chunks = sample_chunks(p.n);
   if (chunks > 1) partial_.resize(static_cast<size_t>(chunks) * p.o * k_);
   name_ = std::string("native:conv_train_gemm_") + ctx_->k().isa;
 }
 
 int ConvTrainOp::run(const float*, float*, int) { return SEPNET_E_HANDLE; }
+
+// dst[j * dst_pitch + r] = src[r * src_pitch + j] for r < rows, j < cols, in 16 x 16 blocks so that
+// both sides stay within a few cache lines at a time.
+static void transpose(const float* src, int src_pitch, float* dst, int dst_pitch, int rows, int cols) {
+  constexpr int B = 16;
+  for (int r0 = 0; r0 < rows; r0 += B) {
+    const int r1 = std::min(rows, r0 + B);
+    for (int j0 = 0; j0 < cols; j0 += B) {
+      const int j1 = std::min(cols, j0 + B);
+      for (int r = r0; r < r1; ++r) {
+        const float* s = src + static_cast<long>(r) * src_pitch;
+        for (int j = j0; j < j1; ++j) dst[static_cast<long>(j) * dst_pitch + r] = s[j];
+      }
+    }
+  }
+}
 
 // Sample chunks of the weight gradient for `batch`: enough work items for the threads when a layer
 // has few blocks of im2col rows (the first layer: 27 rows), from the problem and batch alone, so
@@ -47,15 +62,17 @@ int ConvTrainOp::sample_chunks(int batch) const {
   const int blocks = (k_ + kBlockRows - 1) / kBlockRows;
   const long items = static_cast<long>(p_.groups) * blocks;
   if (items >= kMinItems) return 1;
-  return static_cast<int>(std::min<long>({batch, kMaxChunks, (kMinItems + items - 1) / items}));
+  const long fit = std::max(1L, kMaxPartial / (static_cast<long>(p_.o) * k_));
+  return static_cast<int>(std::min<long>({batch, kMaxChunks, (kMinItems + items - 1) / items, fit}));
 }
 
 float* ConvTrainOp::scratch(int thread, int which) {
   float* s = scratch_[thread].data();
-  const int rows = std::max(k_, p_.opg());
-  if (which == 0) return s;                                    // im2col tile
-  if (which == 1) return s + static_cast<long>(k_) * tp_;      // accumulators
-  return s + static_cast<long>(k_) * tp_ + static_cast<long>(rows) * tp_;  // dy tile
+  const long rows = std::max(k_, p_.opg());
+  const long acc = std::max(rows * tp_, static_cast<long>(p_.opg()) * kBlockRows);
+  if (which == 0) return s;                                         // im2col tile
+  if (which == 1) return s + static_cast<long>(k_) * tp_;           // accumulators
+  return s + static_cast<long>(k_) * tp_ + acc;                     // dy tile, or transposed im2col rows
 }
 
 // The columns q < run of an output row whose input column ix0 + q*sw lies inside [0, w): [*lo, *hi).
@@ -215,25 +232,13 @@ int ConvTrainOp::backward_weights(const float* x, const float* dy, float* dw, fl
       db[o] = static_cast<float>(s);
     });
   }
-  const bool dots = opg < kDotOutputs;
-  if (!dots) {
-    // dy transposed (position-major, outputs padded with zeros) per sample and group: the GEMM's rows.
-    ctx_->pool().parallel_for(static_cast<int64_t>(batch) * p.groups, [&](int64_t u, int) {
-      const int g = static_cast<int>(u % p.groups);
-      const int n = static_cast<int>(u / p.groups);
-      float* dst = dyt_.data() + (static_cast<long>(n) * p.groups + g) * positions_ * opgp_;
-      for (long i = 0; i < positions_; ++i) std::fill(dst + i * opgp_ + opg, dst + (i + 1) * opgp_, 0.f);
-      for (int oo = 0; oo < opg; ++oo) {
-        const float* src = dy + (static_cast<long>(n) * p.o + g * opg + oo) * positions_;
-        for (long i = 0; i < positions_; ++i) dst[i * opgp_ + oo] = src[i];
-      }
-    });
-  }
   const int blocks = (k_ + kBlockRows - 1) / kBlockRows;
   const int chunks = sample_chunks(batch);
   const int per_chunk = (batch + chunks - 1) / chunks;
-  // One item per sample chunk, group and block of im2col rows; it sums over its samples and tiles
-  // in order. With several chunks each writes its partial sums, added below in chunk order.
+  // One item per sample chunk, group and block of up to 64 im2col rows: dW[o][k] += sum over the
+  // chunk's positions of dy[o][p] * cols[k][p], as a GEMM whose register tiles hold 6 outputs x 64
+  // rows (the rows transposed to position-major, each dy value broadcast), summed over samples and
+  // tiles in order. With several chunks each writes its partial sums, added below in chunk order.
   ctx_->pool().parallel_for(static_cast<int64_t>(chunks) * p.groups * blocks, [&](int64_t u, int thread) {
     const int chunk = static_cast<int>(u / (static_cast<long>(p.groups) * blocks));
     const int g = static_cast<int>(u / blocks % p.groups);
@@ -242,8 +247,11 @@ int ConvTrainOp::backward_weights(const float* x, const float* dy, float* dw, fl
     const int kb = k1 - k0;
     const int n0 = chunk * per_chunk, n1 = std::min(batch, n0 + per_chunk);
     float* cols = scratch(thread, 0);
-    float* acc = scratch(thread, 2);
-    if (dots || n0 >= n1) std::fill(acc, acc + kb * (dots ? opg : opgp_), 0.f);
+    float* acc = scratch(thread, 1);
+    float* colst = scratch(thread, 2);
+    // Columns past kb stay zero: the GEMM reads whole vectors of each transposed row.
+    std::fill(colst, colst + static_cast<long>(tp_) * kBlockRows, 0.f);
+    if (n0 >= n1) std::fill(acc, acc + static_cast<long>(opg) * kBlockRows, 0.f);
     bool first = true;
     for (int n = n0; n < n1; ++n) {
       const float* xg = x + (static_cast<long>(n) * p.c + static_cast<long>(g) * p.cpg()) * plane;
@@ -251,22 +259,17 @@ int ConvTrainOp::backward_weights(const float* x, const float* dy, float* dw, fl
         const int t0 = t * tp_;
         const int len = static_cast<int>(std::min<long>(tp_, positions_ - t0));
         im2col(xg, k0, k1, t0, len, cols);
-        if (dots) {
-          for (int oo = 0; oo < opg; ++oo) {
-            const float* d = dy + (static_cast<long>(n) * p.o + g * opg + oo) * positions_ + t0;
-            for (int r = 0; r < kb; ++r) acc[r * opg + oo] += k.dot1(cols + static_cast<long>(r) * tp_, d, len);
-          }
-        } else {
-          const float* rows = dyt_.data() + ((static_cast<long>(n) * p.groups + g) * positions_ + t0) * opgp_;
-          gemm_outputs(k, acc, opgp_, rows, offs_t_.data(), len, cols, tp_, kb, first);
-        }
+        transpose(cols, tp_, colst, kBlockRows, kb, len);
+        const float* w = dy + (static_cast<long>(n) * p.o + static_cast<long>(g) * opg) * positions_ + t0;
+        gemm_outputs(k, acc, kBlockRows, colst, offs_t_.data(), len, w, positions_, opg, first);
         first = false;
       }
     }
-    const int pitch = dots ? opg : opgp_;
     float* out = chunks > 1 ? partial_.data() + static_cast<long>(chunk) * p.o * k_ : dw;
-    for (int r = 0; r < kb; ++r) {
-      for (int oo = 0; oo < opg; ++oo) out[(static_cast<long>(g) * opg + oo) * k_ + k0 + r] = acc[r * pitch + oo];
+    for (int oo = 0; oo < opg; ++oo) {
+      float* d = out + (static_cast<long>(g) * opg + oo) * k_ + k0;
+      const float* a = acc + static_cast<long>(oo) * kBlockRows;
+      for (int r = 0; r < kb; ++r) d[r] = a[r];
     }
   });
   if (chunks > 1) {

@@ -12,8 +12,9 @@ namespace sepnet {
 
 // Float convolution with the weights given at each call (training changes them every step), as
 // GEMMs on im2col tiles of positions: forward y = W * x + b, backward data dx = col2im(W^T dy),
-// backward weights dW = sum over samples of dy * cols^T. Holds per-thread scratch for its largest
-// batch; run() is not used (returns SEPNET_E_HANDLE).
+// backward weights dW = sum over samples of dy * cols^T (the im2col rows transposed, so each dy value
+// is broadcast against 64 of them). Holds per-thread scratch for its largest batch; run() is not used
+// (returns SEPNET_E_HANDLE).
 class ConvTrainOp : public Op {
  public:
   ConvTrainOp(std::shared_ptr<Context> ctx, const ConvProblem& p);
@@ -33,11 +34,9 @@ class ConvTrainOp : public Op {
   ConvProblem p_;
   int k_;      // rows of a group's im2col: cpg * kh * kw
   int tp_;     // positions per tile (a multiple of kTileQuantum)
-  int opgp_;   // outputs per group rounded up to kTileQuantum (the transposed dy's row pitch)
   long positions_;
   std::vector<std::vector<float>> scratch_;  // per thread: cols, acc, dy tile
   std::vector<float> wt_;                    // W^T per group, packed by backward_data
-  std::vector<float> dyt_;                   // dy transposed per sample and group, for backward_weights
   std::vector<float> partial_;               // per sample chunk: its weight-gradient sums
   std::vector<int32_t> offs_k_, offs_o_, offs_t_;
 };
