@@ -99,13 +99,9 @@ final class TensorConv implements Kernels.Conv<Tensor> {
         float[] gw = new float[dw.length];
         float[] gb = db == null ? null : new float[db.length];
         trainer.backwardWeights(x, dy, gw, gb, batch);
-        for (int i = 0; i < gw.length; i++) {
-            dw[i] += gw[i];
-        }
+        TensorKernels.addInto(dw, gw);
         if (gb != null) {
-            for (int i = 0; i < gb.length; i++) {
-                db[i] += gb[i];
-            }
+            TensorKernels.addInto(db, gb);
         }
     }
 
