@@ -57,18 +57,24 @@ public final class PyTorchTrainer implements AutoCloseable {
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
     }
 
-    /** One SGD step; returns the batch's mean loss before the update. */
+    /**
+     * One SGD step; returns the batch's mean loss before the update. The step's intermediate arrays
+     * are created in their input's manager, so the input is attached to a per-step manager for the
+     * step (and returns to its own after): without that every step's activations stay allocated.
+     */
     public float step() {
         float loss;
-        try (GradientCollector gc = trainer.newGradientCollector(); NDManager scope = manager.newSubManager()) {
-            NDList out = trainer.forward(new NDList(x));
-            NDArray l = trainer.getLoss().evaluate(new NDList(labels), out);
-            gc.backward(l);
-            loss = l.getFloat();
-            out.attach(scope);
-            l.attach(scope);
+        try (NDManager scope = manager.newSubManager()) {
+            x.tempAttach(scope);
+            labels.tempAttach(scope);
+            try (GradientCollector gc = trainer.newGradientCollector()) {
+                NDList out = trainer.forward(new NDList(x));
+                NDArray l = trainer.getLoss().evaluate(new NDList(labels), out);
+                gc.backward(l);
+                loss = l.getFloat();
+            }
+            trainer.step();
         }
-        trainer.step();
         return loss;
     }
 
