@@ -11,6 +11,9 @@ namespace sepnet {
 constexpr int kTileQuantum = 16;
 // Most outputs one GEMM call handles.
 constexpr int kMaxGemmRows = 6;
+// Largest register tile of dot_lanes: rows of a x rows of b.
+constexpr int kDotRowsA = 4;
+constexpr int kDotRowsB = 6;
 
 struct Kernels {
   const char* isa;  // "avx512", "avx2", "generic"
@@ -142,6 +145,14 @@ struct Kernels {
   // Runs n iterations of 12 independent vector multiply-adds (fused where the ISA has FMA) and
   // returns a value that depends on all of them: the peak-throughput probe.
   float (*fma_probe)(long n, float m);
+  // Lane-wise dot products (the weight gradient's inner kernel), dot_lanes[ma][nb] for ma <= dot_ma,
+  // nb <= dot_nb (the ISA's register tile; larger entries exist but spill): for i < ma, j < nb,
+  // lane < lanes: acc[i][j*lanes + lane] += sum over segments g < segs, then v < ceil(n / lanes), of
+  // a[i][g*sa + v*lanes + lane] * b[j][g*sb + v*lanes + lane], the floats past each segment's n
+  // taken as zero (not read).
+  int dot_ma, dot_nb;
+  void (*dot_lanes[kDotRowsA + 1][kDotRowsB + 1])(float* const* acc, const float* const* a, const float* const* b, int n,
+                                                  int segs, long sa, long sb);
 };
 
 // Orders earlier non-temporal stores before later stores (sfence on x86-64; nothing elsewhere).

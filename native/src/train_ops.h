@@ -12,8 +12,9 @@ namespace sepnet {
 
 // Float convolution with the weights given at each call (training changes them every step), as
 // GEMMs on im2col tiles of positions: forward y = W * x + b, backward data dx = col2im(W^T dy),
-// backward weights dW = sum over samples of dy * cols^T (the im2col rows transposed, so each dy value
-// is broadcast against 64 of them). Holds per-thread scratch for its largest batch; run() is not used
+// backward weights dW[o][k] = sum over samples and positions of dy[o] * (the input at tap k), as lane-wise
+// dot products of dy rows with runs of shifted input planes (no im2col: for each input channel, kx
+// and row phase, one plane whose runs give every ky). Holds per-thread scratch for its largest batch; run() is not used
 // (returns SEPNET_E_HANDLE).
 class ConvTrainOp : public Op {
  public:
@@ -25,9 +26,14 @@ class ConvTrainOp : public Op {
 
  private:
   // Rows [k0, k1) of the im2col tile of sample plane xg (one group's channels) for positions
-  // [t0, t0 + len): cols[(k - k0) * tp_ + j], zero where the tap falls in the padding.
-  void im2col(const float* xg, int k0, int k1, int t0, int len, float* cols) const;
+  // [t0, t0 + len): cols[(k - k0) * pitch + j], zero where the tap falls in the padding.
+  void im2col(const float* xg, int k0, int k1, int t0, int len, float* cols, long pitch) const;
   void col2im(const float* dcols, int t0, int len, float* dxg) const;
+  // The shifted planes of cn channels from xc: plane ((ci * kw + kx) * sh + a) at planes + that * pplane_,
+  // row r, column q = the input at row r*sh + a - ph, column q*sw + kx*dw - pw (0 outside); tap row k's
+  // values for positions q = oy*ow + ox are then planes[tap_offs_[k] + q].
+  void shifted(const float* xc, int cn, float* planes) const;
+  long tap_offset(int r) const { return tap_offs_[r]; }
   float* scratch(int thread, int which);
   int sample_chunks(int batch) const;
 
@@ -35,10 +41,18 @@ class ConvTrainOp : public Op {
   int k_;      // rows of a group's im2col: cpg * kh * kw
   int tp_;     // positions per tile (a multiple of kTileQuantum)
   long positions_;
-  std::vector<std::vector<float>> scratch_;  // per thread: cols, acc, dy tile
+  std::vector<std::vector<float>> scratch_;  // per thread: im2col tile, accumulators, dy tile
   std::vector<float> wt_;                    // W^T per group, packed by backward_data
   std::vector<float> partial_;               // per sample chunk: its weight-gradient sums
-  std::vector<int32_t> offs_k_, offs_o_, offs_t_;
+  std::vector<int32_t> offs_k_;
+  int cb_ = 1, cblocks_ = 1;                    // weight gradients: channels per item, items per group
+  int prow_ = 0;                                // rows of a shifted plane
+  long pplane_ = 0;                             // floats of a shifted plane
+  int seg_ = 1;                                 // samples per weight-gradient pass
+  bool packed_ = false;                         // weight gradients on packed im2col rows (small planes)
+  long psample_ = 0;                            // floats of one sample's shifted planes
+  std::vector<long> tap_offs_;                  // per row of a channel block: its run's offset
+  std::vector<std::vector<float>> dw_scratch_;  // per thread: lane accumulators, shifted planes
 };
 
 // Pooling backward (geometry as sepnet_pool_create): dx = the gradient of max (all of dy to the

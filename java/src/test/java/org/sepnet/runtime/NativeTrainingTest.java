@@ -42,6 +42,19 @@ class NativeTrainingTest extends TrainingConformance {
         }
     }
 
+    /** Every compiled instruction set's kernels (each has its own register tiles), on every layer case and the network. */
+    @Test
+    void everyInstructionSetMatchesTheReference() {
+        for (String isa : NativeBackend.instructionSets()) {
+            try (NativeBackend b = NativeBackend.create(2, isa, PatternAlgorithm.AUTO)) {
+                for (Case c : layers()) {
+                    compare(isa + "_" + c.name(), new org.sepnet.layers.Sequential("model", List.of(c.layer())), c.input(), c.batch(), b);
+                }
+                compare(isa + "_train_network_float", TrainingGraphTest.tiny(21), Shape.of(3, 6, 6), 4, b);
+            }
+        }
+    }
+
     /** Misuse gets one clear line: a batch above the graph's, a closed graph, a backend without training kernels. */
     @Test
     void misuseIsRefusedClearly() {
