@@ -49,7 +49,7 @@ import org.sepnet.tensor.Shape;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Fork(1)
 @Warmup(iterations = 2, time = 3)
-@Measurement(iterations = 3, time = 5)
+@Measurement(iterations = 5, time = 5)
 public class TrainStepBenchmark {
     private static final float LEARNING_RATE = 0.01f;
     private static final double MOMENTUM = 0.9;
