@@ -151,6 +151,10 @@ struct Kernels {
   // a[i][g*sa + v*lanes + lane] * b[j][g*sb + v*lanes + lane], the floats past each segment's n
   // taken as zero (not read).
   int dot_ma, dot_nb;
+  // One shifted plane: dst[r*ow + q] for r < rows, q < ow = src[iy*w + c], iy = r*sh + a0,
+  // c = ix0 + q*sw, 0 where iy or c falls outside the h x w plane src. Rows are written in order
+  // with whole vectors: up to lanes - 1 floats past the plane may be written too.
+  void (*shift_plane)(float* dst, const float* src, int h, int w, int rows, int sh, int a0, int ow, int sw, int ix0);
   void (*dot_lanes[kDotRowsA + 1][kDotRowsB + 1])(float* const* acc, const float* const* a, const float* const* b, int n,
                                                   int segs, long sa, long sb);
 };

@@ -58,7 +58,8 @@ ConvTrainOp::ConvTrainOp(std::shared_ptr<Context> ctx, const ConvProblem& p) : O
     seg_ = static_cast<int>(std::min<long>(p.n, std::max(unit, seg_ / unit * unit)));
   }
   psample_ = static_cast<long>(cb_) * p.kw * p.sh * pplane_;
-  const long planes = packed_ ? (static_cast<long>(cb_) * taps + p.opg()) * seg_ * positions_ + psample_ : seg_ * psample_;
+  // (+ lanes: shift_plane may write a vector's worth past the last plane)
+  const long planes = (packed_ ? (static_cast<long>(cb_) * taps + p.opg()) * seg_ * positions_ + psample_ : seg_ * psample_) + lanes;
   dw_scratch_.assign(ctx_->threads(), std::vector<float>(static_cast<long>(p.opg()) * cb_ * taps * lanes + planes));
   wt_.resize(static_cast<size_t>(p.groups) * k_ * p.opg());
   const int chunks = sample_chunks(p.n);
@@ -100,28 +101,9 @@ void ConvTrainOp::shifted(const float* xc, int cn, float* planes) const {
   for (int ci = 0; ci < cn; ++ci) {
     const float* src = xc + static_cast<long>(ci) * p.h * p.w;
     for (int kx = 0; kx < p.kw; ++kx) {
-      const int ix0 = kx * p.dw - p.pw;
-      int lo, hi;
-      inside(ix0, p.sw, p.w, p.ow, &lo, &hi);
       for (int a = 0; a < p.sh; ++a) {
-        float* dst = planes + ((static_cast<long>(ci) * p.kw + kx) * p.sh + a) * pplane_;
-        for (int r = 0; r < prow_; ++r, dst += p.ow) {
-          const int iy = r * p.sh + a - p.ph;
-          if (iy < 0 || iy >= p.h) {
-            std::fill(dst, dst + p.ow, 0.f);
-            continue;
-          }
-          const float* row = src + static_cast<long>(iy) * p.w;
-          std::fill(dst, dst + lo, 0.f);
-          if (p.sw == 1) {
-            std::memcpy(dst + lo, row + ix0 + lo, sizeof(float) * (hi - lo));
-          } else if (p.sw == 2 && hi > lo) {
-            k.gather2(dst + lo, row + ix0 + 2 * lo, hi - lo, p.w - (ix0 + 2 * lo));
-          } else {
-            for (int q = lo; q < hi; ++q) dst[q] = row[ix0 + q * p.sw];
-          }
-          std::fill(dst + hi, dst + p.ow, 0.f);
-        }
+        k.shift_plane(planes + ((static_cast<long>(ci) * p.kw + kx) * p.sh + a) * pplane_, src, p.h, p.w, prow_, p.sh, a - p.ph,
+                      p.ow, p.sw, kx * p.dw - p.pw);
       }
     }
   }
