@@ -86,8 +86,34 @@ interface Kernels<B> extends AutoCloseable {
         void close();
     }
 
+    /** A batch norm's parameters and running statistics (updated in place by a training forward pass). */
+    record NormState(double[] gamma, double[] beta, double eps, double[] runningMean, double[] runningVar) {}
+
     interface Pattern<B> extends AutoCloseable {
         void forward(B x, double[] alpha, double[] bias, B y, int batch);
+
+        /**
+         * Whether this kernel runs a batch norm that follows it ({@link #forwardNorm}, {@link #backwardNorm}): y = α·z + b is
+         * an affine map of z per channel, so the norm's statistics and both passes come from z, and y is never stored.
+         */
+        default boolean fusesNorm() {
+            return false;
+        }
+
+        /** out = BatchNorm(α·(signs ∗ x) + bias): batch statistics when training (running ones moved by momentum), else running ones. */
+        default void forwardNorm(B x, double[] alpha, double[] bias, NormState norm, boolean training, double momentum, B out,
+                                 int batch) {
+            throw new UnsupportedOperationException("this pattern kernel does not fuse a batch norm");
+        }
+
+        /**
+         * After a training {@link #forwardNorm} on the same x: dx overwritten (when not null); dalpha, dbias (may be null),
+         * dgamma and dbeta added into.
+         */
+        default void backwardNorm(B x, B dout, double[] alpha, NormState norm, B dx, double[] dalpha, double[] dbias,
+                                  double[] dgamma, double[] dbeta, int batch) {
+            throw new UnsupportedOperationException("this pattern kernel does not fuse a batch norm");
+        }
 
         /**
          * dx overwritten (when not null), dalpha and db added into (db may be null); a kernel that measures it writes

@@ -86,6 +86,59 @@ final class LayerNodes {
         }
     }
 
+    /**
+     * A pattern convolution and the batch norm after it, run by the pattern kernel in one set of passes
+     * ({@link Kernels.Pattern#fusesNorm}); the parameters, gradients and running statistics are the two layers' own.
+     */
+    static final class PatternNorm<B> extends TrainNode<B> {
+        private final Conv<B> conv;
+        private final Norm<B> norm;
+        private final Kernels.NormState state;
+        private B x;
+        private B y;
+        private B dx;
+
+        PatternNorm(Kernels<B> k, Conv<B> conv, Norm<B> norm) {
+            super(k, conv.in, norm.out);
+            this.conv = conv;
+            this.norm = norm;
+            this.state = new Kernels.NormState(norm.gamma.value(), norm.beta.value(), norm.eps, norm.runningMean, norm.runningVar);
+        }
+
+        /** Whether {@code conv} then {@code norm} can run fused: a pattern convolution without a pointwise branch on a kernel that fuses. */
+        static boolean fuses(TrainNode<?> conv, TrainNode<?> norm) {
+            return conv instanceof Conv<?> c && norm instanceof Norm<?> && c.pattern != null && c.pointwise == null
+                    && c.pattern.fusesNorm();
+        }
+
+        @Override
+        B forward(B input, int batch, Mode mode) {
+            x = input;
+            y = k.buffer(y, batch, out);
+            conv.pattern.forwardNorm(input, conv.alpha.value(), conv.bias == null ? null : conv.bias.value(), state, mode.training(),
+                    mode.momentum(), y, batch);
+            return y;
+        }
+
+        @Override
+        B backward(B dy, int batch) {
+            B d = conv.needDx ? dx = k.buffer(dx, batch, in) : null;
+            conv.pattern.backwardNorm(x, dy, conv.alpha.value(), state, d, conv.alpha.grad(), conv.bias == null ? null : conv.bias.grad(),
+                    norm.gamma.grad(), norm.beta.grad(), batch);
+            return d;
+        }
+
+        @Override
+        void needInputGradient(boolean needed) {
+            conv.needInputGradient(needed);
+        }
+
+        @Override
+        long savedBytes() {
+            return bytes(Arrays.asList(y, dx)) + conv.pattern.bytes() + norm.norm.bytes();
+        }
+    }
+
     /** Fully connected on the flattened input. */
     static final class Fc<B> extends TrainNode<B> {
         private final Kernels.Fc<B> fc;

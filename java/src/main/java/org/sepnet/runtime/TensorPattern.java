@@ -14,6 +14,15 @@ import org.sepnet.tensor.Tensor;
  * ∂L/∂α_o = Σ dy_o·z_o, ∂L/∂b_o = Σ dy_o, and ∂L/∂x = signsᵀ ∗ (α·dy) as a pattern convolution
  * with the transposed, flipped signs (stride 1 and padding at most the kernel's extent − 1), else
  * as the float trainer's transposed convolution with weights ±α.
+ *
+ * <p>A batch norm after it runs fused ({@link #forwardNorm}): with μ, σ² the batch statistics of z per
+ * channel, y = α·z + b has mean α·μ + b and variance α²·σ², so the norm's output is
+ * γ·α·s·(z − μ) + β (s = (α²σ² + ε)^−½), one affine pass over z. Backward, with g = ∂L/∂out,
+ * ḡ = Σg/M, G = Σ g·(z − μ) (M = batch × positions): ∂L/∂γ = α·s·G, ∂L/∂β = Σg, and
+ * dy = A·(g − ḡ) + B·α·(z − μ) with A = γ·s, B = −γ·s³·α·G/M (the norm's backward), so
+ * ∂L/∂α = Σ dy·z = A·(G − ḡ·Z) + B·α·C and ∂L/∂b = B·α·Z from the sums C = Σ z·(z − μ), Z = Σ (z − μ)
+ * kept from the forward pass (Z is the rounding of the float μ), and ∂L/∂x from α·dy, one affine
+ * pass over g and z: two passes over the activations where the separate layers make six.
  */
 final class TensorPattern implements Kernels.Pattern<Tensor> {
     private final TensorKernels k;
@@ -25,6 +34,11 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
     private final Shape outFeature;
     private Tensor z;
     private Tensor scaled;
+    // The fused batch norm's statistics of z from the last training pass: μ (as rounded to float), C, Z, s.
+    private float[] zMean;
+    private double[] zCentered;
+    private double[] zOffset;
+    private double[] invStd;
 
     TensorPattern(TensorKernels k, ConvDesc max, double[] signs, int[] bits) {
         this.k = k;
@@ -111,6 +125,101 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
                 w[i] = (float) (signs[i] * alpha[i / taps]);
             }
             fallback.backwardData(dy, w, dx, batch);
+        }
+    }
+
+    @Override
+    public boolean fusesNorm() {
+        return true;
+    }
+
+    @Override
+    public void forwardNorm(Tensor x, double[] alpha, double[] bias, Kernels.NormState norm, boolean training, double momentum,
+                            Tensor out, int batch) {
+        int o = max.outChannels();
+        z = k.buffer(z, batch, outFeature);
+        unit.run(x, z);
+        float[] scale = new float[o];
+        float[] shift = new float[o];
+        if (!training) {
+            for (int c = 0; c < o; c++) {
+                double s = norm.gamma()[c] / Math.sqrt(norm.runningVar()[c] + norm.eps());
+                double b = bias == null ? 0 : bias[c];
+                scale[c] = (float) (alpha[c] * s);
+                shift[c] = (float) (norm.beta()[c] + (b - norm.runningMean()[c]) * s);
+            }
+            k.ops().channelAffine(z, null, scale, null, shift, out, batch, o, plane());
+            return;
+        }
+        double m = (double) batch * plane();
+        double[] sum = new double[o];
+        zCentered = new double[o];
+        zOffset = new double[o];
+        invStd = new double[o];
+        zMean = new float[o];
+        k.ops().channelSums(z, null, null, batch, o, plane(), sum, null);
+        for (int c = 0; c < o; c++) {
+            zMean[c] = (float) (sum[c] / m);
+        }
+        k.ops().channelSums(z, z, zMean, batch, o, plane(), sum, zCentered);
+        for (int c = 0; c < o; c++) {
+            double a = alpha[c];
+            double var = Math.max(zCentered[c] / m, 0) * a * a;
+            double mean = a * zMean[c] + (bias == null ? 0 : bias[c]);
+            zOffset[c] = sum[c] - m * zMean[c];
+            invStd[c] = 1 / Math.sqrt(var + norm.eps());
+            double g = norm.gamma()[c] * a * invStd[c];
+            scale[c] = (float) g;
+            shift[c] = (float) (norm.beta()[c] - g * zMean[c]);
+            norm.runningMean()[c] = (1 - momentum) * norm.runningMean()[c] + momentum * mean;
+            double unbiased = m > 1 ? var * m / (m - 1) : var;
+            norm.runningVar()[c] = (1 - momentum) * norm.runningVar()[c] + momentum * unbiased;
+        }
+        k.ops().channelAffine(z, null, scale, null, shift, out, batch, o, plane());
+    }
+
+    @Override
+    public void backwardNorm(Tensor x, Tensor dout, double[] alpha, Kernels.NormState norm, Tensor dx, double[] dalpha,
+                             double[] dbias, double[] dgamma, double[] dbeta, int batch) {
+        int o = max.outChannels();
+        double m = (double) batch * plane();
+        double[] sumG = new double[o];
+        double[] sumGZ = new double[o];
+        k.ops().channelSums(dout, z, zMean, batch, o, plane(), sumG, sumGZ);
+        float[] ca = new float[o];
+        float[] cb = new float[o];
+        float[] cc = new float[o];
+        for (int c = 0; c < o; c++) {
+            double a = alpha[c];
+            double s = invStd[c];
+            double gamma = norm.gamma()[c];
+            double mean = sumG[c] / m;
+            double big = gamma * s;
+            double b = -gamma * s * s * s * a * sumGZ[c] / m;
+            dgamma[c] += a * s * sumGZ[c];
+            dbeta[c] += sumG[c];
+            dalpha[c] += big * (sumGZ[c] - mean * zOffset[c]) + b * a * zCentered[c];
+            if (dbias != null) {
+                dbias[c] += b * a * zOffset[c];
+            }
+            // α·dy = α·A·g + α²·B·z − α·A·ḡ − α²·B·μ
+            ca[c] = (float) (a * big);
+            cb[c] = (float) (a * a * b);
+            cc[c] = (float) (-a * big * mean - a * a * b * zMean[c]);
+        }
+        if (dx == null) {
+            return;
+        }
+        scaled = k.buffer(scaled, batch, outFeature);
+        k.ops().channelAffine(dout, z, ca, cb, cc, scaled, batch, o, plane());
+        if (transposed != null) {
+            transposed.run(scaled, dx);
+        } else {
+            float[] w = new float[signs.length];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) signs[i];
+            }
+            fallback.backwardData(scaled, w, dx, batch);
         }
     }
 

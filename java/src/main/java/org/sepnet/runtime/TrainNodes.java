@@ -74,7 +74,13 @@ final class TrainNodes<B> implements Layer.Visitor<TrainNode<B>> {
         List<TrainNode<B>> nodes = new ArrayList<>();
         Shape in = x;
         for (Layer l : s.layers()) {
-            nodes.add(build(l, in));
+            TrainNode<B> n = build(l, in);
+            int last = nodes.size() - 1;
+            if (last >= 0 && LayerNodes.PatternNorm.fuses(nodes.get(last), n)) {
+                nodes.set(last, new LayerNodes.PatternNorm<>(k, (Conv<B>) nodes.get(last), (Norm<B>) n));
+            } else {
+                nodes.add(n);
+            }
             in = l.outputShape(in);
         }
         return new TrainNode.Chain<>(k, x, in, nodes);

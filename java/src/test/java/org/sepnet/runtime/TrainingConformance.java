@@ -146,6 +146,39 @@ abstract class TrainingConformance {
         compare(c.name(), new Sequential("model", List.of(c.layer())), c.input(), c.batch(), backend());
     }
 
+    /**
+     * A pattern convolution followed by a batch norm (which a backend may run fused): stride 1 and 2, with and
+     * without bias; one step's gradients, then after three steps the running statistics and inference-mode logits.
+     */
+    @Test
+    void aPatternConvolutionAndItsBatchNormMatchTheReference() {
+        SplittableRandom r = new SplittableRandom(31);
+        for (int stride : new int[] {1, 2}) {
+            for (boolean bias : new boolean[] {false, true}) {
+                String name = "pattern_bn_s" + stride + (bias ? "_bias" : "");
+                float[] ones = new float[6];
+                java.util.Arrays.fill(ones, 1f);
+                Layer model = new Sequential("model", List.of(
+                        new PatternConv2d("pc", ConvSpec.same(4, 6, 3, stride, 1), Data.pattern(6, 4, 3, 3, bias, r)),
+                        new BatchNorm("bn", new BatchNormParams(Data.uniform(6, r), Data.uniform(6, r), Data.uniform(6, r), ones, 1e-5f)),
+                        Pool2d.globalAvg("gap"), new Linear("fc", Data.weights(3, 6, 1, 1, true, r))));
+                Shape input = Shape.of(4, 7, 9);
+                compare(name, model, input, 3, backend());
+                SplittableRandom d = new SplittableRandom(Seeds.of(name));
+                double[] x = images((int) (3 * input.size()), d);
+                int[] labels = {0, 2, 1};
+                TrainingGraph ref = TrainingGraph.build(model, input);
+                try (TrainingGraph nat = TrainingGraph.build(model, input, backend(), 3)) {
+                    for (int step = 0; step < 3; step++) {
+                        assertEquals(ref.step(x, labels, 3), nat.step(x, labels, 3), 1e-4, name + ": loss of step " + step);
+                    }
+                    double e = Agreement.NETWORK.error(nat.predict(x, 3), ref.predict(x, 3), null);
+                    assertTrue(e <= Agreement.NETWORK.relative(), name + ": inference logits off by " + e + " " + Seeds.replay(name));
+                }
+            }
+        }
+    }
+
     @Test
     void aNetworkWithEveryLayerKindMatchesTheReference() {
         compare("train_network_float", TrainingGraphTest.tiny(21), Shape.of(3, 6, 6), 4, backend());
