@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU check: on a Linux machine with an NVIDIA GPU (no Java or network needed when the kit
-# from benchmarks/gpu/kit.sh is present), in under 6 minutes:
+# from benchmarks/gpu/kit.sh is present); before steps 5 and 5b were added it ran in under 6 minutes:
 #   1. the machine: GPU, driver, date, commit;
 #   2. the GPU tests (JUnit tag gpu: every CUDA kernel against the reference on the edge-hitting
 #      shapes, device memory freed; the training kernels against the reference twins) and every zoo
@@ -11,7 +11,9 @@
 #      iterations), ours vs cuDNN (strict FP32 and TF32) on every ResNet-20 shape at batch 1, 32
 #      and 256, every SEP-Net shape and 5 MobileNet shapes at batch 1 and 32 (--quick: batch 1);
 #      then GpuNetworkBenchmark: SEP-Net-B/R small and ResNet-20, ours on the GPU vs the same
-#      network on cuDNN layers (strict FP32 and TF32) and ours on the CPU.
+#      network on cuDNN layers (strict FP32 and TF32) and ours on the CPU;
+#   5. the CUDA training step's time (TrainStepBenchmark) and a convolution's backward pass, ours
+#      against cuDNN's backward data + filter (GpuTrainOpBenchmark), each output checked first.
 #
 #   benchmarks/gpu/check.sh [--kit DIR] [--out DIR] [--quick] [--no-cudnn]
 #
@@ -141,6 +143,13 @@ start=$SECONDS
   -f 0 -wi 1 -w 1s -i 2 -r 2s -rf json -rff "$out/gpu-train.json" 2>&1 \
   | grep -E '^(TrainStepBenchmark|Benchmark|# Run complete)|Exception|Error|differs' | tail -20
 echo "(training steps: $((SECONDS - start)) s)"
+echo
+echo "## 5b. A convolution's backward pass: our training kernels vs cuDNN's backward data + filter (FP32, TF32), ResNet-20's training shapes (JMH, GpuTrainOpBenchmark)"
+start=$SECONDS
+"$java" -cp "$cp" org.openjdk.jmh.Main GpuTrainOpBenchmark -p runtime=cuda,cudnn_fp32,cudnn_tf32 \
+  -f 0 -wi 1 -w 200ms -i 3 -r 300ms -rf json -rff "$out/gpu-train-ops.json" 2>&1 \
+  | grep -E '^(GpuTrainOpBenchmark|Benchmark|cuDNN|# Run complete)|off by|Exception|Error' | tail -60
+echo "(backward passes: $((SECONDS - start)) s)"
 echo
 card="$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | grep -oiE 'h100|h200|[a-z][0-9]{2,4}' | head -1 | tr '[:upper:]' '[:lower:]')"
 echo "GPU check: $([[ $status -eq 0 ]] && echo PASSED || echo FAILED) (status $status); results in $out"
