@@ -5,7 +5,7 @@ import org.sepnet.tensor.Tensor;
 
 /**
  * Training-mode batch norm from per-channel sums and affine maps (see {@link TrainOps}): statistics
- * in double, the mean first and then Σ x·(x − μ), so the variance does not cancel. Backward:
+ * in double from one pass ({@link #statistics}). Backward:
  * ∂L/∂x = A·dy + B·x + C per channel, with A = γ·σ⁻¹, B = −γ·σ⁻³·Σ dy·(x − μ)/M, C = −A·Σ dy/M − B·μ
  * (M = batch × positions), the usual formula γσ⁻¹(dy − mean(dy) − x̂·mean(dy·x̂)) expanded.
  */
@@ -15,6 +15,7 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
     private final int inner;
     private final double[] mean;
     private final double[] invStd;
+    private boolean stepped;
 
     TensorNorm(TrainOps ops, int channels, int inner) {
         this.ops = ops;
@@ -29,13 +30,13 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
                              double[] runningVar, Tensor y, int batch) {
         double m = (double) batch * inner;
         double[] sum = new double[channels];
-        double[] centered = new double[channels];
-        ops.channelSums(x, null, null, batch, channels, inner, sum, null);
         float[] mu = new float[channels];
+        float[] guess = new float[channels];
         for (int c = 0; c < channels; c++) {
-            mu[c] = (float) (sum[c] / m);
+            guess[c] = (float) (stepped ? mean[c] : runningMean[c]);
         }
-        ops.channelSums(x, x, mu, batch, channels, inner, sum, centered);
+        stepped = true;
+        double[] centered = statistics(ops, x, guess, batch, channels, inner, mu, sum);
         float[] a = new float[channels];
         float[] b = new float[channels];
         for (int c = 0; c < channels; c++) {
@@ -49,6 +50,34 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
             runningVar[c] = (1 - momentum) * runningVar[c] + momentum * unbiased;
         }
         ops.channelAffine(x, null, a, null, b, y, batch, channels, inner);
+    }
+
+    /**
+     * Per channel: μ = Σx/M rounded to float (into {@code mean}), Σx (into {@code sum}) and the
+     * returned C = Σ x·(x − μ), M·σ² up to μ's rounding. One pass gives Σx and S = Σ x·(x − K) for a
+     * guess K of the mean (the last batch's, or the running mean), and C = S + (K − μ)·Σx exactly;
+     * S's float partial sums err by about 2⁻²⁴·(|μ| + σ)(|μ − K| + σ)·M, so where that factor
+     * exceeds 100·σ² (a poor guess, or σ = 0) a second pass with K = μ computes C directly.
+     */
+    static double[] statistics(TrainOps ops, Tensor x, float[] guess, int batch, int channels, long inner, float[] mean,
+                               double[] sum) {
+        double m = (double) batch * inner;
+        double[] s = new double[channels];
+        ops.channelSums(x, x, guess, batch, channels, inner, sum, s);
+        double[] centered = new double[channels];
+        boolean again = false;
+        for (int c = 0; c < channels; c++) {
+            mean[c] = (float) (sum[c] / m);
+            centered[c] = s[c] + ((double) guess[c] - mean[c]) * sum[c];
+            double var = centered[c] / m;
+            double sigma = Math.sqrt(Math.max(var, 0));
+            double factor = (Math.abs(mean[c]) + sigma) * (Math.abs(mean[c] - (double) guess[c]) + sigma);
+            again |= !(factor <= 100 * var);
+        }
+        if (again) {
+            ops.channelSums(x, x, mean, batch, channels, inner, sum, centered);
+        }
+        return centered;
     }
 
     @Override

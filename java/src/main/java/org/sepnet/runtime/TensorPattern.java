@@ -153,15 +153,16 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
         }
         double m = (double) batch * plane();
         double[] sum = new double[o];
-        zCentered = new double[o];
+        float[] guess = new float[o];
+        for (int c = 0; c < o; c++) {
+            // the last batch's mean of z, else the one the running mean implies
+            guess[c] = zMean != null ? zMean[c]
+                    : (float) (alpha[c] == 0 ? 0 : (norm.runningMean()[c] - (bias == null ? 0 : bias[c])) / alpha[c]);
+        }
         zOffset = new double[o];
         invStd = new double[o];
         zMean = new float[o];
-        k.ops().channelSums(z, null, null, batch, o, plane(), sum, null);
-        for (int c = 0; c < o; c++) {
-            zMean[c] = (float) (sum[c] / m);
-        }
-        k.ops().channelSums(z, z, zMean, batch, o, plane(), sum, zCentered);
+        zCentered = TensorNorm.statistics(k.ops(), z, guess, batch, o, plane(), zMean, sum);
         for (int c = 0; c < o; c++) {
             double a = alpha[c];
             double var = Math.max(zCentered[c] / m, 0) * a * a;

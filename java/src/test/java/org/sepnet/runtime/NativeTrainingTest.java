@@ -55,6 +55,53 @@ class NativeTrainingTest extends TrainingConformance {
         }
     }
 
+    /**
+     * Batch statistics from one pass around a guess of the mean, or two where the guess is poor: the centered sums
+     * Σ x·(x − μ) within 1e-6 of Σ |x·(x − μ)| (about 17 float roundings of the terms' size, what the two-pass sums
+     * themselves err by) of the exact ones in double, for channels far from zero, guesses good and bad (a NaN guess
+     * included), and a constant channel; a one-pass sum around a guess 1000 away would be off by about 100 times that.
+     */
+    @Test
+    void batchStatisticsDoNotDependOnTheGuess() {
+        int batch = 3;
+        int channels = 4;
+        int inner = 50;
+        float[] x = new float[batch * channels * inner];
+        java.util.SplittableRandom r = new java.util.SplittableRandom(17);
+        double[] offset = {0, 1000, -300, 7};
+        for (int i = 0; i < x.length; i++) {
+            int c = i / inner % channels;
+            x[i] = c == 3 ? 7f : (float) (offset[c] + r.nextDouble() * 2 - 1);
+        }
+        double[] exactMean = new double[channels];
+        double[] exactCentered = new double[channels];
+        double[] termSize = new double[channels];
+        for (int i = 0; i < x.length; i++) {
+            exactMean[i / inner % channels] += x[i] / (double) (batch * inner);
+        }
+        float[][] guesses = {{0, 0, 0, 0}, {0.1f, 1000.2f, -299.9f, 7}, {Float.NaN, -5e4f, 1e9f, 0}};
+        try (org.sepnet.tensor.Tensor t = backend().allocate(Shape.of(batch, channels, 1, inner))) {
+            t.copyFrom(x);
+            for (float[] guess : guesses) {
+                float[] mean = new float[channels];
+                double[] sum = new double[channels];
+                double[] centered = TensorNorm.statistics(backend().trainOps(), t, guess, batch, channels, inner, mean, sum);
+                java.util.Arrays.fill(exactCentered, 0);
+                java.util.Arrays.fill(termSize, 0);
+                for (int i = 0; i < x.length; i++) {
+                    int c = i / inner % channels;
+                    exactCentered[c] += x[i] * ((double) x[i] - mean[c]);
+                    termSize[c] += Math.abs(x[i] * ((double) x[i] - mean[c]));
+                }
+                for (int c = 0; c < channels; c++) {
+                    assertEquals((float) exactMean[c], mean[c], Math.ulp((float) exactMean[c]), "mean of channel " + c);
+                    assertEquals(exactCentered[c], centered[c], 1e-6 * termSize[c] + 1e-9,
+                            "centered sum of channel " + c + " with guess " + guess[c]);
+                }
+            }
+        }
+    }
+
     /** Misuse gets one clear line: a batch above the graph's, a closed graph, a backend without training kernels. */
     @Test
     void misuseIsRefusedClearly() {
