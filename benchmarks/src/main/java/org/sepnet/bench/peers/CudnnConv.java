@@ -1,15 +1,11 @@
 package org.sepnet.bench.peers;
 
 import static org.bytedeco.cuda.global.cudart.cudaDeviceSynchronize;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 import static org.bytedeco.cuda.global.cudnn.cudnnGetVersion;
 import static org.sepnet.bench.peers.CudnnResources.checkCuda;
 
 import org.bytedeco.cuda.cudnn.cudnnActivationStruct;
 import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
-import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.sepnet.ops.ConvDesc;
 
@@ -71,9 +67,7 @@ public final class CudnnConv implements AutoCloseable {
 
     /** Copies the input (the whole batch, NCHW) to the device. */
     public void setInput(float[] input) {
-        FloatPointer h = new FloatPointer(input);
-        checkCuda(cudaMemcpy(x, h, (long) input.length * Float.BYTES, cudaMemcpyHostToDevice), "cudaMemcpy");
-        h.close();
+        CudnnResources.copy(input, x);
     }
 
     /** Queues the forward pass (asynchronous; {@link #synchronize()} waits). */
@@ -92,12 +86,7 @@ public final class CudnnConv implements AutoCloseable {
 
     /** The output (the whole batch, NCHW). */
     public float[] output() {
-        float[] out = new float[Math.toIntExact(outputFloats)];
-        FloatPointer h = new FloatPointer(out.length);
-        checkCuda(cudaMemcpy(h, y, outputFloats * Float.BYTES, cudaMemcpyDeviceToHost), "cudaMemcpy");
-        h.get(out);
-        h.close();
-        return out;
+        return CudnnResources.download(y, outputFloats);
     }
 
     @Override

@@ -1,9 +1,6 @@
 package org.sepnet.bench.peers;
 
 import static org.bytedeco.cuda.global.cudart.cudaDeviceSynchronize;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 import static org.bytedeco.cuda.global.cudnn.*;
 import static org.sepnet.bench.peers.CudnnResources.check;
 import static org.sepnet.bench.peers.CudnnResources.checkCuda;
@@ -13,7 +10,6 @@ import org.bytedeco.cuda.cudnn.cudnnConvolutionBwdFilterAlgoPerf_t;
 import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
 import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
 import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
-import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.sepnet.ops.ConvDesc;
 
@@ -123,15 +119,9 @@ public final class CudnnConvBackward implements AutoCloseable {
 
     /** Copies the layer's input, its output gradient and its weights (OIHW) to the device. */
     public void set(float[] input, float[] outputGradient, float[] weights) {
-        copy(input, x);
-        copy(outputGradient, dy);
-        copy(weights, w);
-    }
-
-    private static void copy(float[] v, Pointer to) {
-        FloatPointer h = new FloatPointer(v);
-        checkCuda(cudaMemcpy(to, h, (long) v.length * Float.BYTES, cudaMemcpyHostToDevice), "cudaMemcpy");
-        h.close();
+        CudnnResources.copy(input, x);
+        CudnnResources.copy(outputGradient, dy);
+        CudnnResources.copy(weights, w);
     }
 
     /** Queues dx = the input gradient and dw = the filter gradient (both overwritten; asynchronous). */
@@ -147,20 +137,11 @@ public final class CudnnConvBackward implements AutoCloseable {
     }
 
     public float[] inputGradient() {
-        return download(dx, inputFloats);
+        return CudnnResources.download(dx, inputFloats);
     }
 
     public float[] weightGradient() {
-        return download(dw, weightFloats);
-    }
-
-    private static float[] download(Pointer p, long floats) {
-        float[] out = new float[Math.toIntExact(floats)];
-        FloatPointer h = new FloatPointer(out.length);
-        checkCuda(cudaMemcpy(h, p, floats * Float.BYTES, cudaMemcpyDeviceToHost), "cudaMemcpy");
-        h.get(out);
-        h.close();
-        return out;
+        return CudnnResources.download(dw, weightFloats);
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaGetErrorString;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaMemset;
 import static org.bytedeco.cuda.global.cudnn.*;
@@ -71,10 +72,25 @@ final class CudnnResources implements AutoCloseable {
     /** A device copy of {@code values}. */
     Pointer upload(float[] values) {
         Pointer p = alloc((long) values.length * Float.BYTES);
-        FloatPointer h = new FloatPointer(values);
-        checkCuda(cudaMemcpy(p, h, (long) values.length * Float.BYTES, cudaMemcpyHostToDevice), "cudaMemcpy");
-        h.close();
+        copy(values, p);
         return p;
+    }
+
+    /** Copies {@code values} to the device memory at {@code to}. */
+    static void copy(float[] values, Pointer to) {
+        FloatPointer h = new FloatPointer(values);
+        checkCuda(cudaMemcpy(to, h, (long) values.length * Float.BYTES, cudaMemcpyHostToDevice), "cudaMemcpy");
+        h.close();
+    }
+
+    /** The first {@code floats} floats at {@code from}, on the host. */
+    static float[] download(Pointer from, long floats) {
+        float[] out = new float[Math.toIntExact(floats)];
+        FloatPointer h = new FloatPointer(out.length);
+        checkCuda(cudaMemcpy(h, from, floats * Float.BYTES, cudaMemcpyDeviceToHost), "cudaMemcpy");
+        h.get(out);
+        h.close();
+        return out;
     }
 
     @Override
