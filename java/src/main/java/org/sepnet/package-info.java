@@ -9,7 +9,8 @@
  * transforms: binarize, fold batch norm, quantize) → {@link org.sepnet.models} (the model zoo) →
  * {@link org.sepnet.runtime} (a graph compiled for one backend and run) → {@link org.sepnet.io}
  * (model files: {@code .sepnet}, Caffe and ONNX import, ONNX export) → {@link org.sepnet.cli}
- * (the {@code sepnet} command).
+ * (the {@code sepnet} command). {@link org.sepnet.data} (labeled image sets: IDX files, Fashion-MNIST,
+ * normalization statistics) stands beside them on {@code tensor} alone.
  *
  * <p>{@code layers} and {@code models} never name a backend; only {@code runtime} joins a graph to
  * one.

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 class PackageLayeringTest {
     private static final Map<String, Set<String>> ALLOWED = Map.of(
             "tensor", Set.of(),
+            "data", Set.of("tensor"),
             "pattern", Set.of("tensor"),
             "ops", Set.of("tensor", "pattern"),
             "layers", Set.of("tensor", "pattern", "ops"),
