@@ -45,11 +45,16 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
             invStd[c] = 1 / Math.sqrt(var + eps);
             a[c] = (float) (gamma[c] * invStd[c]);
             b[c] = (float) (beta[c] - mean[c] * gamma[c] * invStd[c]);
-            runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean[c];
-            double unbiased = m > 1 ? var * m / (m - 1) : var;
-            runningVar[c] = (1 - momentum) * runningVar[c] + momentum * unbiased;
+            moveRunning(runningMean, runningVar, c, mean[c], var, m, momentum);
         }
         ops.channelAffine(x, null, a, null, b, y, batch, channels, inner);
+    }
+
+    /** Moves channel c's running statistics by the momentum towards the batch mean and the unbiased variance of M values. */
+    static void moveRunning(double[] runningMean, double[] runningVar, int c, double mean, double var, double m, double momentum) {
+        runningMean[c] = (1 - momentum) * runningMean[c] + momentum * mean;
+        double unbiased = m > 1 ? var * m / (m - 1) : var;
+        runningVar[c] = (1 - momentum) * runningVar[c] + momentum * unbiased;
     }
 
     /**

@@ -34,6 +34,7 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
     private final Shape outFeature;
     private Tensor z;
     private Tensor scaled;
+    private final float[] unitSigns;  // the signs as ±1 floats: the fallback's weights on α·dy
     // The fused batch norm's statistics of z from the last training pass: μ (as rounded to float), C, Z, s.
     private float[] zMean;
     private double[] zCentered;
@@ -52,6 +53,10 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
         Arrays.fill(ones, 1f);
         this.unit = k.unitPattern(max, new PatternWeights(o, cpg, kh, kw, bits, ones, null));
         this.outFeature = Shape.of(o, max.outHeight(), max.outWidth());
+        this.unitSigns = new float[signs.length];
+        for (int i = 0; i < signs.length; i++) {
+            unitSigns[i] = (float) signs[i];
+        }
         int padH = max.dilationHeight() * (kh - 1) - max.padHeight();
         int padW = max.dilationWidth() * (kw - 1) - max.padWidth();
         if (max.strideHeight() == 1 && max.strideWidth() == 1 && padH >= 0 && padW >= 0) {
@@ -172,9 +177,7 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
             double g = norm.gamma()[c] * a * invStd[c];
             scale[c] = (float) g;
             shift[c] = (float) (norm.beta()[c] - g * zMean[c]);
-            norm.runningMean()[c] = (1 - momentum) * norm.runningMean()[c] + momentum * mean;
-            double unbiased = m > 1 ? var * m / (m - 1) : var;
-            norm.runningVar()[c] = (1 - momentum) * norm.runningVar()[c] + momentum * unbiased;
+            TensorNorm.moveRunning(norm.runningMean(), norm.runningVar(), c, mean, var, m, momentum);
         }
         k.ops().channelAffine(z, null, scale, null, shift, out, batch, o, plane());
     }
@@ -216,11 +219,7 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
         if (transposed != null) {
             transposed.run(scaled, dx);
         } else {
-            float[] w = new float[signs.length];
-            for (int i = 0; i < w.length; i++) {
-                w[i] = (float) signs[i];
-            }
-            fallback.backwardData(scaled, w, dx, batch);
+            fallback.backwardData(scaled, unitSigns, dx, batch);
         }
     }
 
