@@ -25,7 +25,7 @@ class PackageLayeringTest {
             "pattern", Set.of("tensor"),
             "ops", Set.of("tensor", "pattern"),
             "layers", Set.of("tensor", "pattern", "ops"),
-            "models", Set.of("tensor", "pattern", "ops", "layers"),
+            "models", Set.of("tensor", "data", "pattern", "ops", "layers"),
             "backend", Set.of("tensor", "pattern", "ops"),
             "runtime", Set.of("tensor", "pattern", "ops", "layers", "backend"));
 

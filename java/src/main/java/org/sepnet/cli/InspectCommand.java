@@ -3,6 +3,7 @@ package org.sepnet.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.sepnet.io.ModelFile;
 import org.sepnet.io.ModelIO;
@@ -41,6 +42,13 @@ final class InspectCommand extends FileCommand {
         System.out.println("input " + m.input() + ", output " + s.output());
         System.out.printf("parameters by the paper's rule: %,d; stored numbers: %,d; weights as stored: %,d bytes; %,d multiply-accumulates per image%n",
                 s.paperParams(), s.storedParams(), s.bytes(), s.macs());
+        if (m.normalization() != null) {
+            System.out.println("preprocessing: pixel/255, then (x - mean) / std per channel, mean " + Arrays.toString(m.normalization().mean())
+                    + ", std " + Arrays.toString(m.normalization().std()));
+        }
+        if (!m.labels().isEmpty()) {
+            System.out.println("classes: " + String.join(", ", m.labels()));
+        }
         if (!noGraph) {
             System.out.println();
             Table t = new Table("layer", "type", "output", "params (paper)", "bytes");

@@ -34,7 +34,7 @@ final class Sources {
         }
         Model m = Zoo.build(arg, seed);
         if (input != null && !input.equals(m.input())) {
-            m = new Model(m.name(), m.description(), m.graph(), input);
+            m = m.withInput(input);
             m.graph().outputShape(input);
         }
         return m;

@@ -9,7 +9,9 @@ final class ModelFormat {
     private ModelFormat() {}
 
     static final byte[] MAGIC = {'S', 'E', 'P', 'N', 'E', 'T', 0, '\n'};
-    static final int VERSION = 1;
+    /** Files without an INPUT section are written as version 1, which older readers take. */
+    static final int VERSION = 2;
+    static final int FIRST_VERSION = 1;
     static final int HEADER = 16;
     static final int SECTION_HEADER = 12;
     static final int MAX_DEPTH = 200;
@@ -18,6 +20,7 @@ final class ModelFormat {
     static final int META = 1;
     static final int GRAPH = 2;
     static final int TENSOR = 3;
+    static final int INPUT = 4;
 
     // Graph node tags.
     static final int SEQUENTIAL = 1;
@@ -43,6 +46,7 @@ final class ModelFormat {
             case META -> "META";
             case GRAPH -> "GRAPH";
             case TENSOR -> "TENSOR";
+            case INPUT -> "INPUT";
             default -> "unknown";
         };
     }

@@ -98,7 +98,7 @@ public final class ModelIO {
             case ONNX -> OnnxImporter.read(file, input);
         };
         if (input != null && !input.equals(m.input())) {
-            m = new Model(m.name(), m.description(), m.graph(), input);
+            m = m.withInput(input);
         }
         try {
             m.graph().outputShape(m.input());

@@ -5,6 +5,7 @@ import static org.sepnet.io.ModelFormat.*;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.CRC32;
+import org.sepnet.data.Normalization;
 import org.sepnet.layers.BatchNorm;
 import org.sepnet.layers.Concat;
 import org.sepnet.layers.Conv2d;
@@ -59,18 +60,53 @@ final class ModelReader {
             throw meta.corrupt("input dimensions " + java.util.Arrays.toString(dims) + " overflow: " + e.getMessage());
         }
         Reader r = new Reader(p, name);
-        Bytes graph = p.section(GRAPH, 1, name);
+        Bytes graph = p.section(GRAPH, p.graphIndex(), name);
         Layer root = r.node(graph, 0);
         graph.requireEnd();
         if (r.used != p.tensorCount()) {
             throw new CorruptModelException(name + ": the graph uses " + r.used + " tensors but the file has " + p.tensorCount());
         }
+        Shape out;
         try {
-            root.outputShape(input);
+            out = root.outputShape(input);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new CorruptModelException(name + ": inconsistent model: " + e.getMessage(), e);
         }
-        return new Model(modelName, description, root, input);
+        Model m = new Model(modelName, description, root, input);
+        return p.graphIndex() == 1 ? m : input(p.section(INPUT, 1, name), m, out);
+    }
+
+    /** The INPUT section: normalization for the input's channels, a name for each output class. */
+    private static Model input(Bytes in, Model m, Shape out) throws CorruptModelException {
+        int channels = in.u8();
+        Normalization norm = null;
+        if (channels > 0) {
+            if (m.input().rank() < 2 || channels != m.input().dim(0)) {
+                throw in.corrupt("normalization for " + channels + " channels; the input " + m.input() + " has "
+                        + (m.input().rank() < 2 ? "no channel dimension" : String.valueOf(m.input().dim(0))));
+            }
+            float[] mean = in.floats(channels, "normalization mean");
+            float[] std = in.floats(channels, "normalization deviation");
+            try {
+                norm = new Normalization(mean, std);
+            } catch (IllegalArgumentException e) {
+                throw in.corrupt(e.getMessage());
+            }
+        }
+        int count = in.u32("class name count");
+        if (count != 0 && count != out.size()) {
+            throw in.corrupt(count + " class names; the model has " + out.size() + " outputs");
+        }
+        // Each name takes at least its 4-byte length: a huge count fails here, before the list grows.
+        if (count > in.remaining() / 4) {
+            throw in.corrupt("truncated: " + count + " class names need at least " + 4L * count + " bytes, " + in.remaining() + " left");
+        }
+        List<String> labels = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            labels.add(in.string("class name"));
+        }
+        in.requireEnd();
+        return m.withData(norm, labels);
     }
 
     /** The sections of a file, without decoding them (checksums are verified). */
@@ -81,6 +117,7 @@ final class ModelReader {
             int kind = p.kinds.get(i);
             String label = switch (kind) {
                 case META -> "meta";
+                case INPUT -> "input";
                 case GRAPH -> "graph";
                 default -> "tensor " + p.section(TENSOR, i, name).string("tensor name");
             };
@@ -98,8 +135,13 @@ final class ModelReader {
             return new Bytes(data, offsets.get(index), lengths.get(index), file + ": " + kindName(kind) + " section " + index);
         }
 
+        /** 1, or 2 after an INPUT section. */
+        int graphIndex() {
+            return kinds.size() > 1 && kinds.get(1) == INPUT ? 2 : 1;
+        }
+
         int tensorCount() {
-            return kinds.size() - 2;
+            return kinds.size() - graphIndex() - 1;
         }
     }
 
@@ -114,15 +156,17 @@ final class ModelReader {
         }
         Bytes h = new Bytes(data, 8, HEADER - 8, name + ": header");
         int version = h.u16();
-        if (version != VERSION) {
-            throw new CorruptModelException(name + ": format version " + version + "; this library reads version " + VERSION);
+        if (version < FIRST_VERSION || version > VERSION) {
+            throw new CorruptModelException(name + ": format version " + version + "; this library reads versions " + FIRST_VERSION
+                    + " to " + VERSION);
         }
         int flags = h.u16();
         if (flags != 0) {
             throw new CorruptModelException(name + ": header flags " + flags + "; expected 0");
         }
         int count = h.u32("section count");
-        if (count < 2 || (long) count * SECTION_HEADER > data.length - HEADER) {
+        int graphIndex = version == 1 ? 1 : 2;
+        if (count < graphIndex + 1 || (long) count * SECTION_HEADER > data.length - HEADER) {
             throw new CorruptModelException(name + ": " + count + " sections do not fit " + data.length + " bytes");
         }
         List<Integer> kinds = new ArrayList<>();
@@ -143,7 +187,7 @@ final class ModelReader {
                 throw new CorruptModelException(name + ": section " + i + " (" + kindName(kind) + ") claims " + length + " bytes, but only "
                         + Math.max(0, data.length - start) + " are left: the file is truncated");
             }
-            int expectedKind = i == 0 ? META : i == 1 ? GRAPH : TENSOR;
+            int expectedKind = i == 0 ? META : i < graphIndex ? INPUT : i == graphIndex ? GRAPH : TENSOR;
             if (kind != expectedKind) {
                 throw new CorruptModelException(name + ": section " + i + " is of kind " + kind + "; expected " + kindName(expectedKind));
             }
@@ -190,7 +234,7 @@ final class ModelReader {
                 throw g.corrupt("tensor index " + index + "; expected " + used + " (of " + parsed.tensorCount() + " tensors)");
             }
             used++;
-            return parsed.section(TENSOR, index + 2, file);
+            return parsed.section(TENSOR, index + parsed.graphIndex() + 1, file);
         }
 
         /** A float or int8 tensor; returns {int8 or null, float}. */
@@ -370,7 +414,7 @@ final class ModelReader {
             if (used >= parsed.tensorCount()) {
                 throw g.corrupt("the graph refers to more tensors than the file has (" + parsed.tensorCount() + ")");
             }
-            Bytes t = parsed.section(TENSOR, used + 2, file);
+            Bytes t = parsed.section(TENSOR, used + parsed.graphIndex() + 1, file);
             t.string("tensor name");
             return t.u8();
         }

@@ -34,6 +34,23 @@ import org.sepnet.tensor.Int8Weights;
 final class ModelWriter {
     private ModelWriter() {}
 
+    /** The INPUT section: normalization (channel count 0 when none), then the class names. */
+    private static byte[] input(Model model) {
+        Out in = new Out();
+        if (model.normalization() == null) {
+            in.u8(0);
+        } else {
+            in.u8(model.normalization().channels());
+            in.floats(model.normalization().mean());
+            in.floats(model.normalization().std());
+        }
+        in.u32(model.labels().size());
+        for (String label : model.labels()) {
+            in.string(label);
+        }
+        return in.bytes();
+    }
+
     /** The file bytes of {@code model}. */
     static byte[] encode(Model model) {
         Writer w = new Writer();
@@ -50,6 +67,11 @@ final class ModelWriter {
         List<Integer> kinds = new ArrayList<>();
         kinds.add(META);
         sections.add(meta.bytes());
+        boolean knowsData = model.normalization() != null || !model.labels().isEmpty();
+        if (knowsData) {
+            kinds.add(INPUT);
+            sections.add(input(model));
+        }
         kinds.add(GRAPH);
         sections.add(graph.bytes());
         for (byte[] t : w.tensors) {
@@ -58,7 +80,7 @@ final class ModelWriter {
         }
         Out file = new Out();
         file.raw(MAGIC);
-        file.u16(VERSION);
+        file.u16(knowsData ? VERSION : FIRST_VERSION);
         file.u16(0);
         file.u32(sections.size());
         for (int i = 0; i < sections.size(); i++) {

@@ -67,7 +67,7 @@ public final class Zoo {
         if (name.matches("resnet\\d+")) {
             Model m = CifarResNet.build(Integer.parseInt(name.substring(6)), seed, input.dim(0), classes);
             m.graph().outputShape(input);  // too small an image: the layer that cannot take it says so
-            return new Model(m.name(), m.description(), m.graph(), input);
+            return m.withInput(input);
         }
         Model m = build(name, seed);
         long own = m.graph().outputShape(m.input()).size();

@@ -162,10 +162,14 @@ class ModelFileTest {
     @Test
     void wrongMagicAndVersionAreNamed() {
         byte[] file = sample();
+        byte[] v3 = file.clone();
+        v3[8] = 3;
+        CorruptModelException e = assertThrows(CorruptModelException.class, () -> ModelFile.decode(v3, "f"));
+        assertTrue(e.getMessage().contains("format version 3; this library reads versions 1 to 2"), e.getMessage());
         byte[] v2 = file.clone();
-        v2[8] = 2;
-        CorruptModelException e = assertThrows(CorruptModelException.class, () -> ModelFile.decode(v2, "f"));
-        assertTrue(e.getMessage().contains("format version 2; this library reads version 1"), e.getMessage());
+        v2[8] = 2;  // a version-2 file must have its INPUT section second
+        e = assertThrows(CorruptModelException.class, () -> ModelFile.decode(v2, "f"));
+        assertTrue(e.getMessage().contains("section 1 is of kind 2; expected INPUT"), e.getMessage());
         byte[] magic = file.clone();
         magic[0] = 'X';
         e = assertThrows(CorruptModelException.class, () -> ModelFile.decode(magic, "f"));
