@@ -27,7 +27,8 @@ class PackageLayeringTest {
             "layers", Set.of("tensor", "pattern", "ops"),
             "models", Set.of("tensor", "data", "pattern", "ops", "layers"),
             "backend", Set.of("tensor", "pattern", "ops"),
-            "runtime", Set.of("tensor", "pattern", "ops", "layers", "backend"));
+            "runtime", Set.of("tensor", "pattern", "ops", "layers", "backend"),
+            "train", Set.of("tensor", "data", "pattern", "ops", "layers", "models", "backend", "runtime", "io"));
 
     private static final Pattern IMPORT = Pattern.compile("^import (?:static )?org\\.sepnet\\.(\\w+)", Pattern.MULTILINE);
 

@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         description = "Pattern networks (SEP-Nets): CUDA, native CPU and reference kernels.",
         subcommands = {InfoCommand.class, DemoCommand.class, SummaryCommand.class, ImportCommand.class, ExportCommand.class,
                 InspectCommand.class, BinarizeCommand.class, QuantizeCommand.class, QErrorCommand.class, RunCommand.class, ProfileCommand.class, GradcheckCommand.class,
+                TrainCommand.class, RefineCommand.class, EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

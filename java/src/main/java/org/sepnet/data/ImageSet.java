@@ -56,6 +56,30 @@ public final class ImageSet {
         return new ImageSet(x.bytes(), lb, image, classes, d[0]);
     }
 
+    /**
+     * Images from memory: one label per image (unsigned bytes, each below {@code classes}) and the
+     * images' 8-bit pixels back to back, channels first. The arrays are kept, not copied.
+     *
+     * @param image one image's shape [channels, rows, columns]
+     * @throws IllegalArgumentException when the sizes disagree or a label is out of range, naming it
+     */
+    public static ImageSet of(byte[] pixels, byte[] labels, Shape image, int classes) {
+        if (image.rank() != 3 || classes < 1 || classes > 256) {
+            throw new IllegalArgumentException("image " + image + " and " + classes + " classes; expected [C, H, W] and 1 to 256 classes");
+        }
+        int count = labels.length;
+        if (count == 0 || (long) count * image.size() != pixels.length) {
+            throw new IllegalArgumentException(pixels.length + " pixel bytes for " + count + " images of " + image + "; expected "
+                    + (long) count * image.size() + " and at least one image");
+        }
+        for (int i = 0; i < count; i++) {
+            if ((labels[i] & 0xFF) >= classes) {
+                throw new IllegalArgumentException("label " + (labels[i] & 0xFF) + " at image " + i + "; expected 0 to " + (classes - 1));
+            }
+        }
+        return new ImageSet(pixels, labels, image, classes, count);
+    }
+
     /** The number of images. */
     public int size() {
         return size;

@@ -29,19 +29,30 @@ final class SepNet {
      * @param groups group number of the blocks' 3×3 and 1×1 convolutions
      * @param last output channels of the last 1×1 convolution
      */
-    record Config(String name, int stem, int[] widths, int[] modules, int groups, int last) {}
+    record Config(String name, int stem, int[] widths, int[] modules, int groups, int last, int stemStride, int firstStride) {}
 
-    static final Config SMALL = new Config("sepnet-small", 32, new int[] {32, 64, 128, 256}, new int[] {1, 2, 6, 2}, 4, 640);
-    static final Config LARGE = new Config("sepnet-large", 32, new int[] {32, 64, 128, 256}, new int[] {1, 2, 6, 2}, 2, 768);
+    static final Config SMALL = new Config("sepnet-small", 32, new int[] {32, 64, 128, 256}, new int[] {1, 2, 6, 2}, 4, 640, 2, 2);
+    static final Config LARGE = new Config("sepnet-large", 32, new int[] {32, 64, 128, 256}, new int[] {1, 2, 6, 2}, 2, 768, 2, 2);
+    /**
+     * For small images (CIFAR's 32×32, Fashion-MNIST's 28×28), in the manner of the CIFAR ResNets:
+     * a stride-1 stem and three stages at full, half and quarter resolution.
+     */
+    static final Config CIFAR = new Config("sepnet-cifar", 32, new int[] {32, 64, 128}, new int[] {1, 2, 2}, 4, 256, 1, 1);
 
     static Model build(Config c, long seed) {
+        return c == CIFAR ? build(c, seed, 3, 10).withInput(Shape.of(3, 32, 32)) : build(c, seed, 3, 1000);
+    }
+
+    /** For images of {@code channels} channels and {@code classes} classes (any size: the pooling is global). */
+    static Model build(Config c, long seed, int channels, int classes) {
         Blocks b = new Blocks(seed);
-        List<Layer> l = new ArrayList<>(b.convBn("stem", ConvSpec.same(3, c.stem(), 3, 2, 1), false, true));
+        List<Layer> l = new ArrayList<>(b.convBn("stem", ConvSpec.same(channels, c.stem(), 3, c.stemStride(), 1), false, true));
         int in = c.stem();
         for (int s = 0; s < c.widths().length; s++) {
             int width = c.widths()[s];
             String stage = "stage" + (s + 1);
-            l.addAll(b.prbBn(stage + ".down", ConvSpec.same(in, width, 3, 2, groups(c.groups(), in, width)),
+            int stride = s == 0 ? c.firstStride() : 2;
+            l.addAll(b.prbBn(stage + ".down", ConvSpec.same(in, width, 3, stride, groups(c.groups(), in, width)),
                     groups(c.groups(), in, width), true));
             for (int m = 1; m <= c.modules()[s]; m++) {
                 l.add(module(b, stage + ".module" + m, width, c.groups()));
@@ -50,10 +61,10 @@ final class SepNet {
         }
         l.addAll(b.convBn("last", ConvSpec.pointwise(in, c.last(), 1, 1), false, true));
         l.add(Pool2d.globalAvg("pool"));
-        l.add(b.fc("fc", c.last(), 1000));
+        l.add(b.fc("fc", c.last(), classes));
         String size = c.name().substring(c.name().indexOf('-') + 1);
         return new Model(c.name(), "SEP-Net-R " + size + " (raw float; reconstructed: " + c.groups() + " groups, last conv "
-                + c.last() + " wide), 1000 classes", new Sequential(c.name(), l), Shape.of(3, 224, 224));
+                + c.last() + " wide), " + classes + " classes", new Sequential(c.name(), l), Shape.of(channels, 224, 224));
     }
 
     /** 1×1 reduce C → C/2, PRB C/2 → C/4, PRB C/4 → C/2, 1×1 recover C/2 → C, skip. */

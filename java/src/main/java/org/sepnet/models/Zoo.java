@@ -10,6 +10,7 @@ import org.sepnet.layers.Transforms;
  * <ul>
  *   <li>{@code sepnet-small}, {@code sepnet-large}: SEP-Net-R (raw float); binarize for SEP-Net-B,
  *       then quantize for SEP-Net-BQ</li>
+ *   <li>{@code sepnet-cifar}: the same blocks for small images (CIFAR-10, Fashion-MNIST)</li>
  *   <li>{@code resnet20}, {@code resnet32}, {@code resnet44}, {@code resnet56}: CIFAR-10</li>
  *   <li>{@code googlenet}, {@code mobilenet-0.5}, {@code mobilenet-0.75}, {@code mobilenet-1.0},
  *       {@code squeezenet}: ImageNet</li>
@@ -21,6 +22,7 @@ public final class Zoo {
     private static final List<Entry> ENTRIES = List.of(
             new Entry("sepnet-small", s -> SepNet.build(SepNet.SMALL, s)),
             new Entry("sepnet-large", s -> SepNet.build(SepNet.LARGE, s)),
+            new Entry("sepnet-cifar", s -> SepNet.build(SepNet.CIFAR, s)),
             new Entry("resnet20", s -> CifarResNet.build(20, s)),
             new Entry("resnet32", s -> CifarResNet.build(32, s)),
             new Entry("resnet44", s -> CifarResNet.build(44, s)),
@@ -55,8 +57,8 @@ public final class Zoo {
 
     /**
      * The model {@code name} for images of feature shape {@code input} ([C, H, W]) and
-     * {@code classes} classes. The CIFAR ResNets take any channel count, size and class count;
-     * the other networks only their own (as {@link #build(String, long)} gives them).
+     * {@code classes} classes. The CIFAR ResNets and {@code sepnet-cifar} take any channel count,
+     * size and class count; the other networks only their own (as {@link #build(String, long)} gives them).
      *
      * @throws IllegalArgumentException for an unknown name or an input the model cannot take
      */
@@ -67,6 +69,11 @@ public final class Zoo {
         if (name.matches("resnet\\d+")) {
             Model m = CifarResNet.build(Integer.parseInt(name.substring(6)), seed, input.dim(0), classes);
             m.graph().outputShape(input);  // too small an image: the layer that cannot take it says so
+            return m.withInput(input);
+        }
+        if (name.equals("sepnet-cifar")) {
+            Model m = SepNet.build(SepNet.CIFAR, seed, input.dim(0), classes);
+            m.graph().outputShape(input);
             return m.withInput(input);
         }
         Model m = build(name, seed);

@@ -15,7 +15,6 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
     private final int inner;
     private final double[] mean;
     private final double[] invStd;
-    private boolean stepped;
 
     TensorNorm(TrainOps ops, int channels, int inner) {
         this.ops = ops;
@@ -33,9 +32,9 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
         float[] mu = new float[channels];
         float[] guess = new float[channels];
         for (int c = 0; c < channels; c++) {
-            guess[c] = (float) (stepped ? mean[c] : runningMean[c]);
+            // The running mean, not the last batch's: a step must depend only on what a checkpoint holds.
+            guess[c] = (float) runningMean[c];
         }
-        stepped = true;
         double[] centered = statistics(ops, x, guess, batch, channels, inner, mu, sum);
         float[] a = new float[channels];
         float[] b = new float[channels];
@@ -60,7 +59,7 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
     /**
      * Per channel: μ = Σx/M rounded to float (into {@code mean}), Σx (into {@code sum}) and the
      * returned C = Σ x·(x − μ), M·σ² up to μ's rounding. One pass gives Σx and S = Σ x·(x − K) for a
-     * guess K of the mean (the last batch's, or the running mean), and C = S + (K − μ)·Σx exactly;
+     * guess K of the mean (the running mean), and C = S + (K − μ)·Σx exactly;
      * S's float partial sums err by about 2⁻²⁴·(|μ| + σ)(|μ − K| + σ)·M, so where that factor
      * exceeds 100·σ² (a poor guess, or σ = 0) a second pass with K = μ computes C directly.
      */

@@ -160,9 +160,8 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
         double[] sum = new double[o];
         float[] guess = new float[o];
         for (int c = 0; c < o; c++) {
-            // the last batch's mean of z, else the one the running mean implies
-            guess[c] = zMean != null ? zMean[c]
-                    : (float) (alpha[c] == 0 ? 0 : (norm.runningMean()[c] - (bias == null ? 0 : bias[c])) / alpha[c]);
+            // the mean of z the running mean implies (not the last batch's: a step depends only on what a checkpoint holds)
+            guess[c] = (float) (alpha[c] == 0 ? 0 : (norm.runningMean()[c] - (bias == null ? 0 : bias[c])) / alpha[c]);
         }
         zOffset = new double[o];
         invStd = new double[o];

@@ -217,15 +217,24 @@ public final class TrainingGraph implements AutoCloseable {
     }
 
     /**
+     * Batch norm's running mean and variance by layer name, {mean, variance}, live: a checkpoint
+     * saves and restores them in place.
+     */
+    public java.util.Map<String, double[][]> runningStatistics() {
+        return Collections.unmodifiableMap(runningStats);
+    }
+
+    /**
      * Freezes the parameters of every layer whose name matches {@code glob} ({@code *} any run of
-     * characters, {@code ?} one character); returns how many it froze.
+     * characters, {@code ?} one character), or, for a glob with a {@code /}, every parameter whose
+     * {@code layer/kind} name matches it ({@code *}{@code /alpha}: every pattern α); returns how many it froze.
      */
     public int freeze(String glob) {
         Pattern p = Pattern.compile(glob.chars().mapToObj(c -> c == '*' ? ".*" : c == '?' ? "." : Pattern.quote(String.valueOf((char) c)))
                 .reduce("", String::concat));
         int n = 0;
         for (Parameter q : parameters) {
-            if (!q.alwaysFrozen() && p.matcher(q.layer()).matches()) {
+            if (!q.alwaysFrozen() && p.matcher(glob.contains("/") ? q.name() : q.layer()).matches()) {
                 q.setTrainable(false);
                 n++;
             }

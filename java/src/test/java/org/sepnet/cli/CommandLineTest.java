@@ -172,7 +172,7 @@ class CommandLineTest {
         Files.write(junk, new byte[] {'S', 'E', 'P', 'N', 'E', 'T', 0, '\n', 9, 0, 0, 0, 2, 0, 0, 0});
         r = run("inspect", junk.toString());
         assertEquals(1, r.code());
-        assertTrue(r.err().contains("format version 9; this library reads version 1"), r.err());
+        assertTrue(r.err().contains("format version 9; this library reads versions 1 to 2"), r.err());
         r = run("import", "resnet20", "-o", dir.resolve("out.txt").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("expected a file name ending in .sepnet"), r.err());
