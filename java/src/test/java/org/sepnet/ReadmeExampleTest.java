@@ -13,6 +13,10 @@ import org.sepnet.backend.Backend;
 import org.sepnet.backend.Backends;
 import org.sepnet.backend.cpu.NativeBackend;
 import org.sepnet.backend.cpu.PatternAlgorithm;
+import org.sepnet.data.DataSet;
+import org.sepnet.data.Evaluation;
+import org.sepnet.data.FashionMnist;
+import org.sepnet.data.ImageSet;
 import org.sepnet.io.ModelIO;
 import org.sepnet.layers.Layer;
 import org.sepnet.layers.Transforms;
@@ -32,6 +36,9 @@ import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Npy;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
+import org.sepnet.train.Evaluator;
+import org.sepnet.train.TrainOptions;
+import org.sepnet.train.Trainer;
 
 /**
  * The Java examples of the README and the docs, as written there, so they keep compiling and running:
@@ -207,6 +214,37 @@ class ReadmeExampleTest {
         assertTrue(loss > 0 && Double.isFinite(loss), "loss " + loss);
         assertEquals(20, logits.length);
         assertInDocument("docs/training.md", Path.of("../docs/training.md"));
+    }
+
+    /** The Java example of docs/refine.md, as written there, on 256 Fashion-MNIST images for one epoch. */
+    @Test
+    void refineDocExampleRuns(@TempDir Path dir) throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(FashionMnist.present(FashionMnist.DEBIAN), "dataset-fashion-mnist is not installed");
+        DataSet data = DataSet.open("fashion-mnist");
+        ImageSet train = data.train().limit(256);
+        ImageSet test = data.test().limit(256);
+        int epochs = 1;
+        // --- docs/refine.md ---
+        Model m = Zoo.build("resnet20", 1, train.imageShape(), train.classes());
+        TrainOptions o = TrainOptions.training(epochs); // cosine from 0.1, batch 128, λ 5e-4, crops of 2, flips
+        Trainer t = new Trainer("train", m, data.name(), train, test, data.labels(), NativeBackend.instance(), o);
+        Trainer.Result r = t.run(dir.resolve("r20.ckpt"), null, new Trainer.Listener() {
+            @Override
+            public void epochFinished(Trainer.Epoch e, int total) {
+                System.out.println(e);
+            }
+        });
+        ModelIO.save(r.model(), dir.resolve("resnet20-fmnist.sepnet")); // with its normalization and class names
+
+        Model b = r.model().with(Transforms.binarize(r.model().graph(), Transforms.BinarizeOptions.authors()), "+binarized");
+        Trainer refine = new Trainer("refine", b, data.name(), train, test, data.labels(), NativeBackend.instance(), TrainOptions.refining(5));
+        Model refined = refine.run(null, null, new Trainer.Listener() {}).model();
+        Evaluation e = Evaluator.evaluate(refined, test, NativeBackend.instance(), 128);
+        System.out.printf("top-1 %.4f%n", e.top1());
+        // --- end ---
+        assertEquals(256, e.images());
+        assertEquals(FashionMnist.LABELS, ModelIO.load(dir.resolve("resnet20-fmnist.sepnet"), null).labels());
+        assertInDocument("docs/refine.md", Path.of("../docs/refine.md"));
     }
 
     /** The example of docs/model-file.md, as written there (paths made absolute in a temporary directory). */

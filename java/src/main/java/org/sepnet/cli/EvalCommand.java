@@ -56,8 +56,7 @@ final class EvalCommand extends FileCommand {
         if (limit != null) {
             set = set.limit(limit);
         }
-        Model m = Sources.isFile(model) ? Sources.load(model, null, 1)
-                : org.sepnet.models.Zoo.build(model, 1, set.imageShape(), set.classes());
+        Model m = Sources.forData(model, 1, set.imageShape(), set.classes());
         Evaluator.check(m, set);
         BackendOption.Choice choice = backend.choose();
         if (m.normalization() == null && !json) {

@@ -16,8 +16,12 @@ final class ModelOptions {
             + "(.sepnet, .caffemodel, .onnx).", completionCandidates = ZooNames.class)
     String model;
 
-    @Option(names = "--input", paramLabel = "CxHxW", description = "Input size, e.g. 3x224x224: needed by model files that do not fix it.")
+    @Option(names = "--input", paramLabel = "CxHxW", description = "Input size, e.g. 3x224x224 or 1x28x28: needed by model files that do not "
+            + "fix it; the CIFAR ResNets and sepnet-cifar take any channel count and size.")
     String input;
+
+    @Option(names = "--classes", paramLabel = "N", description = "Classes of a zoo model's classifier (the CIFAR ResNets and sepnet-cifar).")
+    int classes;
 
     @Option(names = "--binarize", description = "Pattern-binarize the k×k convolutions (the authors' setting for the model: "
             + "first conv kept float; CIFAR ResNets keep their projection shortcuts; GoogLeNet its first inception module; "
@@ -42,7 +46,7 @@ final class ModelOptions {
 
     /** Builds the model with the requested variants. */
     Model build() throws IOException {
-        Model m = Sources.load(model, Sources.shape(input), seed);
+        Model m = Sources.load(model, Sources.shape(input), classes, seed);
         if (binarize || binarizeAll || !kernels.isEmpty()) {
             Transforms.BinarizeOptions o = binarizeAll ? Transforms.BinarizeOptions.all()
                     : Sources.isFile(model) ? Transforms.BinarizeOptions.authors() : Zoo.authorsBinarization(model);

@@ -14,8 +14,11 @@ final class ModelSource {
     @Option(names = "--seed", defaultValue = "1", description = "Seed of a zoo model's random weights (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--classes", paramLabel = "N", description = "Classes of a zoo model's classifier (the CIFAR ResNets and sepnet-cifar).")
+    int classes;
+
     /** Loads the model; {@code input} overrides its input shape (null: its own). */
     Model load(Shape input) throws IOException {
-        return Sources.load(name, input, seed);
+        return Sources.load(name, input, classes, seed);
     }
 }

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 /** {@code sepnet run FILE --input x.npy --output y.npy}. */
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run a model on images from a float32 .npy file ([N, C, H, W], or [C, H, W] for one image) and write the "
-                + "network's raw output ([N, ...]: logits, unless the model itself ends in a softmax) as float32 .npy.")
+                + "network's raw output ([N, ...]: logits, unless the model itself ends in a softmax) as float32 .npy. A model that stores a "
+                + "normalization (written by train or refine) takes pixel/255 values and normalizes them itself.")
 final class RunCommand extends FileCommand {
     @Mixin
     ModelSource source;
@@ -33,6 +34,9 @@ final class RunCommand extends FileCommand {
 
     @Option(names = "--batch", defaultValue = "32", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
+
+    @Option(names = "--raw", description = "Give the images to the network as they are, without the normalization a trained model stores.")
+    boolean raw;
 
     @Override
     int run() throws IOException {
@@ -57,8 +61,14 @@ final class RunCommand extends FileCommand {
                         + " or " + feature);
             }
             int chunk = Math.min(batch, n);
+            boolean normalize = m.normalization() != null && !raw;
+            float[] values = n == 1 || normalize ? x.toArray() : null;
+            if (normalize) {
+                // Images given as pixel/255, prepared as the model's training images were.
+                m.normalization().apply(values, 0, n, (int) (feature.size() / m.normalization().channels()));
+            }
             try (Network net = Network.compile(m.graph(), feature, b, chunk);
-                 HostTensor images = n == 1 ? HostTensor.of(feature.withBatch(1), x.toArray()) : x;
+                 HostTensor images = values != null ? HostTensor.of(feature.withBatch(n), values) : x;
                  HostTensor y = HostTensor.allocate(net.outputShape().withBatch(chunk))) {
                 outShape = outputShape(net.outputShape(), n);
                 long[] bad = new long[1];
@@ -80,7 +90,8 @@ final class RunCommand extends FileCommand {
             }
         }
         int n = outShape.dim(0);
-        System.out.printf("ran %s on %d image%s on %s (%s); wrote %s %s%n", m.name(), n, n == 1 ? "" : "s", b.name(), why, output,
+        System.out.printf("ran %s on %d image%s on %s (%s)%s; wrote %s %s%n", m.name(), n, n == 1 ? "" : "s", b.name(), why,
+                m.normalization() == null ? "" : raw ? ", images as given (--raw)" : ", images normalized as the model stores", output,
                 outShape);
         if (nonFinite > 0) {
             System.err.printf("sepnet run: warning: %d of %d outputs are NaN or infinite (non-finite inputs or weights propagate;"

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.sepnet.io.ModelIO;
+import org.sepnet.io.Pretrained;
 import org.sepnet.models.Model;
 import org.sepnet.models.Zoo;
 import org.sepnet.tensor.Shape;
@@ -25,19 +26,57 @@ final class Sources {
      * @param input the input feature shape to use, or null for the model's own
      */
     static Model load(String arg, Shape input, long seed) throws IOException {
+        return load(arg, input, 0, seed);
+    }
+
+    /**
+     * As {@link #load(String, Shape, long)}, a zoo model built for {@code classes} classes (0: its
+     * own) and, when {@code input} has another channel count, for that many channels.
+     */
+    static Model load(String arg, Shape input, int classes, long seed) throws IOException {
+        if (classes < 0) {
+            throw new IllegalArgumentException("--classes " + classes + "; expected at least 1");
+        }
+        if (classes > 0 && (isFile(arg) || Pretrained.names().contains(arg))) {
+            throw new IllegalArgumentException("--classes applies to zoo models; " + arg + " has its own classifier");
+        }
         if (isFile(arg)) {
             return ModelIO.load(Path.of(arg), input);
         }
+        if (Pretrained.names().contains(arg)) {
+            Model m = Pretrained.load(arg);
+            if (input != null && !input.equals(m.input())) {
+                throw new IllegalArgumentException("--input " + input + ": the trained model " + arg + " takes " + m.input() + " images only");
+            }
+            return m;
+        }
         if (!Zoo.names().contains(arg)) {
             throw new IllegalArgumentException("unknown model '" + arg + "': no such file and no such zoo model; expected a .sepnet, "
-                    + ".caffemodel or .onnx file, or one of " + String.join(", ", Zoo.names()));
+                    + ".caffemodel or .onnx file, or one of " + String.join(", ", Zoo.names()) + " (random weights), or a trained model: "
+                    + String.join(", ", Pretrained.names()));
         }
         Model m = Zoo.build(arg, seed);
+        boolean otherChannels = input != null && input.rank() == 3 && input.dim(0) != m.input().dim(0);
+        if (classes > 0 || otherChannels) {
+            long own = m.graph().outputShape(m.input()).size();
+            return Zoo.build(arg, seed, input != null ? input : m.input(), classes > 0 ? classes : (int) own);
+        }
         if (input != null && !input.equals(m.input())) {
             m = m.withInput(input);
             m.graph().outputShape(input);
         }
         return m;
+    }
+
+    /**
+     * The model {@code arg} names, for images of {@code image} and {@code classes} classes: a file
+     * or a trained model as it is, a zoo model built for them (with weights from {@code seed}).
+     */
+    static Model forData(String arg, long seed, Shape image, int classes) throws IOException {
+        if (isFile(arg) || Pretrained.names().contains(arg)) {
+            return load(arg, null, seed);
+        }
+        return Zoo.build(arg, seed, image, classes);
     }
 
     /** Parses an input feature shape such as {@code 3x32x32}. */

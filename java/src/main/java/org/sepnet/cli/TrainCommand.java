@@ -2,7 +2,6 @@ package org.sepnet.cli;
 
 import java.io.IOException;
 import org.sepnet.models.Model;
-import org.sepnet.models.Zoo;
 import org.sepnet.train.Checkpoint;
 import org.sepnet.train.TrainOptions;
 import picocli.CommandLine.Command;
@@ -31,8 +30,7 @@ final class TrainCommand extends FileCommand {
         TrainOptions options = training.options(TrainOptions.training(30));
         TrainingRun.Data data = TrainingRun.Data.open(training);
         Checkpoint resume = TrainingRun.resumed("train", training, data);
-        Model m = resume != null ? null : Sources.isFile(model) ? Sources.load(model, null, training.seed())
-                : Zoo.build(model, training.seed(), data.train().imageShape(), data.train().classes());
+        Model m = resume != null ? null : Sources.forData(model, training.seed(), data.train().imageShape(), data.train().classes());
         return TrainingRun.run("train", m, training, options, data, resume, backend);
     }
 }

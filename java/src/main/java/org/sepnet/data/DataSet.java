@@ -8,7 +8,9 @@ import java.util.List;
 /**
  * A labeled image collection with a training and a test split, as the {@code --data} option names
  * it: {@code fashion-mnist} (Debian's {@code dataset-fashion-mnist} package), or a directory holding
- * Fashion-MNIST / MNIST IDX files or CIFAR-10's binary batches. Splits are read when first asked for.
+ * Fashion-MNIST / MNIST IDX files, CIFAR-10's binary batches or {@code .npy} image/label pairs
+ * ({@code train_images.npy}, {@code train_labels.npy}, {@code test_images.npy}, {@code test_labels.npy}).
+ * Splits are read when first asked for.
  */
 public final class DataSet {
     private interface Loader {
@@ -48,8 +50,14 @@ public final class DataSet {
         if (FashionMnist.present(dir)) {
             return idx(spec, dir);
         }
+        if (NpyPairs.present(dir)) {
+            int classes = NpyPairs.classes(dir);
+            List<String> labels = namesOr(dir, classes);
+            return new DataSet(spec, labels, () -> NpyPairs.read(dir, "train", labels.size()), () -> NpyPairs.read(dir, "test", labels.size()));
+        }
         throw new IOException("data " + spec + ": found neither train-images-idx3-ubyte(.gz) and its three companions (Fashion-MNIST, "
-                + "MNIST) nor data_batch_1.bin and test_batch.bin (CIFAR-10 binary)");
+                + "MNIST), nor data_batch_1.bin and test_batch.bin (CIFAR-10 binary), nor train_images.npy, train_labels.npy, "
+                + "test_images.npy and test_labels.npy");
     }
 
     private static DataSet idx(String name, Path dir) throws IOException {
@@ -65,18 +73,29 @@ public final class DataSet {
      * any other the digits.
      */
     private static List<String> idxLabels(Path dir) throws IOException {
+        if (!Files.isRegularFile(dir.resolve("labels.txt"))
+                && dir.toAbsolutePath().toString().toLowerCase(java.util.Locale.ROOT).contains("fashion")) {
+            return FashionMnist.LABELS;
+        }
+        List<String> names = namesOr(dir, FashionMnist.LABELS.size());
+        if (names.size() != FashionMnist.LABELS.size()) {
+            throw new IOException(dir.resolve("labels.txt") + ": " + names.size() + " class names; IDX label files here hold "
+                    + FashionMnist.LABELS.size() + " classes");
+        }
+        return names;
+    }
+
+    /** The class names of {@code dir/labels.txt} (one per line; at least {@code classes}), else the class numbers. */
+    private static List<String> namesOr(Path dir, int classes) throws IOException {
         Path txt = dir.resolve("labels.txt");
         if (Files.isRegularFile(txt)) {
             List<String> names = Files.readAllLines(txt).stream().map(String::strip).filter(s -> !s.isEmpty()).toList();
-            if (names.size() != FashionMnist.LABELS.size()) {
-                throw new IOException(txt + ": " + names.size() + " class names; expected " + FashionMnist.LABELS.size());
+            if (names.size() < classes || names.size() > 256) {
+                throw new IOException(txt + ": " + names.size() + " class names; expected " + classes + " to 256");
             }
             return names;
         }
-        if (dir.toAbsolutePath().toString().toLowerCase(java.util.Locale.ROOT).contains("fashion")) {
-            return FashionMnist.LABELS;
-        }
-        return java.util.stream.IntStream.range(0, 10).mapToObj(String::valueOf).toList();
+        return java.util.stream.IntStream.range(0, classes).mapToObj(String::valueOf).toList();
     }
 
     /** What {@code --data} said. */

@@ -19,6 +19,9 @@ import org.sepnet.tensor.Shape;
 public record Model(String name, String description, Layer graph, Shape input, Normalization normalization, List<String> labels) {
     public Model {
         labels = List.copyOf(labels);
+        if (!labels.isEmpty() && graph.outputShape(input).size() != labels.size()) {
+            throw new IllegalArgumentException(labels.size() + " class names for a model with " + graph.outputShape(input).size() + " outputs");
+        }
         if (normalization != null && input.rank() > 1 && normalization.channels() != input.dim(0)) {
             throw new IllegalArgumentException("normalization for " + normalization.channels() + " channels; the input " + input + " has "
                     + input.dim(0));

@@ -85,7 +85,7 @@ public final class Npy {
             throw new IOException(name + ": truncated .npy header (" + headerBytes.length + " of " + headerLength + " bytes)");
         }
         String header = new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-        Header h = parseHeader(header, name);
+        Header h = parseHeader(header, name, false);
 
         long bytes = h.shape.size() * Float.BYTES;
         if (h.shape.size() > DirectMemory.MAX_FLOATS) {
@@ -203,9 +203,90 @@ public final class Npy {
         return got.toByteArray();
     }
 
-    private record Header(Shape shape, boolean bigEndian) {}
+    private record Header(Shape shape, boolean bigEndian, String type) {}
 
-    private static Header parseHeader(String header, String name) throws IOException {
+    /** An array of any of the integer or float32 dtypes {@link #readArray} takes: {@code type} u1, i1, i2, i4, i8 or f4, data little-endian. */
+    public record Array(Shape shape, String type, byte[] data) {
+        /** Element {@code i} as a long (f4: rounded towards zero). */
+        public long get(long i) {
+            ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+            int at = (int) (i * width(type));
+            return switch (type) {
+                case "u1" -> data[at] & 0xFF;
+                case "i1" -> data[at];
+                case "i2" -> b.getShort(at);
+                case "i4" -> b.getInt(at);
+                case "i8" -> b.getLong(at);
+                default -> (long) b.getFloat(at);
+            };
+        }
+
+        /** Element {@code i} as a float. */
+        public float getFloat(long i) {
+            return type.equals("f4") ? ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).getFloat((int) (i * 4)) : get(i);
+        }
+    }
+
+    private static int width(String type) {
+        return Integer.parseInt(type.substring(1));
+    }
+
+    /**
+     * Reads an array of unsigned bytes, signed integers or float32 (labels, 8-bit images), at most
+     * 2 GiB of data; the file's size is checked against its header before anything is allocated.
+     */
+    public static Array readArray(Path file) throws IOException {
+        FileChecks.readable(file, "a .npy file");
+        long length = Files.size(file);
+        String name = file.toString();
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] pre = in.readNBytes(10);
+            if (pre.length < 10 || !startsWithMagic(pre)) {
+                throw new IOException(name + ": not a .npy file (the first bytes are not \\x93NUMPY)");
+            }
+            int major = pre[6] & 0xff;
+            if (major < 1 || major > 3) {
+                throw new IOException(name + ": .npy format version " + major + " is not supported; expected 1.0, 2.0 or 3.0");
+            }
+            long headerLength = (pre[8] & 0xff) | (pre[9] & 0xff) << 8;
+            int prefix = 10;
+            if (major > 1) {
+                byte[] more = in.readNBytes(2);
+                if (more.length < 2) {
+                    throw new IOException(name + ": truncated .npy header");
+                }
+                headerLength |= (long) (more[0] & 0xff) << 16 | (long) (more[1] & 0xff) << 24;
+                prefix = 12;
+            }
+            if (headerLength > MAX_HEADER || prefix + headerLength > length) {
+                throw new IOException(name + ": .npy header length " + headerLength + " does not fit the file's " + length + " bytes");
+            }
+            byte[] headerBytes = in.readNBytes((int) headerLength);
+            Header h = parseHeader(new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1), name, true);
+            long bytes = h.shape.size() * width(h.type);
+            if (length - prefix - headerLength != bytes) {
+                throw new IOException(name + ": the header declares shape " + h.shape + " of " + h.type + " (" + bytes
+                        + " bytes of data) but the file holds " + (length - prefix - headerLength) + " bytes after the header");
+            }
+            if (bytes > Integer.MAX_VALUE - 8) {
+                throw new IOException(name + ": " + bytes + " bytes of data; at most 2 GiB are read");
+            }
+            byte[] data = in.readNBytes((int) bytes);
+            if (h.bigEndian) {
+                int w = width(h.type);
+                for (int i = 0; i < data.length; i += w) {
+                    for (int a = i, b = i + w - 1; a < b; a++, b--) {
+                        byte t = data[a];
+                        data[a] = data[b];
+                        data[b] = t;
+                    }
+                }
+            }
+            return new Array(h.shape, h.type, data);
+        }
+    }
+
+    private static Header parseHeader(String header, String name, boolean anyType) throws IOException {
         java.util.Set<String> keys = new java.util.HashSet<>();
         Matcher k = KEY.matcher(header);
         while (k.find()) {
@@ -223,10 +304,17 @@ public final class Npy {
         }
         String descr = d.group(1);
         boolean bigEndian;
-        if (descr.equals("<f4") || (descr.equals("=f4") && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN)) {
+        String type = descr.length() == 3 ? descr.substring(1) : "";
+        boolean known = anyType ? java.util.List.of("u1", "i1", "i2", "i4", "i8", "f4").contains(type) : type.equals("f4");
+        char order = descr.isEmpty() ? '?' : descr.charAt(0);
+        boolean littleHere = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+        if (known && (order == '<' || order == '|' || (order == '=' && littleHere))) {
             bigEndian = false;
-        } else if (descr.equals(">f4")) {
+        } else if (known && (order == '>' || order == '=')) {
             bigEndian = true;
+        } else if (anyType) {
+            throw new IOException(name + ": dtype '" + descr + "'" + describe(descr)
+                    + " is not supported; expected uint8, int8, int16, int32, int64 or float32");
         } else {
             throw new IOException(name + ": dtype '" + descr + "'" + describe(descr)
                     + " is not supported; expected float32 ('<f4'): convert with array.astype(numpy.float32)");
@@ -258,7 +346,7 @@ public final class Npy {
             throw new IOException(name + ": the array has rank " + dims.size() + "; expected rank 1 to " + Shape.MAX_RANK);
         }
         try {
-            return new Header(Shape.of(dims.stream().mapToInt(Integer::intValue).toArray()), bigEndian);
+            return new Header(Shape.of(dims.stream().mapToInt(Integer::intValue).toArray()), bigEndian, type);
         } catch (ArithmeticException e) {
             throw new IOException(name + ": shape (" + s.group(1) + ") has too many elements");
         }

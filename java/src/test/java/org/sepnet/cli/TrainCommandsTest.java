@@ -98,6 +98,27 @@ class TrainCommandsTest {
         assertEquals(10, o.getAsJsonObject("per_class").size());
         assertTrue(o.get("top5").getAsDouble() >= o.get("top1").getAsDouble());
 
+        // run: pixel/255 in, normalized by the model itself; its predictions are eval's.
+        org.sepnet.data.ImageSet test = org.sepnet.data.DataSet.open(data).test();
+        float[] x = new float[test.size() * 64];
+        for (int i = 0; i < test.size(); i++) {
+            test.pixels(i, x, i * 64);
+        }
+        Path xs = dir.resolve("x.npy");
+        Path ys = dir.resolve("y.npy");
+        org.sepnet.tensor.Npy.write(xs, org.sepnet.tensor.HostTensor.of(org.sepnet.tensor.Shape.of(test.size(), 1, 8, 8), x));
+        Run run = CommandLineTest.run("run", trained, "--input", xs.toString(), "--output", ys.toString());
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("images normalized as the model stores"), run.out());
+        org.sepnet.data.Evaluation ev = new org.sepnet.data.Evaluation(10);
+        int[] labels = new int[test.size()];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = test.label(i);
+        }
+        ev.add(org.sepnet.tensor.Npy.read(ys).toArray(), labels, labels.length);
+        assertEquals(o.get("top1").getAsDouble(), ev.top1(), 1e-12, "run's predictions are eval's");
+        assertEquals(0, CommandLineTest.run("run", trained, "--raw", "--input", xs.toString(), "--output", ys.toString()).code());
+
         Run table = CommandLineTest.run("eval", trained, "--data", data, "--limit", "20");
         assertEquals(0, table.code(), table.err());
         assertTrue(table.out().contains("20 images") && table.out().contains("(rows: true class; columns: predicted class)"), table.out());
@@ -150,6 +171,33 @@ class TrainCommandsTest {
                 dir.resolve("b.sepnet").toString());
         assertEquals(2, other.code(), other.err());
         assertTrue(other.err().contains("is a checkpoint of 'train'"), other.err());
+    }
+
+    /** A separate JVM sent SIGINT (Ctrl-C) mid-run writes a checkpoint, exits, and writes no model. */
+    @Test
+    void aStopSignalWritesACheckpointToResumeFrom() throws Exception {
+        String data = idxData().toString();
+        Path out = dir.resolve("s.sepnet");
+        Path ckpt = dir.resolve("s.ckpt");
+        String jvm = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(jvm, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "train", "resnet8", "--data",
+                data, "--epochs", "500", "--batch", "16", "-o", out.toString()).redirectErrorStream(true).start();
+        StringBuilder log = new StringBuilder();
+        try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream()))) {
+            String line;
+            while ((line = lines.readLine()) != null) {
+                log.append(line).append('\n');
+                if (line.startsWith("epoch 2/500")) {
+                    new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor();
+                }
+            }
+        }
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), log.toString());
+        assertEquals(130, p.exitValue(), log.toString());
+        assertTrue(log.toString().contains("interrupted; checkpoint written to " + ckpt), log.toString());
+        assertTrue(!Files.exists(out), "no model is written by a stopped run");
+        org.sepnet.train.Checkpoint c = org.sepnet.train.Checkpoint.read(ckpt);
+        assertTrue(c.state().epoch() >= 2 && c.state().epoch() < 500, "stopped at epoch " + c.state().epoch() + " step " + c.state().step());
     }
 
     @Test

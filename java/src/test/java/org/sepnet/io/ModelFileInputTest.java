@@ -66,7 +66,18 @@ class ModelFileInputTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> m.withData(new Normalization(new float[] {0, 0, 0}, new float[] {1, 1, 1}), List.of()));
         assertTrue(e.getMessage().contains("normalization for 3 channels"), e.getMessage());
-        byte[] file = ModelFile.encode(m.withData(null, LABELS.subList(0, 9)));
+        e = assertThrows(IllegalArgumentException.class, () -> m.withData(null, LABELS.subList(0, 9)));
+        assertTrue(e.getMessage().contains("9 class names for a model with 10 outputs"), e.getMessage());
+        // A writer that got it wrong anyway: the reader refuses the file.
+        byte[] file = ModelFile.encode(m);
+        ByteBuffer b = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
+        int input = 16 + 12 + b.getInt(16 + 4) + 12;  // the INPUT payload
+        int count = input + 1 + 4 + 4;                 // after the channel count, one mean and one deviation
+        assertEquals(10, b.getInt(count));
+        b.putInt(count, 9);
+        CRC32 crc = new CRC32();
+        crc.update(file, input, b.getInt(input - 8));
+        b.putInt(input - 4, (int) crc.getValue());
         CorruptModelException c = assertThrows(CorruptModelException.class, () -> ModelFile.decode(file, "f"));
         assertTrue(c.getMessage().contains("9 class names; the model has 10 outputs"), c.getMessage());
     }
