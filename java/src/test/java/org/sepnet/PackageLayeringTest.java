@@ -28,7 +28,8 @@ class PackageLayeringTest {
             "models", Set.of("tensor", "data", "pattern", "ops", "layers"),
             "backend", Set.of("tensor", "pattern", "ops"),
             "runtime", Set.of("tensor", "pattern", "ops", "layers", "backend"),
-            "train", Set.of("tensor", "data", "pattern", "ops", "layers", "models", "backend", "runtime", "io"));
+            "train", Set.of("tensor", "data", "pattern", "ops", "layers", "models", "backend", "runtime", "io"),
+            "predict", Set.of("tensor", "data", "pattern", "ops", "layers", "models", "backend", "runtime", "io"));
 
     private static final Pattern IMPORT = Pattern.compile("^import (?:static )?org\\.sepnet\\.(\\w+)", Pattern.MULTILINE);
 
