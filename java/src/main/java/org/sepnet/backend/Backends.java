@@ -84,7 +84,7 @@ public final class Backends {
                 s = chosen;
                 if (s == null) {
                     s = decide(System.getProperty(PROPERTY));
-                    LOG.log(Level.INFO, "sepnet: backend " + s.backend().name() + " (" + s.reason() + ")");
+                    LOG.log(Level.DEBUG, "sepnet: backend " + s.backend().name() + " (" + s.reason() + ")");
                     chosen = s;
                 }
             }

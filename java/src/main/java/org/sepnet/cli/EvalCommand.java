@@ -36,7 +36,8 @@ final class EvalCommand extends FileCommand {
     @Option(names = "--batch", defaultValue = "128", paramLabel = "B", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--json", description = "One JSON object: model, data, images, top1, top5, per_class (by class name), backend.")
+    @Option(names = "--json", description = "One JSON object: model, data, images, top1, top5, per_class (by class name; null for a "
+            + "class without images), backend.")
     boolean json;
 
     @Mixin
@@ -74,11 +75,11 @@ final class EvalCommand extends FileCommand {
             out.put("top5", e.top5());
             Map<String, Double> pc = new LinkedHashMap<>();
             for (int c = 0; c < set.classes(); c++) {
-                pc.put(name(names, c), perClass[c]);
+                pc.put(name(names, c), Double.isNaN(perClass[c]) ? null : perClass[c]);  // null: no image of the class
             }
             out.put("per_class", pc);
             out.put("backend", choice.backend().name());
-            System.out.println(new GsonBuilder().serializeSpecialFloatingPointValues().create().toJson(out));
+            System.out.println(new GsonBuilder().serializeNulls().serializeSpecialFloatingPointValues().create().toJson(out));
             return 0;
         }
         System.out.printf("%s on %s (%s split, %,d images), %s backend%n", m.name(), data, split, e.images(), choice.backend().name());

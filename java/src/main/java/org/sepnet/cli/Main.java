@@ -21,9 +21,14 @@ public final class Main implements Runnable {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
         }
-        // The commands print the backend choice themselves; the library's INFO log would repeat it.
-        if (!Boolean.getBoolean("sepnet.verbose")) {
-            LIBRARY_LOG.setLevel(java.util.logging.Level.WARNING);
+        // The library logs the backend choice and unclosed resources at DEBUG (java.util.logging FINE),
+        // which the default console handler leaves out; -Dsepnet.verbose=true shows them.
+        if (Boolean.getBoolean("sepnet.verbose")) {
+            java.util.logging.ConsoleHandler h = new java.util.logging.ConsoleHandler();
+            h.setLevel(java.util.logging.Level.FINE);
+            LIBRARY_LOG.setLevel(java.util.logging.Level.FINE);
+            LIBRARY_LOG.addHandler(h);
+            LIBRARY_LOG.setUseParentHandlers(false);
         }
         int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
         System.exit(code);
