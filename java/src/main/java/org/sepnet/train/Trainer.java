@@ -79,6 +79,13 @@ public final class Trainer {
             throw new IllegalArgumentException("model " + model.name() + " has " + classes + " outputs; the data has " + train.classes()
                     + " classes");
         }
+        if (test != null && (!test.imageShape().equals(train.imageShape()) || test.classes() != train.classes())) {
+            throw new IllegalArgumentException("the test images are " + test.imageShape() + " in " + test.classes() + " classes; the training "
+                    + "images " + train.imageShape() + " in " + train.classes());
+        }
+        if (!labels.isEmpty() && labels.size() != classes) {
+            throw new IllegalArgumentException(labels.size() + " class names for " + classes + " classes");
+        }
         this.kind = kind;
         this.start = model;
         this.data = data;

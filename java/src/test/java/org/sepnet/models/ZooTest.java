@@ -64,6 +64,12 @@ class ZooTest {
         assertEquals(1_311_280, rSmall);
         assertEquals(1_103_920, bSmall);
         assertEquals(1_731_504, rLarge);
+        // The small-image SEP-Net (ours, docs/models.md), and the same for Fashion-MNIST's one channel.
+        assertEquals(135_472, paper(Zoo.build("sepnet-cifar", 1)));
+        assertEquals(91_952, binarized("sepnet-cifar", Zoo.authorsBinarization("sepnet-cifar")));
+        Model gray = Zoo.build("sepnet-cifar", 1, org.sepnet.tensor.Shape.of(1, 28, 28), 10);
+        assertEquals(135_472 - 2 * 9 * 32, paper(gray));
+        assertEquals(org.sepnet.tensor.Shape.of(10), gray.graph().outputShape(gray.input()));
     }
 
     @Test
