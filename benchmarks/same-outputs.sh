@@ -25,12 +25,15 @@ done
 
 cache="${TMPDIR:-/tmp}/sepnet-same-outputs"
 base="$cache/$ref"
-if [[ ! -f "$base/java/target/sepnet-cli.jar" ]]; then
+# The command line is its own module since the library/CLI split; older revisions built it in java/.
+cli_jar() { if [[ -d "$1/cli" ]]; then echo "$1/cli/target/sepnet-cli.jar"; else echo "$1/java/target/sepnet-cli.jar"; fi; }
+if [[ ! -f "$base/cli/target/sepnet-cli.jar" && ! -f "$base/java/target/sepnet-cli.jar" ]]; then
   echo "same-outputs.sh: building $ref in $base ..." >&2
   mkdir -p "$cache"
   git -C "$root" worktree remove --force "$base" 2>/dev/null || rm -rf "$base"
   git -C "$root" worktree add --detach "$base" "$ref" >/dev/null
-  (cd "$base" && mvn -B -q -DskipTests -pl java -am package >"$cache/$ref.log" 2>&1) \
+  module=java; [[ -d "$base/cli" ]] && module=cli
+  (cd "$base" && mvn -B -q -DskipTests -pl "$module" -am package >"$cache/$ref.log" 2>&1) \
     || { echo "same-outputs.sh: building $ref failed; see $cache/$ref.log" >&2; exit 1; }
 fi
 "$root/sepnet" info >/dev/null  # builds the working tree when stale
@@ -38,8 +41,8 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 opts=(-Dsepnet.threads=2)
-old() { java "${opts[@]}" -jar "$base/java/target/sepnet-cli.jar" "$@"; }
-new() { java "${opts[@]}" -jar "$root/java/target/sepnet-cli.jar" "$@"; }
+old() { java "${opts[@]}" -jar "$(cli_jar "$base")" "$@"; }
+new() { java "${opts[@]}" -jar "$(cli_jar "$root")" "$@"; }
 
 # Seeded images as float32 .npy, without numpy.
 images() {  # images FILE N C H W SEED
