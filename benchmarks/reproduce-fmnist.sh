@@ -33,7 +33,7 @@ for v in "" -bip -bip-g -b -g -bq; do
   f="$base$v.sepnet"
   $sepnet eval "$f" "${data[@]}" --json > "$base$v.eval.json"
   $sepnet summary "$f" --json > "$base$v.summary.json"
-  top1=$(sed -E 's/.*"top1":([0-9.]+).*/\1/' "$base$v.eval.json")
+  top1=$(sed -E 's/.*"top1": ?([0-9.]+).*/\1/' "$base$v.eval.json")
   params=$(sed -E 's/.*"params_paper": ([0-9]+).*/\1/' "$base$v.summary.json")
   bytes=$(stat -c %s "$f")
   printf '%-28s %8s %10s %12s\n' "$(basename "$f")" "$top1" "$params" "$bytes"

@@ -1,6 +1,5 @@
 package org.sepnet.cli;
 
-import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -79,7 +78,7 @@ final class EvalCommand extends FileCommand {
             }
             out.put("per_class", pc);
             out.put("backend", choice.backend().name());
-            System.out.println(new GsonBuilder().serializeNulls().serializeSpecialFloatingPointValues().create().toJson(out));
+            System.out.println(Json.of(out));
             return 0;
         }
         System.out.printf("%s on %s (%s split, %,d images), %s backend%n", m.name(), data, split, e.images(), choice.backend().name());

@@ -1,6 +1,5 @@
 package org.sepnet.cli;
 
-import com.google.gson.GsonBuilder;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -124,7 +123,7 @@ final class GradcheckCommand extends FileCommand {
                 rows.add(row);
             }
             out.put("checks", rows);
-            System.out.println(new GsonBuilder().serializeSpecialFloatingPointValues().create().toJson(out));
+            System.out.println(Json.of(out));
         } else {
             System.out.printf("%s on %s: batch %d%s; the reference's gradients against central differences on %d coordinates per"
                     + " array%n%n", m.name(), backend, batch, b.name().equals(ReferenceBackend.NAME) ? ""

@@ -94,16 +94,24 @@ final class QErrorCommand extends FileCommand {
         }
         List<QuantizationError.Row> rows = q.rows();
         if (json) {
-            StringBuilder sb = new StringBuilder();
-            sb.append(String.format("{\"model\": \"%s\", \"alpha\": \"%s\", \"already_binarized\": %d, \"kernels\": [", m.name(), a, alreadyBinarized[0]));
-            for (int i = 0; i < rows.size(); i++) {
-                QuantizationError.Row r = rows.get(i);
-                sb.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT,
-                        "{\"kernel\": \"%s\", \"filters\": %d, \"weights\": %d, \"mean_filter_error\": %.6g, \"mean_kernel_error\": %.6g, "
-                                + "\"mse\": %.6g, \"relative\": %.6g}",
-                        r.kernel(), r.filters(), r.weights(), r.meanFilterError(), r.meanKernelError(), r.meanSquaredError(), r.relativeError()));
+            java.util.Map<String, Object> o = new java.util.LinkedHashMap<>();
+            o.put("model", m.name());
+            o.put("alpha", a.toString());
+            o.put("already_binarized", alreadyBinarized[0]);
+            List<java.util.Map<String, Object>> kernels = new java.util.ArrayList<>();
+            for (QuantizationError.Row r : rows) {
+                java.util.Map<String, Object> k = new java.util.LinkedHashMap<>();
+                k.put("kernel", r.kernel());
+                k.put("filters", r.filters());
+                k.put("weights", r.weights());
+                k.put("mean_filter_error", r.meanFilterError());
+                k.put("mean_kernel_error", r.meanKernelError());
+                k.put("mse", r.meanSquaredError());
+                k.put("relative", r.relativeError());
+                kernels.add(k);
             }
-            System.out.println(sb.append("]}"));
+            o.put("kernels", kernels);
+            System.out.println(Json.of(o));
             return 0;
         }
         System.out.println(m.name() + ": quantization error of pattern binarization (α " + a + ")");

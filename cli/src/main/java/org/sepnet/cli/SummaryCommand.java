@@ -25,9 +25,15 @@ final class SummaryCommand extends FileCommand {
         Summary s = Summary.of(m.graph(), m.input());
         long fileBytes = org.sepnet.io.ModelFile.encode(m).length;
         if (json) {
-            System.out.printf("{\"model\": \"%s\", \"input\": \"%s\", \"params_paper\": %d, \"params_stored\": %d, \"bytes\": %d, "
-                            + "\"file_bytes\": %d, \"macs\": %d}%n", m.name(), m.input().toDimsString(), s.paperParams(), s.storedParams(), s.bytes(),
-                    fileBytes, s.macs());
+            java.util.Map<String, Object> o = new java.util.LinkedHashMap<>();
+            o.put("model", m.name());
+            o.put("input", m.input().toDimsString());
+            o.put("params_paper", s.paperParams());
+            o.put("params_stored", s.storedParams());
+            o.put("bytes", s.bytes());
+            o.put("file_bytes", fileBytes);
+            o.put("macs", s.macs());
+            System.out.println(Json.of(o));
             return 0;
         }
         System.out.println(m.name() + ": " + m.description());
