@@ -1,5 +1,7 @@
 package org.sepnet.cli;
 
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,8 +32,43 @@ public final class Main implements Runnable {
             LIBRARY_LOG.addHandler(h);
             LIBRARY_LOG.setUseParentHandlers(false);
         }
-        int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+        int code = commandLine().execute(args);
         System.exit(code);
+    }
+
+    /** The command line, with the model names listed under every command that takes a model. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        List<String> footer = new ArrayList<>();
+        footer.add("");
+        footer.add("Zoo models (seeded random weights):");
+        footer.addAll(lines(org.sepnet.models.Zoo.names()));
+        footer.add("Trained models in the jar:");
+        footer.addAll(lines(org.sepnet.io.Pretrained.names()));
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            boolean takesModel = sub.getCommandSpec().positionalParameters().stream()
+                    .anyMatch(p -> p.paramLabel().equals("MODEL") || p.paramLabel().equals("IN"));
+            if (takesModel) {
+                sub.getCommandSpec().usageMessage().footer(footer.toArray(String[]::new));
+            }
+        }
+        return cl;
+    }
+
+    /** Names joined by ", " in lines of at most 76 characters, each name whole. */
+    private static List<String> lines(List<String> names) {
+        List<String> out = new ArrayList<>();
+        StringBuilder line = new StringBuilder("  ");
+        for (int i = 0; i < names.size(); i++) {
+            String item = names.get(i) + (i + 1 < names.size() ? "," : "");
+            if (line.length() > 2 && line.length() + 1 + item.length() > 78) {
+                out.add(line.toString());
+                line = new StringBuilder("  ");
+            }
+            line.append(line.length() > 2 ? " " : "").append(item);
+        }
+        out.add(line.toString());
+        return out;
     }
 
     @Override

@@ -12,7 +12,7 @@ import picocli.CommandLine.Parameters;
 
 /** The model arguments shared by commands: a zoo name and the binarize/quantize variants. */
 final class ModelOptions {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A zoo model (${COMPLETION-CANDIDATES}) or a model file "
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A zoo model or trained model (listed below) or a model file "
             + "(.sepnet, .caffemodel, .onnx).", completionCandidates = ZooNames.class)
     String model;
 

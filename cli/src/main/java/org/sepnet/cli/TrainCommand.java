@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
                 + "the training set's normalization and class names.",
             "Defaults: cosine from lr 0.1 over 30 epochs, batch 128, weight decay 5e-4."})
 final class TrainCommand extends FileCommand {
-    @Parameters(index = "0", paramLabel = "MODEL", description = "A zoo model (resnet20, resnet56, sepnet-mini, ...) or a model file.")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "A zoo model (listed below: the CIFAR ResNets and sepnet-cifar are built for the data's image size and "
+            + "classes), a trained model, or a model file.")
     String model;
 
     @Mixin
