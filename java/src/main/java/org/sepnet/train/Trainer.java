@@ -120,6 +120,20 @@ public final class Trainer {
         }
     }
 
+    /** The first trainable parameter holding a value that is not finite, or null. */
+    private static String nonFinite(TrainingGraph g) {
+        for (org.sepnet.runtime.Parameter p : g.parameters()) {
+            if (p.trainable()) {
+                for (double v : p.value()) {
+                    if (!Double.isFinite(v)) {
+                        return p.name();
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
     private Result runEpochs(Path checkpoint, Checkpoint resume, Listener listener) throws IOException {
         Model model = resume != null ? resume.model() : start;
         Normalization norm = model.normalization() != null ? model.normalization() : train.statistics();
@@ -172,6 +186,12 @@ public final class Trainer {
                         }
                         rate = rates.rate(epoch, s, steps);
                         sgd.step(rate);
+                        String blown = nonFinite(g);
+                        if (blown != null) {
+                            throw new DivergedException(blown + " became infinite or NaN at epoch " + (epoch + 1) + ", step " + (s + 1)
+                                    + " (learning rate " + rate + "); try a lower --lr"
+                                    + (checkpoint == null ? "" : "; the last good checkpoint, " + checkpoint + ", is kept"));
+                        }
                         lossSum += loss * b.count();
                         double[] logits = g.lastLogits();
                         for (int i = 0; i < logits.length; i++) {
