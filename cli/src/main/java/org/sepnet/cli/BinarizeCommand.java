@@ -11,7 +11,6 @@ import org.sepnet.layers.Layer;
 import org.sepnet.layers.Summary;
 import org.sepnet.layers.Transforms;
 import org.sepnet.models.Model;
-import org.sepnet.pattern.Alpha;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,27 +26,13 @@ final class BinarizeCommand extends FileCommand {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.sepnet", description = "The file to write.")
     String out;
 
-    @Option(names = "--alpha", defaultValue = "per-filter", paramLabel = "per-filter|global:X",
-            description = "α of the binarized filters: the mean |w| of each filter, or one value X for all (default: ${DEFAULT-VALUE}).")
-    String alpha;
-
-    @Option(names = "--keep-first", description = "Keep the first k×k convolution float.")
-    boolean keepFirst;
-
-    @Option(names = "--keep-shortcuts", description = "Keep convolutions in residual shortcuts (projections) float.")
-    boolean keepShortcuts;
-
-    @Option(names = "--keep", split = ",", paramLabel = "NAME", description = "Keep these layers (and layers inside them) float.")
-    List<String> keep = new ArrayList<>();
-
-    @Option(names = "--kernels", split = ",", paramLabel = "K", description = "Only binarize kernels of these sizes, e.g. 3 or 3,5.")
-    List<Integer> kernels = new ArrayList<>();
+    @Mixin
+    BinarizeFlags flags;
 
     @Override
     int run() throws IOException {
         Path target = Sources.output(out, ".sepnet");
-        Transforms.BinarizeOptions o = new Transforms.BinarizeOptions(Alpha.parse(alpha), keepFirst, keepShortcuts,
-                java.util.Set.copyOf(keep), java.util.Set.copyOf(kernels));
+        Transforms.BinarizeOptions o = flags.options();
         Model m = source.load(null);
         Model b = m.with(Transforms.binarize(m.graph(), o), "+binarized");
         List<String> kept = new ArrayList<>();
@@ -58,7 +43,7 @@ final class BinarizeCommand extends FileCommand {
         ModelIO.save(b, target);
         Summary before = Summary.of(m.graph(), m.input());
         Summary after = Summary.of(b.graph(), b.input());
-        System.out.printf("binarized %d k×k layers of %s (α %s); kept float: %s%n", binarized, m.name(), Alpha.parse(alpha),
+        System.out.printf("binarized %d k×k layers of %s (α %s); kept float: %s%n", binarized, m.name(), o.alpha(),
                 kept.isEmpty() ? "none" : String.join(", ", kept));
         System.out.printf("  parameters (paper's rule) %,d -> %,d; weights %,d -> %,d bytes; wrote %s (%,d bytes)%n", before.paperParams(),
                 after.paperParams(), before.bytes(), after.bytes(), out, Files.size(target));

@@ -23,7 +23,7 @@ final class EvalCommand extends FileCommand {
     String model;
 
     @Option(names = "--data", required = true, paramLabel = "D",
-            description = "fashion-mnist (Debian's dataset-fashion-mnist package), or a directory of IDX files or CIFAR-10 binary batches.")
+            description = "fashion-mnist (Debian's dataset-fashion-mnist package), or a directory of IDX files, CIFAR-10 binary batches or .npy image/label pairs.")
     String data;
 
     @Option(names = "--split", defaultValue = "test", paramLabel = "test|train", description = "Which split (default: ${DEFAULT-VALUE}).")

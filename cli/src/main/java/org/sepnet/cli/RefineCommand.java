@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.sepnet.layers.Transforms;
 import org.sepnet.models.Model;
-import org.sepnet.pattern.Alpha;
 import org.sepnet.train.Checkpoint;
 import org.sepnet.train.TrainOptions;
 import picocli.CommandLine.Command;
@@ -23,21 +22,11 @@ final class RefineCommand extends FileCommand {
     @Parameters(index = "0", paramLabel = "IN", description = "The trained float network (.sepnet from 'train', or any model file).")
     String in;
 
-    @Option(names = "--alpha", defaultValue = "per-filter", paramLabel = "per-filter|global:X",
-            description = "α of the binarized filters: the mean |w| of each filter, or one value X for all (default: ${DEFAULT-VALUE}).")
-    String alpha;
-
     @Option(names = "--freeze-alpha", description = "Keep every α as binarized (the authors' refine); by default each α learns.")
     boolean freezeAlpha;
 
-    @Option(names = "--keep-first", description = "Keep the first k×k convolution float.")
-    boolean keepFirst;
-
-    @Option(names = "--keep-shortcuts", description = "Keep convolutions in residual shortcuts (projections) float.")
-    boolean keepShortcuts;
-
-    @Option(names = "--keep", split = ",", paramLabel = "NAME", description = "Keep these layers (and layers inside them) float.")
-    List<String> keep = new ArrayList<>();
+    @Mixin
+    BinarizeFlags flags;
 
     @Mixin
     TrainingOptions training;
@@ -62,11 +51,10 @@ final class RefineCommand extends FileCommand {
                 m = trained;
                 System.out.println(trained.name() + " already has pattern layers: fine-tuning it as it is");
             } else {
-                Transforms.BinarizeOptions o = new Transforms.BinarizeOptions(Alpha.parse(alpha), keepFirst, keepShortcuts,
-                        java.util.Set.copyOf(keep), java.util.Set.of());
+                Transforms.BinarizeOptions o = flags.options();
                 m = trained.with(Transforms.binarize(trained.graph(), o), "+binarized");
                 System.out.printf("binarized %d k×k layers of %s (α %s)%n", Transforms.floatKernels(trained.graph()).size()
-                        - Transforms.floatKernels(m.graph()).size(), trained.name(), Alpha.parse(alpha));
+                        - Transforms.floatKernels(m.graph()).size(), trained.name(), o.alpha());
             }
         }
         return TrainingRun.run("refine", m, training, options, data, resume, backend);

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** The options {@code train} and {@code refine} share; unset ones take the command's defaults. */
 final class TrainingOptions {
     @Option(names = "--data", required = true, paramLabel = "D",
-            description = "fashion-mnist (Debian's dataset-fashion-mnist package), or a directory of IDX files or CIFAR-10 binary batches.")
+            description = "fashion-mnist (Debian's dataset-fashion-mnist package), or a directory of IDX files, CIFAR-10 binary batches or .npy image/label pairs.")
     String data;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.sepnet", description = "The trained model to write.")
