@@ -120,6 +120,11 @@ public final class Trainer {
         }
     }
 
+    private static DivergedException diverged(String what, int epoch, int step, double rate, Path checkpoint) {
+        return new DivergedException(what + " at epoch " + (epoch + 1) + ", step " + (step + 1) + " (learning rate " + rate
+                + "); try a lower --lr" + (checkpoint == null ? "" : "; the last good checkpoint, " + checkpoint + ", is kept"));
+    }
+
     /** The first trainable parameter holding a value that is not finite, or null. */
     private static String nonFinite(TrainingGraph g) {
         for (org.sepnet.runtime.Parameter p : g.parameters()) {
@@ -179,18 +184,14 @@ public final class Trainer {
                             x[i] = images[i];
                         }
                         double loss = g.step(x, b.labels(), b.count());
-                        if (!Double.isFinite(loss)) {
-                            throw new DivergedException("the loss became " + loss + " at epoch " + (epoch + 1) + ", step " + (s + 1)
-                                    + " (learning rate " + rates.rate(epoch, s, steps) + "); try a lower --lr"
-                                    + (checkpoint == null ? "" : "; the last good checkpoint, " + checkpoint + ", is kept"));
-                        }
                         rate = rates.rate(epoch, s, steps);
+                        if (!Double.isFinite(loss)) {
+                            throw diverged("the loss became " + loss, epoch, s, rate, checkpoint);
+                        }
                         sgd.step(rate);
                         String blown = nonFinite(g);
                         if (blown != null) {
-                            throw new DivergedException(blown + " became infinite or NaN at epoch " + (epoch + 1) + ", step " + (s + 1)
-                                    + " (learning rate " + rate + "); try a lower --lr"
-                                    + (checkpoint == null ? "" : "; the last good checkpoint, " + checkpoint + ", is kept"));
+                            throw diverged(blown + " became infinite or NaN", epoch, s, rate, checkpoint);
                         }
                         lossSum += loss * b.count();
                         double[] logits = g.lastLogits();
