@@ -13,6 +13,8 @@ import org.sepnet.models.Model;
  */
 public final class Pretrained {
     private static final List<String> NAMES = List.of("resnet20-fmnist-bq");
+    private static final List<String> DESCRIPTIONS = List.of("ResNet-20 trained on Fashion-MNIST, pattern-binarized (first convolution "
+            + "and shortcuts float), refined with the signs frozen, int8 (docs/refine.md)");
 
     private Pretrained() {}
 
@@ -36,7 +38,8 @@ public final class Pretrained {
             if (in == null) {
                 throw new IOException("the library jar lacks " + resource + ": rebuild it");
             }
-            return ModelFile.decode(in.readAllBytes(), name);
+            Model m = ModelFile.decode(in.readAllBytes(), name);
+            return new Model(name, DESCRIPTIONS.get(NAMES.indexOf(name)), m.graph(), m.input(), m.normalization(), m.labels());
         }
     }
 }
