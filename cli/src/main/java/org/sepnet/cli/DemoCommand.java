@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run SEP-Net-B small (pattern-binarized SEP-Net, random weights) on every available backend at batch 1 "
-                + "and 32, check each against the reference backend, and print latency and images/s.")
+                + "and 32, check each against the reference backend, and print latency and images/s; then classify Fashion-MNIST's "
+                + "test images with the shipped resnet20-fmnist-bq on every backend (when the dataset-fashion-mnist package is installed).")
 final class DemoCommand implements Callable<Integer> {
     /** Largest |logit − reference logit| allowed, relative to the largest |reference logit|. */
     static final double TOLERANCE = 1e-3;
@@ -48,6 +49,9 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--backend", split = ",", description = "Only these backends (default: every available one).")
     List<String> only;
+
+    @Option(names = "--no-data", description = "Leave out the shipped Fashion-MNIST model on real test images.")
+    boolean noData;
 
     @Override
     public Integer call() {
@@ -152,6 +156,15 @@ final class DemoCommand implements Callable<Integer> {
                 TOLERANCE, scale);
         System.out.println("Timings: wall-clock medians in this process (" + seconds + " s budget each; the reference ran once); "
                 + "benchmarks/ has the JMH suite.");
+        if (!noData) {
+            System.out.println();
+            try {
+                allPassed &= FashionDemo.run(only);
+            } catch (java.io.IOException e) {
+                System.err.println("sepnet demo: " + e.getMessage());
+                return 1;
+            }
+        }
         return allPassed ? 0 : 1;
     }
 

@@ -34,7 +34,7 @@ class CommandLineTest {
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = new CommandLine(new Main()).execute(args);
+            int code = Main.commandLine().execute(args);
             return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(oldOut);
@@ -71,6 +71,32 @@ class CommandLineTest {
         assertEquals(0, r.code(), r.out() + r.err());
         assertTrue(r.out().contains("resnet20+binarized") && r.out().contains("55,376 parameters"), r.out());
         assertTrue(r.out().contains("reference") && r.out().contains(" ok"), r.out());
+        assertTrue(r.out().contains("resnet20-fmnist-bq (shipped in the jar)"), r.out());
+        if (org.sepnet.data.FashionMnist.present(org.sepnet.data.FashionMnist.DEBIAN)) {
+            // The shipped model on the 10,000 test images: at least 0.90 on every backend that ran them all.
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^(native|cuda) +10,000 +([0-9.]+)").matcher(r.out());
+            int rows = 0;
+            while (m.find()) {
+                assertTrue(Double.parseDouble(m.group(2)) >= 0.90, m.group() + "\n" + r.out());
+                rows++;
+            }
+            assertTrue(rows >= 1 || !org.sepnet.backend.cpu.NativeBackend.instance().availability().available(), r.out());
+        } else {
+            assertTrue(r.out().contains("apt-get install dataset-fashion-mnist"), r.out());
+        }
+    }
+
+    /** Help lists every model name whole (never "mobilenet-0." on one line and "5" on the next). */
+    @Test
+    void helpListsModelNamesWhole() {
+        for (String command : new String[] {"summary", "eval", "train", "binarize"}) {
+            Run r = run(command, "--help");
+            assertEquals(0, r.code(), r.err());
+            for (String name : java.util.List.of("mobilenet-0.5", "sepnet-cifar", "resnet20-fmnist-bq")) {
+                assertTrue(r.out().lines().anyMatch(l -> l.contains(name)), command + " help lacks " + name + ":\n" + r.out());
+            }
+            assertTrue(r.out().lines().noneMatch(l -> l.endsWith("mobilenet-0.") || l.endsWith("-")), r.out());
+        }
     }
 
     @Test
