@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.sepnet.backend.Backend;
@@ -36,6 +37,8 @@ import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Npy;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
+import org.sepnet.predict.Classifications;
+import org.sepnet.predict.Predictor;
 import org.sepnet.train.Evaluator;
 import org.sepnet.train.TrainOptions;
 import org.sepnet.train.Trainer;
@@ -216,6 +219,35 @@ class ReadmeExampleTest {
         assertInDocument("docs/training.md", Path.of("../docs/training.md"));
     }
 
+    /** The Predictor example of the README, on Fashion-MNIST's first test image (an ankle boot) written as a PNG. */
+    @Test
+    void readmePredictorExampleRuns(@TempDir Path dir) throws IOException {
+        java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(28, 28, java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+        boolean data = FashionMnist.present(FashionMnist.DEBIAN);
+        if (data) {
+            float[] px = new float[28 * 28];
+            FashionMnist.test(FashionMnist.DEBIAN).pixels(0, px, 0);
+            for (int i = 0; i < px.length; i++) {
+                image.getRaster().setSample(i % 28, i / 28, 0, Math.round(px[i] * 255));
+            }
+        }
+        javax.imageio.ImageIO.write(image, "png", dir.resolve("boot.png").toFile());
+        java.io.File png = dir.resolve("boot.png").toFile();
+        String label;
+        // --- README predictor ---
+        try (Predictor p = Predictor.builder().model("resnet20-fmnist-bq").build()) {
+            Classifications c = p.predict(ImageIO.read(png)); // (test)
+            label = c.best().label(); // (test)
+            System.out.println(c.best().label() + " " + c.best().probability());
+            System.out.println(c.topK(3));
+        }
+        // --- end ---
+        if (data) {
+            assertEquals("Ankle boot", label);
+        }
+        assertInDocument("README predictor", Path.of("../README.md"));
+    }
+
     /** The Java example of docs/refine.md, as written there, on 256 Fashion-MNIST images for one epoch. */
     @Test
     void refineDocExampleRuns(@TempDir Path dir) throws IOException {
@@ -227,7 +259,7 @@ class ReadmeExampleTest {
         // --- docs/refine.md ---
         Model m = Zoo.build("resnet20", 1, train.imageShape(), train.classes());
         TrainOptions o = TrainOptions.training(epochs); // cosine from 0.1, batch 128, λ 5e-4, crops of 2, flips
-        Trainer t = new Trainer("train", m, data.name(), train, test, data.labels(), NativeBackend.instance(), o);
+        Trainer t = new Trainer("train", m, data.name(), train, test, data.labels(), Backends.best(), o);
         Trainer.Result r = t.run(dir.resolve("r20.ckpt"), null, new Trainer.Listener() {
             @Override
             public void epochFinished(Trainer.Epoch e, int total) {
@@ -237,9 +269,9 @@ class ReadmeExampleTest {
         ModelIO.save(r.model(), dir.resolve("resnet20-fmnist.sepnet")); // with its normalization and class names
 
         Model b = r.model().with(Transforms.binarize(r.model().graph(), Transforms.BinarizeOptions.authors()), "+binarized");
-        Trainer refine = new Trainer("refine", b, data.name(), train, test, data.labels(), NativeBackend.instance(), TrainOptions.refining(5));
+        Trainer refine = new Trainer("refine", b, data.name(), train, test, data.labels(), Backends.best(), TrainOptions.refining(5));
         Model refined = refine.run(null, null, new Trainer.Listener() {}).model();
-        Evaluation e = Evaluator.evaluate(refined, test, NativeBackend.instance(), 128);
+        Evaluation e = Evaluator.evaluate(refined, test, Backends.best(), 128);
         System.out.printf("top-1 %.4f%n", e.top1());
         // --- end ---
         assertEquals(256, e.images());
