@@ -81,8 +81,21 @@ public final class Predictor implements AutoCloseable {
         private int maxBatch = 32;
         private int concurrency = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         private boolean raw;
+        private org.sepnet.data.Normalization normalization;
 
         private Builder() {}
+
+        /** A layer graph taking images of {@code input} ([C, H, W]); it knows no normalization or class names. */
+        public Builder model(Layer graph, Shape input) {
+            this.model = new Model(graph.name(), "a layer graph", graph, input);
+            return this;
+        }
+
+        /** Normalize images with these statistics instead of the ones the model stores (or has none of). */
+        public Builder normalization(org.sepnet.data.Normalization n) {
+            this.normalization = n;
+            return this;
+        }
 
         /** A model file: {@code .sepnet}, {@code .onnx} or {@code .caffemodel}. */
         public Builder model(Path modelFile) {
@@ -157,6 +170,9 @@ public final class Predictor implements AutoCloseable {
             if (m.input().rank() != 3) {
                 throw new IllegalArgumentException("model " + m.name() + " takes " + m.input() + "; a predictor classifies [C, H, W] images");
             }
+            if (normalization != null) {
+                m = m.withData(normalization, m.labels());
+            }
             Backend b;
             boolean owns = false;
             if (threads > 0 && (backend.equals("auto") || backend.equals(NativeBackend.NAME))
@@ -198,6 +214,15 @@ public final class Predictor implements AutoCloseable {
             out.add(new Classifications(java.util.Arrays.copyOfRange(logits, n * classes, (n + 1) * classes), model.labels()));
         }
         return out;
+    }
+
+    /** A batch [n, C, H, W] of values in [0, 1] (a host tensor; the caller keeps and closes it). */
+    public List<Classifications> predict(HostTensor images) {
+        Shape s = images.shape();
+        if (s.rank() != 4 || s.dim(1) != model.input().dim(0) || s.dim(2) != model.input().dim(1) || s.dim(3) != model.input().dim(2)) {
+            throw new IllegalArgumentException("images " + s + "; expected [n, " + model.input().toString().substring(1));
+        }
+        return predict(images.toArray(), s.dim(0));
     }
 
     public Classifications predict(BufferedImage image) {

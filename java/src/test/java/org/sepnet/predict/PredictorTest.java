@@ -87,6 +87,15 @@ class PredictorTest {
                 raw = r.logits(java.util.Arrays.copyOf(x, 64), 1);
             }
             assertTrue(raw[0] != got[0] || raw[1] != got[1], "raw() skips the normalization");
+            // The same model as a layer graph with the normalization given explicitly, and a host tensor in.
+            try (Predictor g = Predictor.builder().model(m.graph(), IMAGE).normalization(m.normalization()).build();
+                 HostTensor batch = HostTensor.of(IMAGE.withBatch(5), x)) {
+                List<Classifications> fromTensor = g.predict(batch);
+                for (int n = 0; n < 5; n++) {
+                    assertArrayEquals(cs.get(n).logits(), fromTensor.get(n).logits(), "image " + n);
+                    assertEquals(String.valueOf(cs.get(n).best().index()), fromTensor.get(n).best().label(), "no class names: indices");
+                }
+            }
         }
     }
 
