@@ -34,27 +34,16 @@ class TrainCommandsTest {
     @TempDir
     Path dir;
 
-    /** IDX files of {@code n} 8×8 images per split: noise plus a bright square whose place gives the class (0 to 2). */
+    /** IDX files of {@link org.sepnet.testing.Data#squares} images: 160 for training, 70 for testing. */
     private Path idxData() throws IOException {
         Path d = dir.resolve("squares");
         Files.createDirectories(d);
         SplittableRandom r = new SplittableRandom(7);
         for (String split : new String[] {"train", "t10k"}) {
             int n = split.equals("train") ? 160 : 70;
-            byte[] pixels = new byte[n * 64];
-            byte[] labels = new byte[n];
-            for (int i = 0; i < n; i++) {
-                int c = r.nextInt(3);
-                labels[i] = (byte) c;
-                for (int j = 0; j < 64; j++) {
-                    pixels[i * 64 + j] = (byte) r.nextInt(60);
-                }
-                for (int y = 2 * c + 1; y < 2 * c + 4; y++) {
-                    for (int x = 2 * c + 1; x < 2 * c + 4; x++) {
-                        pixels[i * 64 + y * 8 + x] = (byte) 230;
-                    }
-                }
-            }
+            org.sepnet.testing.Data.Squares sq = org.sepnet.testing.Data.squares(n, r);
+            byte[] pixels = sq.pixels();
+            byte[] labels = sq.labels();
             write(d.resolve(split + "-images-idx3-ubyte.gz"), ByteBuffer.allocate(16).putInt(0x803).putInt(n).putInt(8).putInt(8).array(),
                     pixels);
             write(d.resolve(split + "-labels-idx1-ubyte.gz"), ByteBuffer.allocate(8).putInt(0x801).putInt(n).array(), labels);

@@ -31,25 +31,10 @@ import org.sepnet.testing.Seeds;
 class TrainerTest {
     static final Shape IMAGE = Shape.of(1, 8, 8);
 
-    /** {@code n} images: noise, plus a bright 3×3 square at the top left, centre or bottom right by class. */
+    /** {@code n} images of {@link org.sepnet.testing.Data#squares}. */
     static ImageSet squares(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        byte[] pixels = new byte[n * 64];
-        byte[] labels = new byte[n];
-        for (int i = 0; i < n; i++) {
-            int c = r.nextInt(3);
-            labels[i] = (byte) c;
-            for (int j = 0; j < 64; j++) {
-                pixels[i * 64 + j] = (byte) r.nextInt(80);
-            }
-            int at = c * 2 + 1;
-            for (int y = at; y < at + 3; y++) {
-                for (int x = at; x < at + 3; x++) {
-                    pixels[i * 64 + y * 8 + x] = (byte) (180 + r.nextInt(76));
-                }
-            }
-        }
-        return ImageSet.of(pixels, labels, IMAGE, 3);
+        org.sepnet.testing.Data.Squares d = org.sepnet.testing.Data.squares(n, new SplittableRandom(seed));
+        return ImageSet.of(d.pixels(), d.labels(), IMAGE, 3);
     }
 
     static Model tiny() {
