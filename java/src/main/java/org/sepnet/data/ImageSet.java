@@ -108,6 +108,13 @@ public final class ImageSet {
         }
     }
 
+    /** Image {@code i}'s 8-bit pixels (channels, rows, columns), a copy. */
+    public byte[] bytes(int i) {
+        int n = (int) image.size();
+        long base = (long) check(i) * n;
+        return java.util.Arrays.copyOfRange(pixels, (int) base, (int) base + n);
+    }
+
     /** The first {@code n} images (all of them when n is larger), sharing this set's memory. */
     public ImageSet limit(int n) {
         if (n < 1) {

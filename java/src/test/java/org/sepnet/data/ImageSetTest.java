@@ -42,6 +42,8 @@ class ImageSetTest {
             assertEquals(((12 + j) * 11 & 0xFF) / 255f, v[1 + j], "pixel " + j);
         }
         assertEquals(1, s.label(3));
+        assertArrayEquals(java.util.Arrays.copyOfRange(px, 12, 18), s.bytes(2));
+        assertThrows(IndexOutOfBoundsException.class, () -> s.limit(2).bytes(2));
         assertEquals(2, s.limit(2).size());
         assertEquals(2, s.limit(2).label(0));
         assertThrows(IndexOutOfBoundsException.class, () -> s.limit(2).label(2));
