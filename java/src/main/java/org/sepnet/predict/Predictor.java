@@ -53,9 +53,12 @@ public final class Predictor implements AutoCloseable {
     private final List<Network> all = new ArrayList<>();
     private final int concurrency;
     private final int classes;
+    /** Threads of each caller's own native pool, or 0 when every network runs on {@link #backend}. */
+    private final int threadsPerCaller;
+    private final List<NativeBackend> callerPools = new ArrayList<>();
     private volatile boolean closed;
 
-    private Predictor(Model model, Backend backend, boolean ownsBackend, int maxBatch, int concurrency, boolean raw) {
+    private Predictor(Model model, Backend backend, boolean ownsBackend, int maxBatch, int concurrency, boolean raw, int threadsPerCaller) {
         this.model = model;
         this.graph = withoutFinalSoftmax(model.graph());
         this.backend = backend;
@@ -65,6 +68,7 @@ public final class Predictor implements AutoCloseable {
         this.concurrency = concurrency;
         this.idle = new ArrayBlockingQueue<>(concurrency);
         this.classes = (int) graph.outputShape(model.input()).size();
+        this.threadsPerCaller = threadsPerCaller;
     }
 
     public static Builder builder() {
@@ -78,6 +82,7 @@ public final class Predictor implements AutoCloseable {
         private String name;
         private String backend = "auto";
         private int threads;
+        private int threadsPerCaller;
         private int maxBatch = 32;
         private int concurrency = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
         private boolean raw;
@@ -129,6 +134,19 @@ public final class Predictor implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Native backend: each concurrent caller's network gets a pool of its own with {@code n} threads, so
+         * callers compute side by side (with {@link #threads} they share one pool and take turns on its loops).
+         * Up to {@link #concurrency} × n threads in all.
+         */
+        public Builder threadsPerCaller(int n) {
+            if (n < 1 || n > NativeBackend.MAX_THREADS) {
+                throw new IllegalArgumentException("threadsPerCaller " + n + "; expected 1 to " + NativeBackend.MAX_THREADS);
+            }
+            this.threadsPerCaller = n;
+            return this;
+        }
+
         /** Images per forward pass (default 32): larger lists are classified in batches of this size. */
         public Builder maxBatch(int n) {
             if (n < 1 || n > 4096) {
@@ -173,9 +191,21 @@ public final class Predictor implements AutoCloseable {
             if (normalization != null) {
                 m = m.withData(normalization, m.labels());
             }
+            if (threadsPerCaller > 0 && threads > 0) {
+                throw new IllegalArgumentException("threads(" + threads + ") and threadsPerCaller(" + threadsPerCaller + ") both given; "
+                        + "expected one: a shared pool or one pool per caller");
+            }
             Backend b;
             boolean owns = false;
-            if (threads > 0 && (backend.equals("auto") || backend.equals(NativeBackend.NAME))
+            if (threadsPerCaller > 0) {
+                b = backend.equals("auto") ? Backends.best() : Backends.byName(backend);
+                if (!b.name().equals(NativeBackend.NAME)) {
+                    throw new IllegalArgumentException("threadsPerCaller is for the native backend; this predictor runs on " + b.name());
+                }
+                if (!b.availability().available()) {
+                    throw new IllegalStateException("backend " + b.name() + " is unavailable: " + b.availability().detail());
+                }
+            } else if (threads > 0 && (backend.equals("auto") || backend.equals(NativeBackend.NAME))
                     && (backend.equals(NativeBackend.NAME) || Backends.best().name().equals(NativeBackend.NAME))) {
                 b = NativeBackend.create(threads, "auto", PatternAlgorithm.AUTO);
                 owns = true;
@@ -187,7 +217,7 @@ public final class Predictor implements AutoCloseable {
                     throw new IllegalStateException("backend " + b.name() + " is unavailable: " + b.availability().detail());
                 }
             }
-            return new Predictor(m, b, owns, maxBatch, concurrency, raw);
+            return new Predictor(m, b, owns, maxBatch, concurrency, raw, threadsPerCaller);
         }
     }
 
@@ -199,6 +229,18 @@ public final class Predictor implements AutoCloseable {
     /** The backend it computes on. */
     public String backend() {
         return backend.name();
+    }
+
+    /** The backend in words: its name, kernels and threads, e.g. {@code native: C++ kernels, avx512, 4 threads, ...}. */
+    public String backendDetail() {
+        if (threadsPerCaller == 0) {
+            return backend.name() + ": " + backend.availability().detail();
+        }
+        synchronized (all) {
+            String pool = callerPools.isEmpty() ? threadsPerCaller + " thread" + (threadsPerCaller == 1 ? "" : "s")
+                    : callerPools.get(0).availability().detail();
+            return backend.name() + ": " + pool + "; a pool like it per caller, at most " + concurrency + " callers";
+        }
     }
 
     /** One image: [C, H, W] values in [0, 1]. */
@@ -305,7 +347,13 @@ public final class Predictor implements AutoCloseable {
         }
         synchronized (all) {
             if (all.size() < concurrency) {
-                Network created = Network.compile(graph, model.input(), backend, maxBatch);
+                Backend on = backend;
+                if (threadsPerCaller > 0) {
+                    NativeBackend pool = NativeBackend.create(threadsPerCaller, "auto", PatternAlgorithm.AUTO);
+                    callerPools.add(pool);
+                    on = pool;
+                }
+                Network created = Network.compile(graph, model.input(), on, maxBatch);
                 all.add(created);
                 return created;
             }
@@ -330,6 +378,10 @@ public final class Predictor implements AutoCloseable {
                 n.close();
             }
             all.clear();
+            for (NativeBackend pool : callerPools) {
+                pool.close();
+            }
+            callerPools.clear();
         }
         if (ownsBackend) {
             ((NativeBackend) backend).close();

@@ -154,6 +154,45 @@ class PredictorTest {
     }
 
     @Test
+    void callersWithPoolsOfTheirOwnGetTheSharedPoolsAnswers() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(org.sepnet.backend.cpu.NativeBackend.instance().availability().available(),
+                "the native backend is not built here");
+        Model m = model();
+        int callers = 4;
+        try (Predictor shared = Predictor.builder().model(m).backend("native").threads(2).build();
+             Predictor own = Predictor.builder().model(m).backend("native").threadsPerCaller(1).concurrency(callers).build()) {
+            ExecutorService pool = Executors.newFixedThreadPool(callers);
+            try {
+                List<Future<Boolean>> results = new ArrayList<>();
+                for (int i = 0; i < callers; i++) {
+                    float[] x = images(5, 300 + i);
+                    float[] want = shared.logits(x, 5);  // native kernels give the same bits for any thread count
+                    results.add(pool.submit(() -> {
+                        for (int rep = 0; rep < 10; rep++) {
+                            if (!java.util.Arrays.equals(want, own.logits(x, 5))) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    }));
+                }
+                for (int i = 0; i < callers; i++) {
+                    assertTrue(results.get(i).get(), "caller " + i);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertTrue(own.backendDetail().matches("native: C\\+\\+ kernels, .*1 thread,.*a pool like it per caller, at most 4 callers"),
+                    own.backendDetail());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Predictor.builder().model(m).threads(2).threadsPerCaller(1).build());
+        assertTrue(e.getMessage().contains("threads(2) and threadsPerCaller(1) both given"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Predictor.builder().model(m).backend("reference").threadsPerCaller(1).build());
+        assertTrue(e.getMessage().contains("threadsPerCaller is for the native backend; this predictor runs on reference"), e.getMessage());
+    }
+
+    @Test
     void misuseIsNamed() throws Exception {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Predictor.builder().build());
         assertTrue(e.getMessage().contains("no model"), e.getMessage());

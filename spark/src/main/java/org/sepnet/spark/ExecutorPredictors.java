@@ -60,9 +60,9 @@ final class ExecutorPredictors {
             return entry.predictor;
         }
 
-        /** The backend and why, e.g. {@code native (no GPU assigned by Spark; C++ kernels, avx512, 2 threads)}. */
+        /** The backend in words and why, e.g. {@code native: C++ kernels, avx512, 2 threads, ... (no GPU assigned by Spark)}. */
         String ranOn() {
-            return entry.predictor.backend() + " (" + entry.why + ")";
+            return entry.predictor.backendDetail() + " (" + entry.why + ")";
         }
 
         @Override
@@ -108,11 +108,16 @@ final class ExecutorPredictors {
         BUILDS.incrementAndGet();
         int cores = executorCores(conf);
         int slots = Math.max(1, cores / Math.max(1, conf.getInt("spark.task.cpus", 1)));
+        int threads = Math.min(NativeBackend.MAX_THREADS, s.threads() > 0 ? s.threads() : cores);
         try {
             Predictor.Builder b = Predictor.builder().model(ModelFile.decode(bytes, modelName)).backend(backend).maxBatch(s.batch())
                     .concurrency(slots);
-            if (backend.equals(NativeBackend.NAME)) {
-                b.threads(Math.min(NativeBackend.MAX_THREADS, s.threads() > 0 ? s.threads() : cores));
+            if (backend.equals(NativeBackend.NAME) && slots > 1) {
+                // Tasks running at once each get a pool of their share of the threads: one shared pool would
+                // make them take turns on its loops.
+                b.threadsPerCaller(Math.max(1, threads / slots));
+            } else if (backend.equals(NativeBackend.NAME)) {
+                b.threads(threads);
             }
             return b.build();
         } catch (IOException e) {
@@ -133,7 +138,7 @@ final class ExecutorPredictors {
             if (gpuNote == null) {
                 Availability a = CudaBackend.instance().availability();
                 if (a.available()) {
-                    return new Choice(CudaBackend.NAME, "GPU " + gpus.get(0) + " assigned by Spark; " + a.detail());
+                    return new Choice(CudaBackend.NAME, "GPU " + gpus.get(0) + " assigned by Spark");
                 }
                 gpuNote = "GPU " + gpus.get(0) + " assigned by Spark but CUDA is unavailable: " + a.detail();
             }
@@ -141,8 +146,7 @@ final class ExecutorPredictors {
         if (requested.equals("auto")) {
             String why = gpuNote != null ? gpuNote : "no GPU assigned by Spark";
             Availability n = NativeBackend.instance().availability();
-            return n.available() ? new Choice(NativeBackend.NAME, why + "; " + n.detail())
-                    : new Choice("reference", why + "; native unavailable: " + n.detail());
+            return n.available() ? new Choice(NativeBackend.NAME, why) : new Choice("reference", why + "; native unavailable: " + n.detail());
         }
         Backends.byName(requested);  // an unknown name fails here, naming the known ones
         return new Choice(requested, gpuNote != null ? gpuNote : "asked for " + requested);

@@ -151,11 +151,11 @@ public final class Predict {
             json.put("batch", o.batch());
             json.put("master", o.master());
             if (o.repeat() > 1) {
-                json.put("runs_images_per_s", Arrays.stream(rates).map(Math::round).toArray());
+                json.put("runs_images_per_s", Arrays.stream(rates).mapToLong(Math::round).toArray());
             }
             if (o.compare()) {
                 json.put("plain_images_per_s", Math.round(median(plain)));
-                json.put("plain_runs_images_per_s", Arrays.stream(plain).map(Math::round).toArray());
+                json.put("plain_runs_images_per_s", Arrays.stream(plain).mapToLong(Math::round).toArray());
                 json.put("spark_overhead", Math.round((1 - median(rates) / median(plain)) * 10000) / 10000.0);
             }
             out.println(new GsonBuilder().create().toJson(json));

@@ -92,7 +92,9 @@ class SepnetClassifierTest {
         assertEquals(0, m.badRows());
         assertEquals(List.of("native"), m.backends());
         assertEquals(3, m.tasks().size(), "one line per task: " + m.tasks());
-        assertTrue(m.tasks().get(0).contains("no GPU assigned by Spark"), m.tasks().get(0));
+        // local[2]: two task slots, each with a one-thread pool of its own.
+        assertTrue(m.tasks().get(0).matches(".* on native: C\\+\\+ kernels, .*1 thread,.*a pool like it per caller, at most 2 callers "
+                + "\\(no GPU assigned by Spark\\)"), m.tasks().get(0));
     }
 
     @Test
