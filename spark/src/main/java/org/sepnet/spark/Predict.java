@@ -81,7 +81,9 @@ public final class Predict {
             if (positional.size() != 1 || !o.containsKey("--data")) {
                 throw new IllegalArgumentException("expected one MODEL and --data; " + USAGE);
             }
-            return new Options(positional.get(0), o.get("--data"), o.getOrDefault("--master", "local[*]"), o.get("--out"),
+            // Without --master: the one spark-submit gives (the spark.master property), else every local core.
+            String master = o.getOrDefault("--master", System.getProperty("spark.master", "local[*]"));
+            return new Options(positional.get(0), o.get("--data"), master, o.get("--out"),
                     o.getOrDefault("--split", "test"), o.containsKey("--limit") ? positive(o, "--limit") : null,
                     o.containsKey("--batch") ? positive(o, "--batch") : 64, o.containsKey("--partitions") ? positive(o, "--partitions") : 0,
                     o.getOrDefault("--backend", "auto"), o.containsKey("--threads") ? positive(o, "--threads") : 0,
