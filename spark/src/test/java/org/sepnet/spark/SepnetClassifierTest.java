@@ -138,6 +138,74 @@ class SepnetClassifierTest {
     }
 
     @Test
+    void sparksImageAndBinaryFileSourcesReadPngsThatClassifyAsThePixels(@TempDir Path dir) throws Exception {
+        int n = 12;
+        for (int i = 0; i < n; i++) {
+            Files.write(dir.resolve(i + ".png"), LocalSpark.png(images.bytes(i), 0, 28, 28));
+        }
+        Files.write(dir.resolve("broken.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 0, 0, 0});
+        Dataset<Row> files = spark.read().format("image").option("dropInvalid", "true").load(dir.toString());
+        Dataset<Row> raw = spark.read().format("binaryFile").load(dir.toString());
+        SepnetClassifier fromImages = new SepnetClassifier().setModel(MODEL);
+        SepnetClassifier fromBytes = new SepnetClassifier().setModel(MODEL).setInputCol("content");
+        int checked = 0;
+        for (Row r : fromImages.transform(files).collectAsList()) {
+            String origin = r.getStruct(0).getString(0);
+            int i = Integer.parseInt(origin.substring(origin.lastIndexOf('/') + 1, origin.length() - 4));
+            assertEquals(expected(i).best().index(), r.getDouble(r.fieldIndex("prediction")), origin);
+            checked++;
+        }
+        assertEquals(n, checked);
+        for (Row r : fromBytes.transform(raw).collectAsList()) {
+            String path = r.getString(0);
+            if (path.endsWith("broken.png")) {
+                assertNull(r.getAs("prediction"));
+                continue;
+            }
+            int i = Integer.parseInt(path.substring(path.lastIndexOf('/') + 1, path.length() - 4));
+            assertEquals(expected(i).best().index(), r.getDouble(r.fieldIndex("prediction")), path);
+        }
+        assertEquals(n, fromBytes.lastRun().images());
+        assertEquals(1, fromBytes.lastRun().badRows());
+    }
+
+    /** A three-channel model in memory: BGR image structs must reach it as red, green, blue planes. */
+    @Test
+    void colorImagesReachAColorModelAsRgb() throws Exception {
+        org.sepnet.models.Model m = org.sepnet.models.Zoo.build("resnet8", 5, Shape.of(3, 8, 8), 4);
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(Seeds.of("color"));
+        List<Row> rows = new ArrayList<>();
+        List<float[]> planes = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            byte[] bgr = new byte[8 * 8 * 3];
+            float[] rgb = new float[3 * 64];
+            for (int p = 0; p < 64; p++) {
+                int r = rnd.nextInt(256), g = rnd.nextInt(256), b = rnd.nextInt(256);
+                bgr[3 * p] = (byte) b;
+                bgr[3 * p + 1] = (byte) g;
+                bgr[3 * p + 2] = (byte) r;
+                rgb[p] = r / 255f;
+                rgb[64 + p] = g / 255f;
+                rgb[128 + p] = b / 255f;
+            }
+            planes.add(rgb);
+            rows.add(org.apache.spark.sql.RowFactory.create(i, org.apache.spark.sql.RowFactory.create("c" + i, 8, 8, 3, 16, bgr)));
+        }
+        Dataset<Row> df = spark.createDataFrame(rows, new org.apache.spark.sql.types.StructType().add("i", "int")
+                .add("image", org.apache.spark.ml.image.ImageSchema.columnSchema()));
+        SepnetClassifier c = new SepnetClassifier().setModel(m).setLogitsCol("logits");
+        try (Predictor p = Predictor.builder().model(m).backend("native").build()) {
+            for (Row r : c.transform(df).collectAsList()) {
+                float[] want = p.logits(planes.get(r.getInt(0)), 1);
+                double[] got = ((Vector) r.getAs("logits")).toArray();
+                for (int k = 0; k < want.length; k++) {
+                    assertEquals(want[k], got[k], 0.0, "image " + r.getInt(0) + " logit " + k + " " + Seeds.replay("color"));
+                }
+            }
+        }
+    }
+
+    @Test
     void badRowsGetNullsAndAreCountedUnlessFailFast() throws Exception {
         byte[] good = images.bytes(0);
         List<Row> rows = new ArrayList<>();
