@@ -68,6 +68,9 @@ final class RowDecoder {
         int n = img.getInt(fields.channels());
         int mode = img.getInt(fields.mode());
         byte[] data = img.isNullAt(fields.data()) ? null : img.getAs(fields.data());
+        if (mode < 0 || n < 1) {  // ImageSchema's row for a file it could not decode (kept unless dropInvalid)
+            throw new BadRow("an image Spark could not decode (mode " + mode + ", " + n + " channels)");
+        }
         int expectedMode = n == 1 ? CV_8UC1 : n == 3 ? CV_8UC3 : n == 4 ? CV_8UC4 : -1;
         if (mode != expectedMode) {
             throw new BadRow("image mode " + mode + " with " + n + " channels; expected 8-bit images of 1, 3 or 4 channels (modes 0, 16, 24)");

@@ -167,6 +167,10 @@ class SepnetClassifierTest {
         }
         assertEquals(n, fromBytes.lastRun().images());
         assertEquals(1, fromBytes.lastRun().badRows());
+        // Without dropInvalid, Spark keeps the broken file as an image of mode -1: a bad row.
+        SepnetClassifier keepInvalid = new SepnetClassifier().setModel(MODEL).setFailFast(true);
+        Exception e = assertThrows(Exception.class, () -> keepInvalid.transform(spark.read().format("image").load(dir.toString())).count());
+        assertTrue(messages(e).contains("an image Spark could not decode (mode -1, -1 channels) (fail-fast is on)"), messages(e));
     }
 
     /** A three-channel model in memory: BGR image structs must reach it as red, green, blue planes. */
