@@ -56,7 +56,7 @@ final class ShippedModel {
             return of(Pretrained.load(pathOrName));
         }
         URI uri = new org.apache.hadoop.fs.Path(pathOrName).toUri();
-        if (uri.getScheme() == null || uri.getScheme().equals("file")) {
+        if (uri.getScheme() == null) {
             Path local = Path.of(uri.getPath());
             if (!Files.exists(local)) {
                 throw new FileNotFoundException("model " + pathOrName + ": no such file; expected a .sepnet, .onnx or .caffemodel file, "
@@ -66,6 +66,9 @@ final class ShippedModel {
         }
         org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(uri);
         FileSystem fs = p.getFileSystem(hadoop);
+        if (!fs.exists(p)) {
+            throw new FileNotFoundException("model " + pathOrName + ": no such file");
+        }
         long length = fs.getFileStatus(p).getLen();
         if (length > MAX_BYTES) {
             throw new IOException("model " + pathOrName + " is " + length + " bytes; expected at most " + MAX_BYTES);

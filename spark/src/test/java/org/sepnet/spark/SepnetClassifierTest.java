@@ -273,6 +273,22 @@ class SepnetClassifierTest {
         assertEquals(before, stage.copy(new org.apache.spark.ml.param.ParamMap()).transform(df).select("cls").collectAsList());
     }
 
+    /** A URI goes through Hadoop's file system (here file:, as hdfs: or s3a: would); an ONNX file is converted on the driver. */
+    @Test
+    void modelsComeFromHadoopUrisAndOnnxFiles(@TempDir Path dir) throws Exception {
+        Path sepnet = dir.resolve("m.sepnet");
+        Path onnx = dir.resolve("m.onnx");
+        ModelIO.save(Pretrained.load(MODEL), sepnet);
+        ModelIO.save(Pretrained.load(MODEL), onnx);
+        Dataset<Row> df = ImageFrames.of(spark, images.limit(40), "u", 2);
+        List<Row> want = new SepnetClassifier().setModel(MODEL).transform(df).select("prediction").collectAsList();
+        assertEquals(want, new SepnetClassifier().setModel(sepnet.toUri().toString()).transform(df).select("prediction").collectAsList());
+        SepnetClassifier fromOnnx = new SepnetClassifier().setModel(onnx.toUri().toString());
+        assertEquals(40, fromOnnx.transform(df).filter("prediction is not null").count());
+        assertMessage(java.io.UncheckedIOException.class, "model file:/no/such.sepnet: no such file",
+                () -> new SepnetClassifier().setModel("file:/no/such.sepnet").transform(df));
+    }
+
     @Test
     void onePredictorServesEveryTaskAndTransformOfAModel() {
         ExecutorPredictors.closeIdle();
