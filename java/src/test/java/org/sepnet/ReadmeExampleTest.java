@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +36,7 @@ import org.sepnet.tensor.HostTensor;
 import org.sepnet.tensor.Npy;
 import org.sepnet.tensor.Shape;
 import org.sepnet.tensor.Tensor;
+import org.sepnet.testing.DocExamples;
 import org.sepnet.predict.Classifications;
 import org.sepnet.predict.Predictor;
 import org.sepnet.train.Evaluator;
@@ -44,31 +44,12 @@ import org.sepnet.train.TrainOptions;
 import org.sepnet.train.Trainer;
 
 /**
- * The Java examples of the README and the docs, as written there, so they keep compiling and running:
- * each test's code between its markers must also stand in the document (paths into a temporary
- * directory, {@code dir.resolve(…)}, read as {@code Path.of(…)} there).
+ * The Java examples of the README and the docs, as written there, so they keep compiling and running
+ * ({@link DocExamples#assertInDocument}).
  */
 class ReadmeExampleTest {
-    /** Throws unless the lines of this file between {@code // --- marker ---} and the next end marker stand, in order, in {@code doc}. */
     private static void assertInDocument(String marker, Path doc) throws IOException {
-        List<String> source = Files.readAllLines(Path.of("src/test/java/org/sepnet/ReadmeExampleTest.java"));
-        int start = source.stream().map(String::strip).toList().indexOf("// --- " + marker + " ---");
-        assertTrue(start >= 0, "no marker " + marker);
-        String text = Files.readString(doc).replace("java.nio.file.Path.of(", "Path.of(").replaceAll("[ \t]+", " ");
-        int at = 0;
-        for (String line : source.subList(start + 1, source.size())) {
-            if (line.strip().equals("// --- end ---")) {
-                return;
-            }
-            if (line.endsWith("// (test)")) {
-                continue;
-            }
-            String want = line.strip().replace("dir.resolve(", "Path.of(").replace("xFile", "Path.of(\"x.npy\")").replaceAll("[ \t]+", " ");
-            int found = text.indexOf(want, at);
-            assertTrue(found >= 0, doc + " lacks, after what matched before, the example line: " + want);
-            at = found + want.length();
-        }
-        throw new AssertionError("no end marker after " + marker);
+        DocExamples.assertInDocument(Path.of("src/test/java/org/sepnet/ReadmeExampleTest.java"), marker, doc);
     }
 
     @Test
