@@ -34,7 +34,8 @@ final class ExecutorPredictors {
     /** Which backend a task runs on and why, in words for the logs and the task accumulator. */
     record Choice(String backend, String why) {}
 
-    private record Key(String modelId, Settings settings, String backend) {}
+    /** Cores and task slots are in the key: local sessions of another local[N] may follow in one JVM. */
+    private record Key(String modelId, Settings settings, String backend, int cores, int slots) {}
 
     private static final class Entry {
         final Predictor predictor;
@@ -92,11 +93,13 @@ final class ExecutorPredictors {
     static Lease acquire(String modelId, String modelName, Supplier<byte[]> bytes, Settings settings, List<String> gpus,
                          SparkConf conf) {
         Choice choice = choose(settings.backend(), gpus);
-        Key key = new Key(modelId, settings, choice.backend());
+        int cores = executorCores(conf);
+        int slots = Math.max(1, cores / Math.max(1, conf.getInt("spark.task.cpus", 1)));
+        Key key = new Key(modelId, settings, choice.backend(), cores, slots);
         synchronized (CACHE) {
             Entry e = CACHE.get(key);
             if (e == null) {
-                e = new Entry(build(modelName, bytes.get(), settings, choice.backend(), conf), choice.why());
+                e = new Entry(build(modelName, bytes.get(), settings, choice.backend(), cores, slots), choice.why());
                 CACHE.put(key, e);
             }
             e.uses++;
@@ -104,10 +107,8 @@ final class ExecutorPredictors {
         }
     }
 
-    private static Predictor build(String modelName, byte[] bytes, Settings s, String backend, SparkConf conf) {
+    private static Predictor build(String modelName, byte[] bytes, Settings s, String backend, int cores, int slots) {
         BUILDS.incrementAndGet();
-        int cores = executorCores(conf);
-        int slots = Math.max(1, cores / Math.max(1, conf.getInt("spark.task.cpus", 1)));
         int threads = Math.min(NativeBackend.MAX_THREADS, s.threads() > 0 ? s.threads() : cores);
         try {
             Predictor.Builder b = Predictor.builder().model(ModelFile.decode(bytes, modelName)).backend(backend).maxBatch(s.batch())
