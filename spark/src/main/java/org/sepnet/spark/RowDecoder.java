@@ -3,8 +3,11 @@ package org.sepnet.spark;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.Iterator;
 import java.util.List;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Row;
 import org.sepnet.predict.Predictor;
@@ -21,6 +24,8 @@ final class RowDecoder {
     private static final int CV_8UC1 = 0;
     private static final int CV_8UC3 = 16;
     private static final int CV_8UC4 = 24;
+    /** Encoded images larger than this (width × height) are refused before decoding: 64 megapixels. */
+    static final long MAX_PIXELS = 1L << 26;
 
     /** A row that cannot be classified, and why; cheap (no stack trace) because bad rows may be many. */
     static final class BadRow extends Exception {
@@ -101,15 +106,28 @@ final class RowDecoder {
 
     private void encoded(byte[] bytes, float[] dst, int offset) throws BadRow {
         BufferedImage b;
-        try {
-            b = ImageIO.read(new ByteArrayInputStream(bytes));
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new BadRow("undecodable image (" + bytes.length + " bytes); expected PNG, JPEG, BMP or GIF");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                // The header's size first: a wrong size or a huge image is refused before its pixels are allocated.
+                int w = reader.getWidth(0);
+                int h = reader.getHeight(0);
+                checkSize(w, h);
+                if ((long) w * h > MAX_PIXELS) {
+                    throw new BadRow("image " + w + "×" + h + "; expected at most " + MAX_PIXELS + " pixels");
+                }
+                b = reader.read(0);
+            } finally {
+                reader.dispose();
+            }
         } catch (IOException | RuntimeException e) {
             throw new BadRow("undecodable image (" + bytes.length + " bytes): " + e.getMessage());
         }
-        if (b == null) {
-            throw new BadRow("undecodable image (" + bytes.length + " bytes); expected PNG, JPEG, BMP or GIF");
-        }
-        checkSize(b.getWidth(), b.getHeight());
         pixels(b, dst, offset);
     }
 
