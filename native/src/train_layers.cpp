@@ -54,39 +54,9 @@ void pool_backward(Context* ctx, bool max, const int32_t* g, bool count_include_
   });
 }
 
-// Sums of a[i] (and a[i] * (b[i] - s)) over i < n in 16 interleaved partial sums, added in a fixed
-// order: vectorizable (one dependency chain per lane) and the same for any thread count.
-static void lane_sums(const float* a, const float* b, float s, long n, double* sa, double* sab) {
-  constexpr int kLanes = 16;
-  float pa[kLanes] = {}, pab[kLanes] = {};
-  long i = 0;
-  if (b) {
-    for (; i + kLanes <= n; i += kLanes) {
-      for (int l = 0; l < kLanes; ++l) {
-        pa[l] += a[i + l];
-        pab[l] += a[i + l] * (b[i + l] - s);
-      }
-    }
-  } else {
-    for (; i + kLanes <= n; i += kLanes) {
-      for (int l = 0; l < kLanes; ++l) pa[l] += a[i + l];
-    }
-  }
-  double ta = 0, tab = 0;
-  for (int l = 0; l < kLanes; ++l) {
-    ta += pa[l];
-    tab += pab[l];
-  }
-  for (; i < n; ++i) {
-    ta += a[i];
-    if (b) tab += static_cast<double>(a[i]) * (b[i] - s);
-  }
-  *sa += ta;
-  *sab += tab;
-}
-
 void channel_sums(Context* ctx, const float* a, const float* b, const float* shift, int batch, int channels, long inner,
                   double* sum_a, double* sum_ab) {
+  const Kernels& k = ctx->k();
   ctx->pool().parallel_for(channels, [&](int64_t c, int) {
     double sa = 0, sab = 0;
     const float s = b && shift ? shift[c] : 0.f;
@@ -95,7 +65,7 @@ void channel_sums(Context* ctx, const float* a, const float* b, const float* shi
       // Runs of 1024 in float partial sums, each run's total added in double.
       for (long i0 = 0; i0 < inner; i0 += 1024) {
         const long len = std::min(inner - i0, 1024L);
-        lane_sums(a + base + i0, b ? b + base + i0 : nullptr, s, len, &sa, &sab);
+        k.lane_sums(a + base + i0, b ? b + base + i0 : nullptr, s, len, &sa, &sab);
       }
     }
     sum_a[c] = sa;
@@ -105,28 +75,24 @@ void channel_sums(Context* ctx, const float* a, const float* b, const float* shi
 
 void channel_affine(Context* ctx, const float* a, const float* b, const float* A, const float* B, const float* C, float* y,
                     int batch, int channels, long inner) {
+  const Kernels& k = ctx->k();
   ctx->pool().parallel_for(static_cast<int64_t>(batch) * channels, [&](int64_t u, int) {
     const int c = static_cast<int>(u % channels);
     const long base = u * inner;
     const float ka = A ? A[c] : 1.f, kc = C ? C[c] : 0.f;
     if (b) {
-      const float kb = B[c];
-      for (long i = 0; i < inner; ++i) y[base + i] = ka * a[base + i] + kb * b[base + i] + kc;
+      k.affine2(y + base, a + base, b + base, inner, ka, B[c], kc);
     } else {
-      for (long i = 0; i < inner; ++i) y[base + i] = ka * a[base + i] + kc;
+      k.affine(y + base, a + base, inner, ka, kc, 0);
     }
   });
 }
 
 void relu_backward(Context* ctx, const float* y, const float* dy, float* dx, long n) {
+  const Kernels& k = ctx->k();
   ctx->pool().parallel_for((n + kChunk - 1) / kChunk, [&](int64_t u, int) {
     const long i0 = u * kChunk, i1 = std::min(n, i0 + kChunk);
-    // One comparison, false for NaN (which passes): a vector select, not a branch on the data.
-    // dy is read unconditionally so the select needs no branch.
-    for (long i = i0; i < i1; ++i) {
-      const float g = dy[i];
-      dx[i] = y[i] <= 0.f ? 0.f : g;
-    }
+    k.relu_backward(dx + i0, y + i0, dy + i0, i1 - i0);
   });
 }
 
