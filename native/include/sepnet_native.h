@@ -116,12 +116,15 @@ int32_t sepnet_conv_train_backward_weights(int64_t op, const float* x, const flo
 int32_t sepnet_pool_backward(int64_t ctx, int32_t max, const int32_t* geometry, int32_t count_include_pad,
                              const float* x, const float* dy, float* dx, int32_t batch);
 /* Per channel of [batch, channels, inner]: sum_a[c] = sum of a; sum_ab[c] = sum of a * (b - shift[c])
- * when b is not NULL (shift NULL: 0). Accumulated in double. */
-int32_t sepnet_channel_sums(int64_t ctx, const float* a, const float* b, const float* shift, int32_t batch,
-                            int32_t channels, int64_t inner, double* sum_a, double* sum_ab);
-/* y = A[c] * a + B[c] * b + C[c] per channel (b NULL: no second term; A NULL: 1; C NULL: 0). */
-int32_t sepnet_channel_affine(int64_t ctx, const float* a, const float* b, const float* A, const float* B,
-                              const float* C, float* y, int32_t batch, int32_t channels, int64_t inner);
+ * when b is not NULL (shift NULL: 0). Accumulated in double. With a mask (a ReLU's output; may be
+ * NULL), a is taken as 0 wherever the mask is not positive or NaN: ReLU's backward pass on the fly. */
+int32_t sepnet_channel_sums(int64_t ctx, const float* a, const float* mask, const float* b, const float* shift,
+                            int32_t batch, int32_t channels, int64_t inner, double* sum_a, double* sum_ab);
+/* y = A[c] * a + B[c] * b + C[c] per channel (b NULL: no second term; A NULL: 1; C NULL: 0), a masked
+ * as in sepnet_channel_sums (mask may be NULL), then max(y, 0) (NaN kept) when relu is not 0. */
+int32_t sepnet_channel_affine(int64_t ctx, const float* a, const float* mask, const float* b, const float* A,
+                              const float* B, const float* C, int32_t relu, float* y, int32_t batch, int32_t channels,
+                              int64_t inner);
 /* dx = y > 0 or y NaN ? dy : 0 (y the ReLU's output). */
 int32_t sepnet_relu_backward(int64_t ctx, const float* y, const float* dy, float* dx, int64_t n);
 /* Fully connected training, W out x in: y = x W^T + bias; dx = dy W (dx NULL: none), dw = dy^T x,

@@ -329,21 +329,22 @@ extern "C" int32_t sepnet_pool_backward(int64_t ctx, int32_t max, const int32_t*
   return SEPNET_OK;
 }
 
-extern "C" int32_t sepnet_channel_sums(int64_t ctx, const float* a, const float* b, const float* shift, int32_t batch,
-                                       int32_t channels, int64_t inner, double* sum_a, double* sum_ab) {
+extern "C" int32_t sepnet_channel_sums(int64_t ctx, const float* a, const float* mask, const float* b, const float* shift,
+                                       int32_t batch, int32_t channels, int64_t inner, double* sum_a, double* sum_ab) {
   if (!ctx) return SEPNET_E_HANDLE;
   if (!a || !sum_a || (b && !sum_ab)) return SEPNET_E_NULL;
   if (batch < 1 || channels < 1 || inner < 1) return SEPNET_E_SHAPE;
-  channel_sums(context_of(ctx)->ctx.get(), a, b, shift, batch, channels, static_cast<long>(inner), sum_a, sum_ab);
+  channel_sums(context_of(ctx)->ctx.get(), a, mask, b, shift, batch, channels, static_cast<long>(inner), sum_a, sum_ab);
   return SEPNET_OK;
 }
 
-extern "C" int32_t sepnet_channel_affine(int64_t ctx, const float* a, const float* b, const float* A, const float* B,
-                                         const float* C, float* y, int32_t batch, int32_t channels, int64_t inner) {
+extern "C" int32_t sepnet_channel_affine(int64_t ctx, const float* a, const float* mask, const float* b, const float* A,
+                                         const float* B, const float* C, int32_t relu, float* y, int32_t batch,
+                                         int32_t channels, int64_t inner) {
   if (!ctx) return SEPNET_E_HANDLE;
   if (!a || !y || (b && !B)) return SEPNET_E_NULL;
   if (batch < 1 || channels < 1 || inner < 1) return SEPNET_E_SHAPE;
-  channel_affine(context_of(ctx)->ctx.get(), a, b, A, B, C, y, batch, channels, static_cast<long>(inner));
+  channel_affine(context_of(ctx)->ctx.get(), a, mask, b, A, B, C, relu != 0, y, batch, channels, static_cast<long>(inner));
   return SEPNET_OK;
 }
 

@@ -54,8 +54,8 @@ void pool_backward(Context* ctx, bool max, const int32_t* g, bool count_include_
   });
 }
 
-void channel_sums(Context* ctx, const float* a, const float* b, const float* shift, int batch, int channels, long inner,
-                  double* sum_a, double* sum_ab) {
+void channel_sums(Context* ctx, const float* a, const float* mask, const float* b, const float* shift, int batch, int channels,
+                  long inner, double* sum_a, double* sum_ab) {
   const Kernels& k = ctx->k();
   ctx->pool().parallel_for(channels, [&](int64_t c, int) {
     double sa = 0, sab = 0;
@@ -65,7 +65,7 @@ void channel_sums(Context* ctx, const float* a, const float* b, const float* shi
       // Runs of 1024 in float partial sums, each run's total added in double.
       for (long i0 = 0; i0 < inner; i0 += 1024) {
         const long len = std::min(inner - i0, 1024L);
-        k.lane_sums(a + base + i0, b ? b + base + i0 : nullptr, s, len, &sa, &sab);
+        k.lane_sums(a + base + i0, mask ? mask + base + i0 : nullptr, b ? b + base + i0 : nullptr, s, len, &sa, &sab);
       }
     }
     sum_a[c] = sa;
@@ -73,17 +73,18 @@ void channel_sums(Context* ctx, const float* a, const float* b, const float* shi
   });
 }
 
-void channel_affine(Context* ctx, const float* a, const float* b, const float* A, const float* B, const float* C, float* y,
-                    int batch, int channels, long inner) {
+void channel_affine(Context* ctx, const float* a, const float* mask, const float* b, const float* A, const float* B,
+                    const float* C, bool relu, float* y, int batch, int channels, long inner) {
   const Kernels& k = ctx->k();
   ctx->pool().parallel_for(static_cast<int64_t>(batch) * channels, [&](int64_t u, int) {
     const int c = static_cast<int>(u % channels);
     const long base = u * inner;
     const float ka = A ? A[c] : 1.f, kc = C ? C[c] : 0.f;
-    if (b) {
-      k.affine2(y + base, a + base, b + base, inner, ka, B[c], kc);
+    if (b || mask) {
+      k.affine2(y + base, a + base, mask ? mask + base : nullptr, b ? b + base : nullptr, inner, ka, b ? B[c] : 0.f, kc);
+      if (relu) k.relu(y + base, y + base, inner);
     } else {
-      k.affine(y + base, a + base, inner, ka, kc, 0);
+      k.affine(y + base, a + base, inner, ka, kc, relu ? 1 : 0);
     }
   });
 }

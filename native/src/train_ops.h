@@ -60,12 +60,13 @@ class ConvTrainOp : public Op {
 void pool_backward(Context* ctx, bool max, const int32_t* g, bool count_include_pad, const float* x, const float* dy,
                    float* dx, int batch);
 // Per channel c of [batch, channels, inner]: sum_a[c] = sum of a, sum_ab[c] = sum of a * (b - shift[c])
-// (b may be null: then sum_ab is not written), accumulated in double.
-void channel_sums(Context* ctx, const float* a, const float* b, const float* shift, int batch, int channels, long inner,
-                  double* sum_a, double* sum_ab);
-// y = A[c] * a + B[c] * b + C[c] per channel (b null: no second term; B ignored).
-void channel_affine(Context* ctx, const float* a, const float* b, const float* A, const float* B, const float* C, float* y,
-                    int batch, int channels, long inner);
+// (b may be null: then sum_ab is not written), accumulated in double; a masked as in channel_affine.
+void channel_sums(Context* ctx, const float* a, const float* mask, const float* b, const float* shift, int batch, int channels,
+                  long inner, double* sum_a, double* sum_ab);
+// y = A[c] * a + B[c] * b + C[c] per channel (b null: no second term; B ignored), then ReLU when relu.
+// With a mask (a ReLU's output, or null), a is taken as 0 wherever the mask is <= 0 (NaN passes).
+void channel_affine(Context* ctx, const float* a, const float* mask, const float* b, const float* A, const float* B,
+                    const float* C, bool relu, float* y, int batch, int channels, long inner);
 // dx[i] = y[i] > 0 || y[i] is NaN ? dy[i] : 0.
 void relu_backward(Context* ctx, const float* y, const float* dy, float* dx, long n);
 // Fully connected training: y = x W^T + b; dx = dy W; dW = dy^T x, db = column sums of dy (null: none).

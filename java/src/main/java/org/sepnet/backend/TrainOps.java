@@ -33,6 +33,36 @@ public interface TrainOps extends AutoCloseable {
     void channelAffine(Tensor a, Tensor b, float[] scaleA, float[] scaleB, float[] shift, Tensor y, int batch, int channels,
                        long inner);
 
+    /**
+     * Whether the two methods below run: batch norm's passes with a ReLU fused (its forward pass on the
+     * output, its backward pass on the incoming gradient), one pass over the activations fewer each way.
+     */
+    default boolean fusesRelu() {
+        return false;
+    }
+
+    /**
+     * {@link #channelSums} with {@code a} taken as 0 wherever {@code mask} (a ReLU's output; may be null) is not
+     * positive or NaN: the ReLU's backward pass on the fly. The same sums as on a {@link #reluBackward}'s output.
+     *
+     * @throws UnsupportedOperationException unless {@link #fusesRelu}
+     */
+    default void channelSums(Tensor a, Tensor mask, Tensor b, float[] shift, int batch, int channels, long inner, double[] sumA,
+                             double[] sumAb) {
+        throw new UnsupportedOperationException("this backend's training kernels do not fuse a ReLU");
+    }
+
+    /**
+     * {@link #channelAffine} with {@code a} masked as in the method above, then ReLU when {@code relu}: the same
+     * values as the separate passes.
+     *
+     * @throws UnsupportedOperationException unless {@link #fusesRelu}
+     */
+    default void channelAffine(Tensor a, Tensor mask, Tensor b, float[] scaleA, float[] scaleB, float[] shift, boolean relu, Tensor y,
+                               int batch, int channels, long inner) {
+        throw new UnsupportedOperationException("this backend's training kernels do not fuse a ReLU");
+    }
+
     /** y = a + b, then ReLU when {@code relu}; y may be a or b. */
     void add(Tensor a, Tensor b, Tensor y, long count, boolean relu);
 

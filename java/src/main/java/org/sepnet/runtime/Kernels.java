@@ -116,6 +116,24 @@ interface Kernels<B> extends AutoCloseable {
         }
 
         /**
+         * {@link #forwardNorm} then ReLU, and {@link #backwardNorm} of the ReLU's gradient given its output {@code out} and
+         * {@code dout} (ReLU's backward pass on the fly): available when {@link #fusesNormRelu}.
+         */
+        default boolean fusesNormRelu() {
+            return false;
+        }
+
+        default void forwardNormRelu(B x, double[] alpha, double[] bias, NormState norm, boolean training, double momentum, B out,
+                                     int batch) {
+            throw new UnsupportedOperationException("this pattern kernel does not fuse a batch norm and a ReLU");
+        }
+
+        default void backwardNormRelu(B x, B out, B dout, double[] alpha, NormState norm, B dx, double[] dalpha, double[] dbias,
+                                      double[] dgamma, double[] dbeta, int batch) {
+            throw new UnsupportedOperationException("this pattern kernel does not fuse a batch norm and a ReLU");
+        }
+
+        /**
          * dx overwritten (when not null), dalpha and db added into (db may be null); a kernel that measures it writes
          * Σ|dy·z| per output into {@code magnitude} (see {@link Parameter#magnitude()}).
          */
@@ -149,6 +167,24 @@ interface Kernels<B> extends AutoCloseable {
 
         /** After a {@link #forwardTrain} on the same x: dx overwritten, dgamma and dbeta added into. */
         void backward(B x, B dy, double[] gamma, B dx, double[] dgamma, double[] dbeta, int batch);
+
+        /**
+         * The norm then ReLU in one set of passes: {@link #forwardTrain} (training) or {@link #forwardInference} with
+         * ReLU applied to y, and the backward pass of both given the ReLU's output {@code y} and its gradient
+         * {@code dy}. The same values as the separate layers. Available when {@link #fusesRelu}.
+         */
+        default boolean fusesRelu() {
+            return false;
+        }
+
+        default void forwardRelu(B x, double[] gamma, double[] beta, double eps, boolean training, double momentum,
+                                 double[] runningMean, double[] runningVar, B y, int batch) {
+            throw new UnsupportedOperationException("this batch norm kernel does not fuse a ReLU");
+        }
+
+        default void backwardRelu(B x, B y, B dy, double[] gamma, B dx, double[] dgamma, double[] dbeta, int batch) {
+            throw new UnsupportedOperationException("this batch norm kernel does not fuse a ReLU");
+        }
 
         long bytes();
     }

@@ -86,11 +86,69 @@ final class LayerNodes {
         }
     }
 
+    /** A batch norm node (alone or fused into its pattern convolution) whose kernels can run the ReLU after it in their passes. */
+    interface ReluFusing<B> {
+        boolean fusesRelu();
+
+        /** ReLU(this node's forward pass), into this node's output buffer. */
+        B forwardRelu(B x, int batch, TrainNode.Mode mode);
+
+        /** This node's backward pass from the ReLU's output {@code y} (what forwardRelu returned) and its gradient. */
+        B backwardRelu(B y, B dy, int batch);
+    }
+
+    /**
+     * A batch norm and the ReLU after it in the norm's passes ({@link ReluFusing}): one pass over the activations
+     * fewer each way, and no buffers of the ReLU's own. While ReLU decisions are recorded or replayed
+     * ({@link Decisions}) the two run as separate nodes, as without fusion.
+     */
+    static final class NormRelu<B> extends TrainNode<B> {
+        private final TrainNode<B> norm;
+        private final ReluFusing<B> fused;
+        private final TrainNode.Relu<B> relu;
+        private final Decisions decisions;
+        private boolean wasFused;
+        private B y;
+
+        <N extends TrainNode<B> & ReluFusing<B>> NormRelu(Kernels<B> k, N norm, TrainNode.Relu<B> relu, Decisions decisions) {
+            super(k, norm.in, norm.out);
+            this.norm = norm;
+            this.fused = norm;
+            this.relu = relu;
+            this.decisions = decisions;
+        }
+
+        @Override
+        B forward(B x, int batch, Mode mode) {
+            wasFused = !decisions.active();
+            if (!wasFused) {
+                return relu.forward(norm.forward(x, batch, mode), batch, mode);
+            }
+            y = fused.forwardRelu(x, batch, mode);
+            return y;
+        }
+
+        @Override
+        B backward(B dy, int batch) {
+            return wasFused ? fused.backwardRelu(y, dy, batch) : norm.backward(relu.backward(dy, batch), batch);
+        }
+
+        @Override
+        void needInputGradient(boolean needed) {
+            norm.needInputGradient(needed);
+        }
+
+        @Override
+        long savedBytes() {
+            return norm.savedBytes() + relu.savedBytes();
+        }
+    }
+
     /**
      * A pattern convolution and the batch norm after it, run by the pattern kernel in one set of passes
      * ({@link Kernels.Pattern#fusesNorm}); the parameters, gradients and running statistics are the two layers' own.
      */
-    static final class PatternNorm<B> extends TrainNode<B> {
+    static final class PatternNorm<B> extends TrainNode<B> implements ReluFusing<B> {
         private final Conv<B> conv;
         private final Norm<B> norm;
         private final Kernels.NormState state;
@@ -125,6 +183,28 @@ final class LayerNodes {
             B d = conv.needDx ? dx = k.buffer(dx, batch, in) : null;
             conv.pattern.backwardNorm(x, dy, conv.alpha.value(), state, d, conv.alpha.grad(), conv.bias == null ? null : conv.bias.grad(),
                     norm.gamma.grad(), norm.beta.grad(), batch);
+            return d;
+        }
+
+        @Override
+        public boolean fusesRelu() {
+            return conv.pattern.fusesNormRelu();
+        }
+
+        @Override
+        public B forwardRelu(B input, int batch, Mode mode) {
+            x = input;
+            y = k.buffer(y, batch, out);
+            conv.pattern.forwardNormRelu(input, conv.alpha.value(), conv.bias == null ? null : conv.bias.value(), state, mode.training(),
+                    mode.momentum(), y, batch);
+            return y;
+        }
+
+        @Override
+        public B backwardRelu(B reluOut, B dy, int batch) {
+            B d = conv.needDx ? dx = k.buffer(dx, batch, in) : null;
+            conv.pattern.backwardNormRelu(x, reluOut, dy, conv.alpha.value(), state, d, conv.alpha.grad(),
+                    conv.bias == null ? null : conv.bias.grad(), norm.gamma.grad(), norm.beta.grad(), batch);
             return d;
         }
 
@@ -228,7 +308,7 @@ final class LayerNodes {
     }
 
     /** Batch norm: batch statistics in training (running statistics updated), running statistics in inference. */
-    static final class Norm<B> extends TrainNode<B> {
+    static final class Norm<B> extends TrainNode<B> implements ReluFusing<B> {
         private final Kernels.Norm<B> norm;
         private final Parameter gamma;
         private final Parameter beta;
@@ -266,6 +346,26 @@ final class LayerNodes {
         B backward(B dy, int batch) {
             dx = k.buffer(dx, batch, in);
             norm.backward(x, dy, gamma.value(), dx, gamma.grad(), beta.grad(), batch);
+            return dx;
+        }
+
+        @Override
+        public boolean fusesRelu() {
+            return norm.fusesRelu();
+        }
+
+        @Override
+        public B forwardRelu(B input, int batch, Mode mode) {
+            x = input;
+            y = k.buffer(y, batch, in);
+            norm.forwardRelu(input, gamma.value(), beta.value(), eps, mode.training(), mode.momentum(), runningMean, runningVar, y, batch);
+            return y;
+        }
+
+        @Override
+        public B backwardRelu(B reluOut, B dy, int batch) {
+            dx = k.buffer(dx, batch, in);
+            norm.backwardRelu(x, reluOut, dy, gamma.value(), dx, gamma.grad(), beta.grad(), batch);
             return dx;
         }
 

@@ -27,6 +27,31 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
     @Override
     public void forwardTrain(Tensor x, double[] gamma, double[] beta, double eps, double momentum, double[] runningMean,
                              double[] runningVar, Tensor y, int batch) {
+        forwardTrain(x, gamma, beta, eps, momentum, runningMean, runningVar, false, y, batch);
+    }
+
+    @Override
+    public boolean fusesRelu() {
+        return ops.fusesRelu();
+    }
+
+    @Override
+    public void forwardRelu(Tensor x, double[] gamma, double[] beta, double eps, boolean training, double momentum,
+                            double[] runningMean, double[] runningVar, Tensor y, int batch) {
+        if (training) {
+            forwardTrain(x, gamma, beta, eps, momentum, runningMean, runningVar, true, y, batch);
+        } else {
+            forwardInference(x, gamma, beta, eps, runningMean, runningVar, true, y, batch);
+        }
+    }
+
+    @Override
+    public void backwardRelu(Tensor x, Tensor y, Tensor dy, double[] gamma, Tensor dx, double[] dgamma, double[] dbeta, int batch) {
+        backward(x, y, dy, gamma, dx, dgamma, dbeta, batch);
+    }
+
+    private void forwardTrain(Tensor x, double[] gamma, double[] beta, double eps, double momentum, double[] runningMean,
+                              double[] runningVar, boolean relu, Tensor y, int batch) {
         double m = (double) batch * inner;
         double[] sum = new double[channels];
         float[] mu = new float[channels];
@@ -46,7 +71,15 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
             b[c] = (float) (beta[c] - mean[c] * gamma[c] * invStd[c]);
             moveRunning(runningMean, runningVar, c, mean[c], var, m, momentum);
         }
-        ops.channelAffine(x, null, a, null, b, y, batch, channels, inner);
+        affine(x, a, b, relu, y, batch);
+    }
+
+    private void affine(Tensor x, float[] a, float[] b, boolean relu, Tensor y, int batch) {
+        if (relu) {
+            ops.channelAffine(x, null, null, a, null, b, true, y, batch, channels, inner);
+        } else {
+            ops.channelAffine(x, null, a, null, b, y, batch, channels, inner);
+        }
     }
 
     /** Moves channel c's running statistics by the momentum towards the batch mean and the unbiased variance of M values. */
@@ -87,6 +120,11 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
     @Override
     public void forwardInference(Tensor x, double[] gamma, double[] beta, double eps, double[] runningMean, double[] runningVar,
                                  Tensor y, int batch) {
+        forwardInference(x, gamma, beta, eps, runningMean, runningVar, false, y, batch);
+    }
+
+    private void forwardInference(Tensor x, double[] gamma, double[] beta, double eps, double[] runningMean, double[] runningVar,
+                                  boolean relu, Tensor y, int batch) {
         float[] a = new float[channels];
         float[] b = new float[channels];
         for (int c = 0; c < channels; c++) {
@@ -94,16 +132,25 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
             a[c] = (float) s;
             b[c] = (float) (beta[c] - runningMean[c] * s);
         }
-        ops.channelAffine(x, null, a, null, b, y, batch, channels, inner);
+        affine(x, a, b, relu, y, batch);
     }
 
     @Override
     public void backward(Tensor x, Tensor dy, double[] gamma, Tensor dx, double[] dgamma, double[] dbeta, int batch) {
+        backward(x, null, dy, gamma, dx, dgamma, dbeta, batch);
+    }
+
+    /** The backward pass, of the ReLU's too when {@code reluOut} (its output) is not null. */
+    private void backward(Tensor x, Tensor reluOut, Tensor dy, double[] gamma, Tensor dx, double[] dgamma, double[] dbeta, int batch) {
         double m = (double) batch * inner;
         double[] sumDy = new double[channels];
         double[] sumDyX = new double[channels];
         float[] mu = TensorKernels.floats(mean);
-        ops.channelSums(dy, x, mu, batch, channels, inner, sumDy, sumDyX);
+        if (reluOut == null) {
+            ops.channelSums(dy, x, mu, batch, channels, inner, sumDy, sumDyX);
+        } else {
+            ops.channelSums(dy, reluOut, x, mu, batch, channels, inner, sumDy, sumDyX);
+        }
         float[] a = new float[channels];
         float[] b = new float[channels];
         float[] c0 = new float[channels];
@@ -117,7 +164,11 @@ final class TensorNorm implements Kernels.Norm<Tensor> {
             b[c] = (float) bc;
             c0[c] = (float) (-ac * sumDy[c] / m - bc * mean[c]);
         }
-        ops.channelAffine(dy, x, a, b, c0, dx, batch, channels, inner);
+        if (reluOut == null) {
+            ops.channelAffine(dy, x, a, b, c0, dx, batch, channels, inner);
+        } else {
+            ops.channelAffine(dy, reluOut, x, a, b, c0, false, dx, batch, channels, inner);
+        }
     }
 
     @Override

@@ -141,6 +141,37 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
     @Override
     public void forwardNorm(Tensor x, double[] alpha, double[] bias, Kernels.NormState norm, boolean training, double momentum,
                             Tensor out, int batch) {
+        forwardNorm(x, alpha, bias, norm, training, momentum, false, out, batch);
+    }
+
+    @Override
+    public boolean fusesNormRelu() {
+        return k.ops().fusesRelu();
+    }
+
+    @Override
+    public void forwardNormRelu(Tensor x, double[] alpha, double[] bias, Kernels.NormState norm, boolean training, double momentum,
+                                Tensor out, int batch) {
+        forwardNorm(x, alpha, bias, norm, training, momentum, true, out, batch);
+    }
+
+    @Override
+    public void backwardNormRelu(Tensor x, Tensor out, Tensor dout, double[] alpha, Kernels.NormState norm, Tensor dx, double[] dalpha,
+                                 double[] dbias, double[] dgamma, double[] dbeta, int batch) {
+        backwardNorm(x, out, dout, alpha, norm, dx, dalpha, dbias, dgamma, dbeta, batch);
+    }
+
+    /** The affine pass y = scale·z + shift per channel, then ReLU when asked. */
+    private void affine(float[] scale, float[] shift, boolean relu, Tensor out, int batch) {
+        if (relu) {
+            k.ops().channelAffine(z, null, null, scale, null, shift, true, out, batch, max.outChannels(), plane());
+        } else {
+            k.ops().channelAffine(z, null, scale, null, shift, out, batch, max.outChannels(), plane());
+        }
+    }
+
+    private void forwardNorm(Tensor x, double[] alpha, double[] bias, Kernels.NormState norm, boolean training, double momentum,
+                             boolean relu, Tensor out, int batch) {
         int o = max.outChannels();
         z = k.buffer(z, batch, outFeature);
         unit.run(x, z);
@@ -153,7 +184,7 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
                 scale[c] = (float) (alpha[c] * s);
                 shift[c] = (float) (norm.beta()[c] + (b - norm.runningMean()[c]) * s);
             }
-            k.ops().channelAffine(z, null, scale, null, shift, out, batch, o, plane());
+            affine(scale, shift, relu, out, batch);
             return;
         }
         double m = (double) batch * plane();
@@ -178,17 +209,27 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
             shift[c] = (float) (norm.beta()[c] - g * zMean[c]);
             TensorNorm.moveRunning(norm.runningMean(), norm.runningVar(), c, mean, var, m, momentum);
         }
-        k.ops().channelAffine(z, null, scale, null, shift, out, batch, o, plane());
+        affine(scale, shift, relu, out, batch);
     }
 
     @Override
     public void backwardNorm(Tensor x, Tensor dout, double[] alpha, Kernels.NormState norm, Tensor dx, double[] dalpha,
                              double[] dbias, double[] dgamma, double[] dbeta, int batch) {
+        backwardNorm(x, null, dout, alpha, norm, dx, dalpha, dbias, dgamma, dbeta, batch);
+    }
+
+    /** The backward pass, of a ReLU after the norm too when {@code reluOut} (its output) is not null. */
+    private void backwardNorm(Tensor x, Tensor reluOut, Tensor dout, double[] alpha, Kernels.NormState norm, Tensor dx,
+                              double[] dalpha, double[] dbias, double[] dgamma, double[] dbeta, int batch) {
         int o = max.outChannels();
         double m = (double) batch * plane();
         double[] sumG = new double[o];
         double[] sumGZ = new double[o];
-        k.ops().channelSums(dout, z, zMean, batch, o, plane(), sumG, sumGZ);
+        if (reluOut == null) {
+            k.ops().channelSums(dout, z, zMean, batch, o, plane(), sumG, sumGZ);
+        } else {
+            k.ops().channelSums(dout, reluOut, z, zMean, batch, o, plane(), sumG, sumGZ);
+        }
         float[] ca = new float[o];
         float[] cb = new float[o];
         float[] cc = new float[o];
@@ -214,7 +255,11 @@ final class TensorPattern implements Kernels.Pattern<Tensor> {
             return;
         }
         scaled = k.buffer(scaled, batch, outFeature);
-        k.ops().channelAffine(dout, z, ca, cb, cc, scaled, batch, o, plane());
+        if (reluOut == null) {
+            k.ops().channelAffine(dout, z, ca, cb, cc, scaled, batch, o, plane());
+        } else {
+            k.ops().channelAffine(dout, reluOut, z, ca, cb, cc, false, scaled, batch, o, plane());
+        }
         if (transposed != null) {
             transposed.run(scaled, dx);
         } else {

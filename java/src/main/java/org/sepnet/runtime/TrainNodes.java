@@ -33,12 +33,15 @@ final class TrainNodes<B> implements Layer.Visitor<TrainNode<B>> {
     private final List<Parameter> params;
     private final Decisions decisions = new Decisions();
     private final java.util.Map<String, double[][]> runningStats = new java.util.HashMap<>();
+    private final boolean fuseRelu;
     private Shape x;  // the input feature shape of the layer being visited
 
-    TrainNodes(Kernels<B> k, int maxBatch, List<Parameter> params) {
+    /** With {@code fuseRelu}, a ReLU after a batch norm runs in the norm's passes where the kernels can ({@link LayerNodes.NormRelu}). */
+    TrainNodes(Kernels<B> k, int maxBatch, List<Parameter> params, boolean fuseRelu) {
         this.k = k;
         this.maxBatch = maxBatch;
         this.params = params;
+        this.fuseRelu = fuseRelu;
     }
 
     /** The ReLU decisions every node of this graph shares. */
@@ -78,6 +81,11 @@ final class TrainNodes<B> implements Layer.Visitor<TrainNode<B>> {
             int last = nodes.size() - 1;
             if (last >= 0 && LayerNodes.PatternNorm.fuses(nodes.get(last), n)) {
                 nodes.set(last, new LayerNodes.PatternNorm<>(k, (Conv<B>) nodes.get(last), (Norm<B>) n));
+            } else if (fuseRelu && last >= 0 && n instanceof TrainNode.Relu<B> r && nodes.get(last) instanceof Norm<B> m && m.fusesRelu()) {
+                nodes.set(last, new LayerNodes.NormRelu<>(k, m, r, decisions));
+            } else if (fuseRelu && last >= 0 && n instanceof TrainNode.Relu<B> r && nodes.get(last) instanceof LayerNodes.PatternNorm<B> m
+                    && m.fusesRelu()) {
+                nodes.set(last, new LayerNodes.NormRelu<>(k, m, r, decisions));
             } else {
                 nodes.add(n);
             }

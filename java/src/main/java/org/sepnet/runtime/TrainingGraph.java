@@ -71,6 +71,11 @@ public final class TrainingGraph implements AutoCloseable {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch " + maxBatch + "; expected at least 1");
         }
+        return build(model, input, backend, maxBatch, true);
+    }
+
+    /** {@link #build(Layer, Shape, Backend, int)}, with a batch norm and the ReLU after it fused where the kernels can, or never. */
+    static TrainingGraph build(Layer model, Shape input, Backend backend, int maxBatch, boolean fuseRelu) {
         if (backend.name().equals("reference")) {
             return build(model, input, new DoubleKernels(), maxBatch);
         }
@@ -79,7 +84,7 @@ public final class TrainingGraph implements AutoCloseable {
         }
         TensorKernels k = new TensorKernels(backend);
         try {
-            return build(model, input, k, maxBatch);
+            return build(model, input, k, maxBatch, fuseRelu);
         } catch (RuntimeException e) {
             k.close();
             throw e;
@@ -87,11 +92,15 @@ public final class TrainingGraph implements AutoCloseable {
     }
 
     private static <B> TrainingGraph build(Layer model, Shape input, Kernels<B> k, int maxBatch) {
+        return build(model, input, k, maxBatch, true);
+    }
+
+    private static <B> TrainingGraph build(Layer model, Shape input, Kernels<B> k, int maxBatch, boolean fuseRelu) {
         Layer body = withoutFinalSoftmax(model);
         Shape out = body.outputShape(input);
         List<Parameter> params = new ArrayList<>();
         // The double twins take any batch: their descriptors are built for one sample and rescaled per call.
-        TrainNodes<B> nodes = new TrainNodes<>(k, maxBatch == Integer.MAX_VALUE ? 1 : maxBatch, params);
+        TrainNodes<B> nodes = new TrainNodes<>(k, maxBatch == Integer.MAX_VALUE ? 1 : maxBatch, params, fuseRelu);
         TrainNode<B> root = nodes.build(body, input);
         return new TrainingGraph(model, input, out, new Engine<>(k, root, input, out, nodes.decisions()), maxBatch,
                 Collections.unmodifiableList(params), nodes.runningStats());

@@ -96,12 +96,13 @@ final class NativeKernels {
     static native int sepnet_pool_backward(long ctx, int max, @Cast("const int32_t*") int[] geometry, int countIncludePad,
             @Cast("const float*") FloatBuffer x, @Cast("const float*") FloatBuffer dy, FloatBuffer dx, int batch);
 
-    static native int sepnet_channel_sums(long ctx, @Cast("const float*") FloatBuffer a, @Cast("const float*") FloatBuffer b,
-            @Cast("const float*") float[] shift, int batch, int channels, long inner, double[] sumA, double[] sumAb);
+    static native int sepnet_channel_sums(long ctx, @Cast("const float*") FloatBuffer a, @Cast("const float*") FloatBuffer mask,
+            @Cast("const float*") FloatBuffer b, @Cast("const float*") float[] shift, int batch, int channels, long inner,
+            double[] sumA, double[] sumAb);
 
-    static native int sepnet_channel_affine(long ctx, @Cast("const float*") FloatBuffer a, @Cast("const float*") FloatBuffer b,
-            @Cast("const float*") float[] scaleA, @Cast("const float*") float[] scaleB, @Cast("const float*") float[] shift,
-            FloatBuffer y, int batch, int channels, long inner);
+    static native int sepnet_channel_affine(long ctx, @Cast("const float*") FloatBuffer a, @Cast("const float*") FloatBuffer mask,
+            @Cast("const float*") FloatBuffer b, @Cast("const float*") float[] scaleA, @Cast("const float*") float[] scaleB,
+            @Cast("const float*") float[] shift, int relu, FloatBuffer y, int batch, int channels, long inner);
 
     static native int sepnet_relu_backward(long ctx, @Cast("const float*") FloatBuffer y, @Cast("const float*") FloatBuffer dy,
             FloatBuffer dx, long n);

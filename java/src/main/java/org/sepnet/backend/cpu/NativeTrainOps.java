@@ -71,11 +71,22 @@ final class NativeTrainOps implements TrainOps {
 
     @Override
     public void channelSums(Tensor a, Tensor b, float[] shift, int batch, int channels, long inner, double[] sumA, double[] sumAb) {
+        channelSums(a, null, b, shift, batch, channels, inner, sumA, sumAb);
+    }
+
+    @Override
+    public boolean fusesRelu() {
+        return true;
+    }
+
+    @Override
+    public void channelSums(Tensor a, Tensor mask, Tensor b, float[] shift, int batch, int channels, long inner, double[] sumA,
+                            double[] sumAb) {
         long n = batch * channels * inner;
         enter();
         try {
-            check(NativeKernels.sepnet_channel_sums(ctx, buf(a, n, "a"), b == null ? null : buf(b, n, "b"), shift, batch, channels,
-                    inner, sumA, sumAb), "channel_sums");
+            check(NativeKernels.sepnet_channel_sums(ctx, buf(a, n, "a"), mask == null ? null : buf(mask, n, "mask"),
+                    b == null ? null : buf(b, n, "b"), shift, batch, channels, inner, sumA, sumAb), "channel_sums");
         } finally {
             lifetime.exit();
         }
@@ -84,11 +95,18 @@ final class NativeTrainOps implements TrainOps {
     @Override
     public void channelAffine(Tensor a, Tensor b, float[] scaleA, float[] scaleB, float[] shift, Tensor y, int batch, int channels,
                               long inner) {
+        channelAffine(a, null, b, scaleA, scaleB, shift, false, y, batch, channels, inner);
+    }
+
+    @Override
+    public void channelAffine(Tensor a, Tensor mask, Tensor b, float[] scaleA, float[] scaleB, float[] shift, boolean relu, Tensor y,
+                              int batch, int channels, long inner) {
         long n = batch * channels * inner;
         enter();
         try {
-            check(NativeKernels.sepnet_channel_affine(ctx, buf(a, n, "a"), b == null ? null : buf(b, n, "b"), scaleA, scaleB, shift,
-                    buf(y, n, "y"), batch, channels, inner), "channel_affine");
+            check(NativeKernels.sepnet_channel_affine(ctx, buf(a, n, "a"), mask == null ? null : buf(mask, n, "mask"),
+                    b == null ? null : buf(b, n, "b"), scaleA, scaleB, shift, relu ? 1 : 0, buf(y, n, "y"), batch, channels, inner),
+                    "channel_affine");
         } finally {
             lifetime.exit();
         }
