@@ -163,6 +163,8 @@ struct Kernels {
   // y[j] = ka * a'[j] + kb * b[j] + kc for j < n, a' as in lane_sums: m may be null, or b (then y[j] = ka * a'[j] + kc;
   // m must not be null then).
   void (*affine2)(float* y, const float* a, const float* m, const float* b, long n, float ka, float kb, float kc);
+  // dst[q * stride] += src[q] for q < n (col2im's rows); no other float of dst is changed.
+  void (*add_strided)(float* dst, const float* src, int n, int stride);
   // dx[j] = dy[j] where y[j] (a ReLU's output) is positive or NaN, else 0, for j < n.
   void (*relu_backward)(float* dx, const float* y, const float* dy, long n);
   void (*dot_lanes[kDotRowsA + 1][kDotRowsB + 1])(float* const* acc, const float* const* a, const float* const* b, int n,

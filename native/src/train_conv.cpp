@@ -143,6 +143,7 @@ void ConvTrainOp::im2col(const float* xg, int k0, int k1, int t0, int len, float
 
 void ConvTrainOp::col2im(const float* dcols, int t0, int len, float* dxg) const {
   const ConvProblem& p = p_;
+  const Kernels& kt = ctx_->k();
   const int taps = p.kh * p.kw;
   const int pitch = round_up(len, kTileQuantum);
   for (int k = 0; k < k_; ++k) {
@@ -158,13 +159,7 @@ void ConvTrainOp::col2im(const float* dcols, int t0, int len, float* dxg) const 
         const int ix0 = ox * p.sw - p.pw + kx * p.dw;
         int lo, hi;
         inside(ix0, p.sw, p.w, run, &lo, &hi);
-        const float* s = src + j;
-        if (p.sw == 1) {
-          float* r = row + ix0;
-          for (int q = lo; q < hi; ++q) r[q] += s[q];
-        } else {
-          for (int q = lo; q < hi; ++q) row[ix0 + q * p.sw] += s[q];
-        }
+        if (hi > lo) kt.add_strided(row + ix0 + static_cast<long>(lo) * p.sw, src + j + lo, hi - lo, p.sw);
       }
       j += run;
     }

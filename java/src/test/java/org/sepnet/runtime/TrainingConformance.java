@@ -62,8 +62,10 @@ abstract class TrainingConformance {
             {8, 16, 3, 3, 1, 1, 1, 1, 4, 10, 9, 2}, {3, 17, 3, 3, 1, 0, 0, 1, 1, 23, 21, 1}, {32, 128, 5, 5, 1, 2, 2, 1, 1, 4, 4, 2},
             {6, 5, 5, 5, 1, 2, 2, 1, 1, 9, 7, 2},
             // weight-gradient blocking: uneven channel blocks; planes longer than a pass (1,155 positions);
-            // stride 2 with dilation 2 (row phases)
+            // stride 2 with dilation 2 (row phases); stride 2 with output rows of whole vectors and a remainder (the
+            // transposed convolution's strided adds)
             {20, 64, 3, 3, 1, 1, 1, 1, 1, 6, 5, 2}, {2, 4, 3, 3, 1, 1, 1, 1, 1, 33, 35, 1}, {4, 4, 3, 3, 2, 2, 2, 2, 1, 11, 9, 2},
+            {3, 4, 3, 3, 2, 1, 1, 1, 1, 4, 83, 2},
         };
         for (Object[] c : convs) {
             int in = (int) c[0], out = (int) c[1], kh = (int) c[2], kw = (int) c[3], g = (int) c[8];
