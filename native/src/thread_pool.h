@@ -43,6 +43,7 @@ class ThreadPool {
   std::mutex sleep_mutex_;
   std::condition_variable wake_;
   const std::function<void(int64_t, int)>* job_ = nullptr;
+  int64_t grain_ = 1;  // items per claim of the running loop
   // Per thread: the next item of its own contiguous share and the share's end (a cache line each).
   struct alignas(64) Share {
     std::atomic<int64_t> next{0};
