@@ -155,11 +155,12 @@ struct Kernels {
   // c = ix0 + q*sw, 0 where iy or c falls outside the h x w plane src. Rows are written in order
   // with whole vectors: up to lanes - 1 floats past the plane may be written too.
   void (*shift_plane)(float* dst, const float* src, int h, int w, int rows, int sh, int a0, int ow, int sw, int ix0);
-  // Batch norm's sums: *sa += sum of a'[i], *sab += sum of a'[i] * (b[i] - s) (b may be null: sab untouched) for
-  // i < n, the first n - n % 16 in 16 interleaved float partial sums (lane l takes i % 16 == l), added in lane
-  // order in double, then the rest in double: the same order on every ISA. a'[i] = a[i], or with a mask m (a
+  // Batch norm's sums of a'[i] and a'[i] * (b[i] - s) (b may be null: no second sum) for i < n: the first
+  // n - n % 16 terms added into the 16 float partial sums lanes_a, lanes_ab (lane l takes i % 16 == l), the
+  // rest into *ta, *tab in double, in order: the same order on every ISA. a'[i] = a[i], or with a mask m (a
   // ReLU's output: its backward pass on the fly) 0 where m[i] <= 0 (NaN passes).
-  void (*lane_sums)(const float* a, const float* m, const float* b, float s, long n, double* sa, double* sab);
+  void (*lane_sums)(const float* a, const float* m, const float* b, float s, long n, float* lanes_a, float* lanes_ab, double* ta,
+                    double* tab);
   // y[j] = ka * a'[j] + kb * b[j] + kc for j < n, a' as in lane_sums: m may be null, or b (then y[j] = ka * a'[j] + kc;
   // m must not be null then).
   void (*affine2)(float* y, const float* a, const float* m, const float* b, long n, float ka, float kb, float kc);

@@ -59,15 +59,29 @@ void channel_sums(Context* ctx, const float* a, const float* mask, const float* 
   const Kernels& k = ctx->k();
   ctx->pool().parallel_for(channels, [&](int64_t c, int) {
     double sa = 0, sab = 0;
+    float la[16] = {}, lab[16] = {};
+    long held = 0;  // terms in the float lanes since they were last added to the double sums
+    auto flush = [&] {
+      for (int l = 0; l < 16; ++l) {
+        sa += la[l];
+        sab += lab[l];
+        la[l] = lab[l] = 0.f;
+      }
+      held = 0;
+    };
     const float s = b && shift ? shift[c] : 0.f;
+    // The lanes take runs of up to 1024 terms (64 per lane), across samples where planes are small,
+    // then their totals go to the double sums.
     for (int n = 0; n < batch; ++n) {
       const long base = (static_cast<long>(n) * channels + c) * inner;
-      // Runs of 1024 in float partial sums, each run's total added in double.
       for (long i0 = 0; i0 < inner; i0 += 1024) {
         const long len = std::min(inner - i0, 1024L);
-        k.lane_sums(a + base + i0, mask ? mask + base + i0 : nullptr, b ? b + base + i0 : nullptr, s, len, &sa, &sab);
+        if (held + len > 1024) flush();
+        k.lane_sums(a + base + i0, mask ? mask + base + i0 : nullptr, b ? b + base + i0 : nullptr, s, len, la, lab, &sa, &sab);
+        held += len;
       }
     }
+    flush();
     sum_a[c] = sa;
     if (b) sum_ab[c] = sab;
   });
