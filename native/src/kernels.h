@@ -138,6 +138,8 @@ struct Kernels {
   void (*add)(float* y, const float* a, const float* b, long n, int relu);
   // y[j] = max(x[j], 0) for j < n.
   void (*relu)(float* y, const float* x, long n);
+  // d[j] = s[j] for j < n; false when any of them is NaN or infinite.
+  bool (*copy_finite)(float* d, const float* s, int n);
   // out[i] = dot(w + i*n, x) for i < 4, in a fixed summation order.
   void (*dot4)(float* out, const float* w, const float* x, int n);
   // dot(w, x) in a fixed summation order.

@@ -121,21 +121,6 @@ WinogradOp::WinogradOp(std::shared_ptr<Context> ctx, const ConvProblem& p, const
   name_ = std::string("native:") + (bits ? "pattern_conv" : "conv") + "_winograd_" + k.isa;
 }
 
-namespace {
-// Copies n floats and says whether any is NaN or infinite (exponent all ones: adding one to the
-// exponent field carries into the sign bit only then); a loop the compiler vectorizes.
-bool copy_finite(float* d, const float* s, int n) {
-  uint32_t carry = 0;
-  for (int i = 0; i < n; ++i) {
-    uint32_t b;
-    std::memcpy(&b, s + i, 4);
-    carry |= (b & 0x7f800000u) + 0x00800000u;
-    d[i] = s[i];
-  }
-  return (carry & 0x80000000u) == 0;
-}
-}  // namespace
-
 void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int batch, int thread, std::atomic<bool>* nonfinite) {
   const ConvProblem& p = p_;
   const Kernels& k = ctx_->k();
@@ -170,7 +155,7 @@ void WinogradOp::run_unit(const float* x, float* y, int64_t unit, int batch, int
       // Columns: pw zeros, the input row, zeros up to the last column a tile reads (2*tw + 2); what
       // lies past it only reaches lanes of tiles past tw, which are not stored.
       std::memset(d, 0, sizeof(float) * p.pw);
-      if (!copy_finite(d + p.pw, xc + static_cast<long>(iy) * p.w, p.w)) nonfinite->store(true, std::memory_order_relaxed);
+      if (!k.copy_finite(d + p.pw, xc + static_cast<long>(iy) * p.w, p.w)) nonfinite->store(true, std::memory_order_relaxed);
       std::memset(d + p.pw + p.w, 0, sizeof(float) * (2 * tw_ + 2 - p.pw - p.w));
     }
     for (int ty = 0; ty < rows;) {
