@@ -6,6 +6,9 @@
 #
 #   benchmarks/run.sh            full run: every shape at batch 1 and 32 (about an hour on 2 cores)
 #   benchmarks/run.sh --quick    ResNet-20 and SEP-Net shapes at batch 1, networks at batch 1, no training (under 4 minutes)
+#   benchmarks/run.sh --train    the training steps alone (about 15 minutes), re-rendered into the CPU report with the
+#                                last full run's op and network results (raw JSON kept from it); the report's date and
+#                                commit lines then name both runs
 #
 # Output: the full run overwrites the CPU report, benchmarks/results/cpu.md, and its charts
 # (cpu-*.png); the report names its commit, date and command. A quick run writes
@@ -16,13 +19,16 @@ jar="$root/benchmarks/target/benchmarks.jar"
 shapes="$root/benchmarks/shapes"
 
 quick=false
+train_only=false
 for arg in "$@"; do
   case "$arg" in
     --quick) quick=true ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown argument '$arg'; expected --quick" >&2; exit 2 ;;
+    --train) train_only=true ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument '$arg'; expected --quick or --train" >&2; exit 2 ;;
   esac
 done
+if $quick && $train_only; then echo "run.sh: --quick and --train exclude each other" >&2; exit 2; fi
 
 if [[ ! -f "$jar" || -n "$(find "$root/java/src/main" "$root/benchmarks/src/main" "$root/native" -newer "$jar" -print -quit)" ]]; then
   echo "run.sh: building the benchmarks..." >&2
@@ -54,14 +60,28 @@ peak="$(java -cp "$jar" org.sepnet.bench.Peak || true)"
 peak_args=()
 if [[ -n "$peak" ]]; then peak_args=(--peak "$peak"); fi
 
-# The first case, a 1x1x1x1 convolution, measures each implementation's fixed cost per call.
-ops="conv:n1_g1_ic1oc1_ih1iw1_kh1kw1_sh1sw1_ph0pw0,$ops"
-# Fully qualified names: JMH takes a regular expression, and OpBenchmark alone matches GpuOpBenchmark too.
-run() { java -jar "$jar" "$@" "${jmh[@]}" -rf json; }
-run org.sepnet.bench.OpBenchmark -p problem="$ops" -p runtime=native,onnxruntime -rff "$raw/$name-ops.json"
-run org.sepnet.bench.OpBenchmark -p problem="$ref" -p runtime=reference -rff "$raw/$name-reference.json"
-run org.sepnet.bench.NetworkBenchmark -p batch="$batches" -rff "$raw/$name-networks.json"
 results=("$raw/$name-ops.json" "$raw/$name-reference.json" "$raw/$name-networks.json")
+stamp=()
+if $train_only; then
+  for f in "${results[@]}"; do
+    [[ -s "$f" ]] || { echo "run.sh: --train needs the last full run's $f; run benchmarks/run.sh first" >&2; exit 1; }
+  done
+  last="$report.md"
+  before_date="$(sed -n 's/^- Date: //p' "$last" | head -1 | sed 's/ (.*//')"
+  before_commit="$(sed -n 's/^- Commit: //p' "$last" | head -1 | sed 's/ (ops.*//')"
+  stamp=(--date "$before_date (ops, networks); $(date -u '+%Y-%m-%d %H:%M UTC') (training steps)"
+         --commit "$before_commit (ops, networks); $commit (training steps)"
+         --command "benchmarks/run.sh (ops, networks), then benchmarks/run.sh --train (training steps)")
+else
+  # The first case, a 1x1x1x1 convolution, measures each implementation's fixed cost per call.
+  ops="conv:n1_g1_ic1oc1_ih1iw1_kh1kw1_sh1sw1_ph0pw0,$ops"
+  # Fully qualified names: JMH takes a regular expression, and OpBenchmark alone matches GpuOpBenchmark too.
+  run() { java -jar "$jar" "$@" "${jmh[@]}" -rf json; }
+  run org.sepnet.bench.OpBenchmark -p problem="$ops" -p runtime=native,onnxruntime -rff "$raw/$name-ops.json"
+  run org.sepnet.bench.OpBenchmark -p problem="$ref" -p runtime=reference -rff "$raw/$name-reference.json"
+  run org.sepnet.bench.NetworkBenchmark -p batch="$batches" -rff "$raw/$name-networks.json"
+  stamp=(--commit "$commit" --command "benchmarks/run.sh $*")
+fi
 
 # Training steps: ResNet-20 (1x28x28) at batch 128, SEP-Net-B small at batch 16; the reference
 # (minutes per step) once each, without warm-up.
@@ -79,7 +99,7 @@ fi
 
 java -cp "$jar" org.sepnet.bench.Render --out "$report" \
   --title "CPU benchmarks$($quick && echo ' (quick)' || true): sepnet native vs ONNX Runtime and PyTorch" \
-  --commit "$commit" --command "benchmarks/run.sh $*" \
+  "${stamp[@]}" \
   ${peak_args[@]+"${peak_args[@]}"} \
   "${results[@]}"
 
