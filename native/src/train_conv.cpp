@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <vector>
 
 #include "conv_spec.h"
 #include "sepnet_native.h"
@@ -243,14 +244,11 @@ int ConvTrainOp::backward_weights(const float* x, const float* dy, float* dw, fl
   const long plane = static_cast<long>(p.h) * p.w;
   const Kernels& k = ctx_->k();
   if (db) {
-    ctx_->pool().parallel_for(p.o, [&](int64_t o, int) {
-      double s = 0;
-      for (int n = 0; n < batch; ++n) {
-        const float* d = dy + (static_cast<long>(n) * p.o + o) * positions_;
-        for (long i = 0; i < positions_; ++i) s += d[i];
-      }
-      db[o] = static_cast<float>(s);
-    });
+    // Batch norm's per-channel sums (16 float lanes of up to 64 terms each, added in double), not one
+    // double chain per output.
+    std::vector<double> sums(p.o);
+    channel_sums(ctx_, dy, nullptr, nullptr, nullptr, batch, p.o, positions_, sums.data(), nullptr);
+    for (int o = 0; o < p.o; ++o) db[o] = static_cast<float>(sums[o]);
   }
   const int chunks = sample_chunks(batch);
   const int per_chunk = (batch + chunks - 1) / chunks;
