@@ -55,8 +55,12 @@ else
 fi
 
 # The machine's multiply-add peak, the report's denominator for "share of peak" (skipped, with a
-# message, where the native library cannot load).
-peak="$(java -cp "$jar" org.sepnet.bench.Peak || true)"
+# message, where the native library cannot load); --train keeps the one its op rows were divided by.
+if $train_only; then
+  peak="$(sed -n 's/^- Peak: \([0-9.]*\) GFLOP.*/\1/p' "$report.md" | head -1)"
+else
+  peak="$(java -cp "$jar" org.sepnet.bench.Peak || true)"
+fi
 peak_args=()
 if [[ -n "$peak" ]]; then peak_args=(--peak "$peak"); fi
 
