@@ -151,6 +151,9 @@ class NativeBackendTest {
                 // 3x3 stride 1 with 16 outputs, rows of whole vectors (no scalar remainder): Winograd's input copy
                 // finds NaN and Inf in its vector loop.
                 ConvDesc.builder().batch(2).channels(8, 16).input(6, 32).kernel(3).pad(1).build(),
+                // and rows of 27 and 13 (tile rows ending in part of a vector: masked stores of the output transform)
+                ConvDesc.builder().batch(2).channels(8, 16).input(5, 27).kernel(3).pad(1).build(),
+                ConvDesc.builder().batch(1).channels(16, 32).input(7, 13).kernel(3).pad(1).build(),
                 ConvDesc.builder().batch(1).channels(16, 64).input(10, 11).kernel(3).pad(2, 1).stride(2).build(),
                 ConvDesc.builder().batch(1).channels(300, 32).input(15, 15).kernel(3).pad(1).build(),
                 // 1x1 at stride 1 read straight from the input planes: several channel blocks, a partial
