@@ -110,10 +110,11 @@ final class LayerNodes {
         private boolean wasFused;
         private B y;
 
-        <N extends TrainNode<B> & ReluFusing<B>> NormRelu(Kernels<B> k, N norm, TrainNode.Relu<B> relu, Decisions decisions) {
+        @SuppressWarnings("unchecked")
+        NormRelu(Kernels<B> k, TrainNode<B> norm, TrainNode.Relu<B> relu, Decisions decisions) {
             super(k, norm.in, norm.out);
             this.norm = norm;
-            this.fused = norm;
+            this.fused = (ReluFusing<B>) norm;
             this.relu = relu;
             this.decisions = decisions;
         }

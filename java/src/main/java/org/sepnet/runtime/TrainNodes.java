@@ -81,11 +81,9 @@ final class TrainNodes<B> implements Layer.Visitor<TrainNode<B>> {
             int last = nodes.size() - 1;
             if (last >= 0 && LayerNodes.PatternNorm.fuses(nodes.get(last), n)) {
                 nodes.set(last, new LayerNodes.PatternNorm<>(k, (Conv<B>) nodes.get(last), (Norm<B>) n));
-            } else if (fuseRelu && last >= 0 && n instanceof TrainNode.Relu<B> r && nodes.get(last) instanceof Norm<B> m && m.fusesRelu()) {
-                nodes.set(last, new LayerNodes.NormRelu<>(k, m, r, decisions));
-            } else if (fuseRelu && last >= 0 && n instanceof TrainNode.Relu<B> r && nodes.get(last) instanceof LayerNodes.PatternNorm<B> m
-                    && m.fusesRelu()) {
-                nodes.set(last, new LayerNodes.NormRelu<>(k, m, r, decisions));
+            } else if (fuseRelu && last >= 0 && n instanceof TrainNode.Relu<B> r && nodes.get(last) instanceof LayerNodes.ReluFusing<?> f
+                    && f.fusesRelu()) {
+                nodes.set(last, new LayerNodes.NormRelu<>(k, nodes.get(last), r, decisions));
             } else {
                 nodes.add(n);
             }
