@@ -172,19 +172,12 @@ final class LayerNodes {
 
         @Override
         B forward(B input, int batch, Mode mode) {
-            x = input;
-            y = k.buffer(y, batch, out);
-            conv.pattern.forwardNorm(input, conv.alpha.value(), conv.bias == null ? null : conv.bias.value(), state, mode.training(),
-                    mode.momentum(), y, batch);
-            return y;
+            return forward(input, batch, mode, false);
         }
 
         @Override
         B backward(B dy, int batch) {
-            B d = conv.needDx ? dx = k.buffer(dx, batch, in) : null;
-            conv.pattern.backwardNorm(x, dy, conv.alpha.value(), state, d, conv.alpha.grad(), conv.bias == null ? null : conv.bias.grad(),
-                    norm.gamma.grad(), norm.beta.grad(), batch);
-            return d;
+            return backward(null, dy, batch);
         }
 
         @Override
@@ -194,18 +187,37 @@ final class LayerNodes {
 
         @Override
         public B forwardRelu(B input, int batch, Mode mode) {
-            x = input;
-            y = k.buffer(y, batch, out);
-            conv.pattern.forwardNormRelu(input, conv.alpha.value(), conv.bias == null ? null : conv.bias.value(), state, mode.training(),
-                    mode.momentum(), y, batch);
-            return y;
+            return forward(input, batch, mode, true);
         }
 
         @Override
         public B backwardRelu(B reluOut, B dy, int batch) {
+            return backward(reluOut, dy, batch);
+        }
+
+        private B forward(B input, int batch, Mode mode, boolean relu) {
+            x = input;
+            y = k.buffer(y, batch, out);
+            double[] bias = conv.bias == null ? null : conv.bias.value();
+            if (relu) {
+                conv.pattern.forwardNormRelu(input, conv.alpha.value(), bias, state, mode.training(), mode.momentum(), y, batch);
+            } else {
+                conv.pattern.forwardNorm(input, conv.alpha.value(), bias, state, mode.training(), mode.momentum(), y, batch);
+            }
+            return y;
+        }
+
+        /** The backward pass, of the ReLU after the norm too when {@code reluOut} (its output) is not null. */
+        private B backward(B reluOut, B dy, int batch) {
             B d = conv.needDx ? dx = k.buffer(dx, batch, in) : null;
-            conv.pattern.backwardNormRelu(x, reluOut, dy, conv.alpha.value(), state, d, conv.alpha.grad(),
-                    conv.bias == null ? null : conv.bias.grad(), norm.gamma.grad(), norm.beta.grad(), batch);
+            double[] dbias = conv.bias == null ? null : conv.bias.grad();
+            if (reluOut == null) {
+                conv.pattern.backwardNorm(x, dy, conv.alpha.value(), state, d, conv.alpha.grad(), dbias, norm.gamma.grad(),
+                        norm.beta.grad(), batch);
+            } else {
+                conv.pattern.backwardNormRelu(x, reluOut, dy, conv.alpha.value(), state, d, conv.alpha.grad(), dbias, norm.gamma.grad(),
+                        norm.beta.grad(), batch);
+            }
             return d;
         }
 
