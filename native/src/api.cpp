@@ -288,17 +288,20 @@ extern "C" int32_t sepnet_copy_blocks(int64_t ctx, const float* src, float* dst,
   return SEPNET_OK;
 }
 
+namespace {
+ConvTrainOp* trainer_of(int64_t op) { return dynamic_cast<ConvTrainOp*>(op_of(op)); }
+}  // namespace
+
 extern "C" int64_t sepnet_conv_train_create(int64_t ctx, const int32_t* problem) {
-  return create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
+  const int64_t op = create(ctx, [&](const std::shared_ptr<Context>& c, std::string* error) -> Op* {
     ConvProblem p;
     if (!parse_conv(problem, &p, error)) return nullptr;
     return new ConvTrainOp(c, p);
   });
+  // Its buffers counted exactly: the heap's change while it was built also counts other threads' allocations.
+  if (op) trainer_of(op)->set_bytes(trainer_of(op)->held_bytes());
+  return op;
 }
-
-namespace {
-ConvTrainOp* trainer_of(int64_t op) { return dynamic_cast<ConvTrainOp*>(op_of(op)); }
-}  // namespace
 
 extern "C" int32_t sepnet_conv_train_forward(int64_t op, const float* x, const float* w, const float* bias, float* y,
                                              int32_t batch) {

@@ -14,6 +14,9 @@ constexpr int kMaxGemmRows = 6;
 // Largest register tile of dot_lanes: rows of a x rows of b.
 constexpr int kDotRowsA = 4;
 constexpr int kDotRowsB = 6;
+// Largest tile of dot_bcast: vectors of outputs x broadcast values.
+constexpr int kBcastV = 4;
+constexpr int kBcastR = 16;
 
 struct Kernels {
   const char* isa;  // "avx512", "avx2", "generic"
@@ -172,6 +175,16 @@ struct Kernels {
   void (*relu_backward)(float* dx, const float* y, const float* dy, long n);
   void (*dot_lanes[kDotRowsA + 1][kDotRowsB + 1])(float* const* acc, const float* const* a, const float* const* b, int n,
                                                   int segs, long sa, long sb);
+  // dst[j*ldd + i] = src[i*lds + j] for i < rows, j < cols.
+  void (*transpose)(float* dst, long ldd, const float* src, long lds, int rows, int cols);
+  // Weight-gradient products with outputs in lanes, dot_bcast[ov][rb] for ov <= kBcastV, rb <= bcast_rb[ov]
+  // (the ISA's register tile for ov vectors; larger entries exist but spill): with positions p = (r, q) for
+  // r < rows, q < cols taken in that order, a_p = a + (r*cols + q)*sa and x_p = x + r*rx + q*sx,
+  // acc[j*lda + v*lanes + lane] += sum over p of a_p[v*lanes + lane] * x_p[j] for j < rb, v < ov, each
+  // sum formed in position order from zero before it is added.
+  int bcast_rb[kBcastV + 1];
+  void (*dot_bcast[kBcastV + 1][kBcastR + 1])(float* acc, long lda, const float* a, long sa, const float* x, long sx, long rx,
+                                              int rows, int cols);
 };
 
 // Orders earlier non-temporal stores before later stores (sfence on x86-64; nothing elsewhere).

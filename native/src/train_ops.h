@@ -12,10 +12,9 @@ namespace sepnet {
 
 // Float convolution with the weights given at each call (training changes them every step), as
 // GEMMs on im2col tiles of positions: forward y = W * x + b, backward data dx = col2im(W^T dy),
-// backward weights dW[o][k] = sum over samples and positions of dy[o] * (the input at tap k), as lane-wise
-// dot products of dy rows with runs of shifted input planes (no im2col: for each input channel, kx
-// and row phase, one plane whose runs give every ky). Holds per-thread scratch for its largest batch; run() is not used
-// (returns SEPNET_E_HANDLE).
+// backward weights dW[o][k] = sum over samples and positions of dy[o] * (the input at tap k)
+// (train_wgrad.cpp: outputs or positions in lanes). Holds per-thread scratch for its largest batch;
+// run() is not used (returns SEPNET_E_HANDLE).
 class ConvTrainOp : public Op {
  public:
   ConvTrainOp(std::shared_ptr<Context> ctx, const ConvProblem& p);
@@ -23,6 +22,8 @@ class ConvTrainOp : public Op {
   int forward(const float* x, const float* w, const float* bias, float* y, int batch);
   int backward_data(const float* dy, const float* w, float* dx, int batch);
   int backward_weights(const float* x, const float* dy, float* dw, float* db, int batch);
+  // Bytes of its buffers (scratch, packed weights, partial sums).
+  size_t held_bytes() const;
 
  private:
   // Rows [k0, k1) of the im2col tile of sample plane xg (one group's channels) for positions
@@ -35,7 +36,12 @@ class ConvTrainOp : public Op {
   void shifted(const float* xc, int cn, float* planes) const;
   long tap_offset(int r) const { return tap_offs_[r]; }
   float* scratch(int thread, int which);
+  void setup_weight_gradients();
   int sample_chunks(int batch) const;
+  // One weight-gradient item (samples [n0, n1), group g, channels [c0, c0 + cn)) into acc, a thread's
+  // dw_scratch_, in that layout's order (train_wgrad.cpp).
+  void bcast_item(const float* x, const float* dy, int g, int c0, int cn, int n0, int n1, float* acc);
+  void lanes_item(const float* x, const float* dy, int g, int c0, int cn, int n0, int n1, float* acc);
 
   ConvProblem p_;
   int k_;      // rows of a group's im2col: cpg * kh * kw
@@ -52,7 +58,11 @@ class ConvTrainOp : public Op {
   bool packed_ = false;                         // weight gradients on packed im2col rows (small planes)
   long psample_ = 0;                            // floats of one sample's shifted planes
   std::vector<long> tap_offs_;                  // per row of a channel block: its run's offset
-  std::vector<std::vector<float>> dw_scratch_;  // per thread: lane accumulators, shifted planes
+  std::vector<std::vector<float>> dw_scratch_;  // per thread: accumulators, then shifted planes or image and dy pass
+  bool bcast_ = false;                          // weight gradients with outputs in lanes
+  int opgv_ = 0;                                // outputs per group rounded up to whole vectors
+  int hp_ = 0, wp_ = 0;                         // the zero-padded image every tap reads (outputs in lanes)
+  int brows_ = 1;                               // output rows per pass of dy (outputs in lanes)
 };
 
 // Pooling backward (geometry as sepnet_pool_create): dx = the gradient of max (all of dy to the

@@ -39,6 +39,15 @@ class NativeTrainingTest extends TrainingConformance {
             for (int i = 0; i < a.size(); i++) {
                 assertArrayEquals(a.get(i), b.get(i), "array " + i);
             }
+            // A convolution whose weight gradients have outputs in lanes, its samples split into chunks.
+            Layer conv = new org.sepnet.layers.Sequential("model", List.of(new org.sepnet.layers.Conv2d("conv",
+                    org.sepnet.layers.ConvSpec.same(16, 32, 3, 1, 1), org.sepnet.testing.Data.weights(32, 16, 3, 3, true,
+                    new java.util.SplittableRandom(5)))));
+            a = compare("native_threads_conv", conv, Shape.of(16, 9, 7), 11, one);
+            b = compare("native_threads_conv", conv, Shape.of(16, 9, 7), 11, two);
+            for (int i = 0; i < a.size(); i++) {
+                assertArrayEquals(a.get(i), b.get(i), "conv array " + i);
+            }
         }
     }
 

@@ -66,6 +66,9 @@ abstract class TrainingConformance {
             // transposed convolution's strided adds)
             {20, 64, 3, 3, 1, 1, 1, 1, 1, 6, 5, 2}, {2, 4, 3, 3, 1, 1, 1, 1, 1, 33, 35, 1}, {4, 4, 3, 3, 2, 2, 2, 2, 1, 11, 9, 2},
             {3, 4, 3, 3, 2, 1, 1, 1, 1, 4, 83, 2},
+            // weight gradients with outputs in lanes: groups, 15 outputs of 16 lanes, stride 2 with dilation 2; a 1x1;
+            // 3 passes of output rows (8 rows of 16 x 64 outputs per pass)
+            {32, 30, 3, 3, 2, 2, 2, 2, 2, 13, 11, 2}, {32, 64, 1, 1, 1, 0, 0, 1, 1, 7, 5, 2}, {16, 64, 3, 3, 1, 1, 1, 1, 1, 20, 16, 2},
         };
         for (Object[] c : convs) {
             int in = (int) c[0], out = (int) c[1], kh = (int) c[2], kw = (int) c[3], g = (int) c[8];
