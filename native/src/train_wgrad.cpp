@@ -115,8 +115,9 @@ void ConvTrainOp::bcast_item(const float* x, const float* dy, int g, int c0, int
   std::fill(acc, acc + static_cast<long>(opgv_) * cn * taps, 0.f);
   if (opgv_ > opg) std::fill(dyt, dyt + static_cast<long>(brows_) * p.ow * opgv_, 0.f);  // lanes past opg stay 0
   const int cols = std::min(p.w, wp_ - p.pw);  // input columns some tap reads
+  // The padding is zeroed once: each sample's transposes write exactly the same interior positions.
+  std::fill(xp, xp + img, 0.f);
   for (int n = n0; n < n1; ++n) {
-    std::fill(xp, xp + img, 0.f);
     const float* xc = x + (static_cast<long>(n) * p.c + static_cast<long>(g) * p.cpg() + c0) * plane;
     for (int iy = 0; iy < p.h && iy + p.ph < hp_ && cols > 0; ++iy) {
       k.transpose(xp + (static_cast<long>(iy + p.ph) * wp_ + p.pw) * cn, cn, xc + static_cast<long>(iy) * p.w, plane, cn, cols);
